@@ -1,0 +1,108 @@
+//! The checker: loads a ruleset and its ancestors, merges `extends`/`override`, resolves names,
+//! checks types and units, proves decision tables complete, and orders definitions for
+//! evaluation. It reports every problem it finds, not just the first.
+
+pub mod ir;
+mod merge;
+mod order;
+mod resolve;
+mod tables;
+
+use std::path::Path;
+
+use crate::diag::{self, Diag, Source};
+use crate::registry;
+use crate::syntax::{self, ast};
+
+pub use merge::Slot;
+
+/// A checked ruleset with the warnings found on the way.
+pub struct Checked {
+    pub ruleset: ir::Ruleset,
+    pub warnings: Vec<Diag>,
+}
+
+/// Finds a ruleset by shipped id or by path and checks it.
+pub fn load(id_or_path: &str) -> Result<Checked, Vec<Diag>> {
+    let (src, _) = locate(id_or_path, None)?;
+    check_source(src)
+}
+
+/// Checks a ruleset given as source text.
+pub fn check_text(name: &str, text: &str) -> Result<Checked, Vec<Diag>> {
+    check_source(diag::source(name, text))
+}
+
+fn locate(id_or_path: &str, from: Option<(&Source, ast::Span)>) -> Result<(Source, bool), Vec<Diag>> {
+    if let Some(text) = registry::find(id_or_path) {
+        return Ok((diag::source(&format!("{id_or_path}.crit"), text), true));
+    }
+    let path = Path::new(id_or_path);
+    let candidates = [path.to_path_buf(), path.with_extension("crit")];
+    for p in candidates.iter() {
+        if p.is_file() {
+            return match std::fs::read_to_string(p) {
+                Ok(text) => Ok((diag::source(&p.display().to_string(), &text), false)),
+                Err(e) => Err(vec![Diag::error("crit::io", format!("cannot read {}: {e}", p.display()))]),
+            };
+        }
+    }
+    let ids: Vec<&str> = registry::shipped().into_iter().map(|(i, _)| i).collect();
+    let mut d = Diag::error("crit::unknown-ruleset", format!("no ruleset `{id_or_path}`"));
+    d = match diag::did_you_mean(id_or_path, ids.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `{s}`? `crit list` shows the shipped rulesets")),
+        None => d.help(format!("give a shipped id ({}) or the path of a .crit file", ids.join(", "))),
+    };
+    if let Some((src, span)) = from {
+        d = d.label(span, "extended here").with_src(src);
+    }
+    Err(vec![d])
+}
+
+/// Parses the ruleset and its ancestors (root first).
+fn load_chain(src: Source) -> Result<Vec<(Source, ast::Ruleset)>, Vec<Diag>> {
+    let mut chain: Vec<(Source, ast::Ruleset)> = vec![];
+    let mut diags = vec![];
+    let mut next = Some(src);
+    while let Some(src) = next.take() {
+        let (rs, errs) = syntax::parse(&src);
+        diags.extend(errs);
+        if let Some(parent) = &rs.extends {
+            if chain.iter().any(|(_, r)| r.id.node == parent.node) || rs.id.node == parent.node {
+                let path: Vec<&str> = chain.iter().map(|(_, r)| r.id.node.as_str()).chain([rs.id.node.as_str(), parent.node.as_str()]).collect();
+                diags.push(
+                    Diag::error("crit::extends-cycle", format!("`extends` goes round in a circle: {}", path.join(" -> ")))
+                        .label(parent.span, "extended here")
+                        .help("a ruleset cannot extend itself, directly or through its parents")
+                        .with_src(&src),
+                );
+            } else {
+                match locate(&parent.node, Some((&src, parent.span))) {
+                    Ok((psrc, _)) => next = Some(psrc),
+                    Err(e) => diags.extend(e),
+                }
+            }
+        }
+        chain.push((src, rs));
+        if chain.len() > 32 {
+            break;
+        }
+    }
+    if diags.iter().any(|d| d.is_error()) {
+        return Err(diags);
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+pub fn check_source(src: Source) -> Result<Checked, Vec<Diag>> {
+    let chain = load_chain(src)?;
+    let mut diags = vec![];
+    let merged = merge::merge(&chain, &mut diags);
+    let ruleset = resolve::resolve(merged, &mut diags);
+    let (errors, warnings): (Vec<Diag>, Vec<Diag>) = diags.into_iter().partition(|d| d.is_error());
+    match ruleset {
+        Some(ruleset) if errors.is_empty() => Ok(Checked { ruleset, warnings }),
+        _ => Err(errors.into_iter().chain(warnings).collect()),
+    }
+}

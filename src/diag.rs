@@ -1,0 +1,119 @@
+//! Diagnostics shared by every stage: a message, labelled spans in one source, and a help line.
+//! They render through miette.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
+
+use crate::syntax::ast::Span;
+
+/// One source text with its display name (a path, or `recist-1.1.crit` for shipped rulesets).
+pub type Source = Arc<NamedSource<String>>;
+
+pub fn source(name: &str, text: &str) -> Source {
+    Arc::new(NamedSource::new(name, text.to_string()))
+}
+
+#[derive(Debug, Clone)]
+pub struct Diag {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub labels: Vec<(Span, String)>,
+    pub help: Option<String>,
+    pub src: Option<Source>,
+}
+
+impl Diag {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diag { severity: Severity::Error, code, message: message.into(), labels: vec![], help: None, src: None }
+    }
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diag { severity: Severity::Warning, ..Diag::error(code, message) }
+    }
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push((span, text.into()));
+        self
+    }
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
+    }
+    pub fn with_src(mut self, src: &Source) -> Self {
+        if self.src.is_none() {
+            self.src = Some(src.clone());
+        }
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diag {}
+
+impl Diagnostic for Diag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.src.as_ref().map(|s| s.as_ref() as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.src.is_none() || self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().map(|(s, t)| {
+            LabeledSpan::new_with_span(if t.is_empty() { None } else { Some(t.clone()) }, *s)
+        })))
+    }
+}
+
+/// Renders diagnostics without colour, for snapshots and for output that is not a terminal.
+pub fn render_plain(diags: &[Diag]) -> String {
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let _ = handler.render_report(&mut out, d);
+    }
+    out
+}
+
+/// Renders for a terminal (colour when stderr is one).
+pub fn render_terminal(diags: &[Diag]) -> String {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return render_plain(diags);
+    }
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode()).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let _ = handler.render_report(&mut out, d);
+    }
+    out
+}
+
+/// The closest candidate by edit distance, for "did you mean".
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(&str, f64)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase());
+        if score > 0.8 && best.is_none_or(|(_, s)| score > s) {
+            best = Some((c, score));
+        }
+    }
+    best.map(|(c, _)| c)
+}

@@ -1,0 +1,146 @@
+//! Best overall response from the timepoint responses: stop at progression, relabel (an
+//! unconfirmed progression confirmed later), confirmation of responses, minimum durations,
+//! then the best-ranked category. Every change is recorded for the explanation.
+
+use rust_decimal::Decimal;
+
+use super::engine::{truth, Evaluation};
+use super::value::{Iv, Tri, Val};
+use crate::check::ir::{Anchor, CatId, Guard};
+use crate::units::MINUTES_PER_DAY;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// Timepoints after this one are not considered.
+    Stopped { t: usize },
+    Relabeled { t: usize, from: CatId, to: CatId, by: usize },
+    Confirmed { t: usize, by: usize, days: i64 },
+    NotConfirmed { t: usize, from: CatId, to: CatId, line: usize },
+    TooEarly { t: usize, from: CatId, to: CatId, days: i64, min_days: Decimal, line: usize },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BestOutcome {
+    pub category: Option<CatId>,
+    /// The assessment that gave it.
+    pub at: Option<usize>,
+    /// Each timepoint's category as counted (after the steps above).
+    pub counted: Vec<(usize, CatId)>,
+    pub notes: Vec<Note>,
+}
+
+fn active(ev: &Evaluation, g: &Guard) -> bool {
+    match g {
+        Guard::Always => true,
+        Guard::When(e) => truth(&ev.eval(0, None, e)) == Tri::True,
+        Guard::Unless(e) => truth(&ev.eval(0, None, e)) != Tri::True,
+    }
+}
+
+fn minutes(ev: &Evaluation, e: &crate::check::ir::Expr) -> Decimal {
+    match ev.eval(0, None, e) {
+        Val::Num(Iv { lo: Some(v), .. }) => v,
+        _ => Decimal::ZERO,
+    }
+}
+
+pub fn best_response(ev: &Evaluation) -> BestOutcome {
+    let rs = ev.rs();
+    let b = &rs.best;
+    let ne = rs.not_evaluable;
+    let n = ev.subj.assessments.len();
+    let mut out = BestOutcome::default();
+    let mut cats: Vec<(usize, CatId)> = (1..n).filter_map(|t| ev.category(t, rs.overall).map(|c| (t, c))).collect();
+
+    if let Some(pos) = cats.iter().position(|(_, c)| b.stop_after.contains(c)) {
+        if pos + 1 < cats.len() {
+            out.notes.push(Note::Stopped { t: cats[pos].0 });
+        }
+        cats.truncate(pos + 1);
+    }
+
+    for &(from, to, followed_by) in &b.relabels {
+        for i in 0..cats.len() {
+            if cats[i].1 != from {
+                continue;
+            }
+            let next = cats[i + 1..].iter().find(|(_, c)| *c != from && Some(*c) != ne);
+            if let Some(&(tj, c)) = next {
+                if c == followed_by {
+                    out.notes.push(Note::Relabeled { t: cats[i].0, from, to, by: tj });
+                    cats[i].1 = to;
+                }
+            }
+        }
+    }
+
+    let original = cats.clone();
+    let max_ne: Option<(usize, CatId)> = b.allow_ne.as_ref().filter(|(_, _, g)| active(ev, g)).map(|(e, c, _)| {
+        let v = match ev.eval(0, None, e) {
+            Val::Num(iv) => iv.value().and_then(|d| rust_decimal::prelude::ToPrimitive::to_usize(&d)).unwrap_or(0),
+            _ => 0,
+        };
+        (v, *c)
+    });
+    let allowed: Vec<CatId> = b.allow_between.iter().filter(|(_, g)| active(ev, g)).flat_map(|(cs, _)| cs.iter().copied()).collect();
+    for rule in b.confirms.iter().filter(|r| active(ev, &r.guard)) {
+        let min = minutes(ev, &rule.min);
+        for i in 0..original.len() {
+            let (ti, ci) = original[i];
+            if !rule.cats.contains(&ci) {
+                continue;
+            }
+            let mut confirmed = None;
+            let mut ne_seen = 0;
+            for &(tj, cj) in &original[i + 1..] {
+                let days = ev.days_between(ti, tj);
+                if rule.by.contains(&cj) && Decimal::from(days) * MINUTES_PER_DAY >= min {
+                    confirmed = Some((tj, days));
+                    break;
+                }
+                if rule.by.contains(&cj) || allowed.contains(&cj) {
+                    continue;
+                }
+                if let Some((max, c)) = max_ne {
+                    if cj == c && ne_seen < max {
+                        ne_seen += 1;
+                        continue;
+                    }
+                }
+                break;
+            }
+            match confirmed {
+                Some((tj, days)) => out.notes.push(Note::Confirmed { t: ti, by: tj, days }),
+                None => {
+                    out.notes.push(Note::NotConfirmed { t: ti, from: ci, to: rule.fallback, line: rule.line });
+                    cats[i].1 = rule.fallback;
+                }
+            }
+        }
+    }
+
+    for rule in b.requires.iter().filter(|r| active(ev, &r.guard)) {
+        let min = minutes(ev, &rule.min);
+        let anchor = match rule.anchor {
+            Anchor::Start => ev.subj.start,
+            Anchor::Baseline => ev.subj.assessments[0].date,
+        };
+        for entry in cats.iter_mut() {
+            if !rule.cats.contains(&entry.1) {
+                continue;
+            }
+            let days = (ev.subj.assessments[entry.0].date - anchor).whole_days();
+            if Decimal::from(days) * MINUTES_PER_DAY < min {
+                out.notes.push(Note::TooEarly { t: entry.0, from: entry.1, to: rule.fallback, days, min_days: min / MINUTES_PER_DAY, line: rule.line });
+                entry.1 = rule.fallback;
+            }
+        }
+    }
+
+    let rank = |c: CatId| b.rank.iter().position(|&r| r == c).unwrap_or(usize::MAX);
+    let best = cats.iter().min_by_key(|(t, c)| (rank(*c), *t));
+    out.category = best.map(|(_, c)| *c).or(ne);
+    out.at = best.map(|(t, _)| *t);
+    out.counted = cats;
+    out
+}

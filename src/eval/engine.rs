@@ -1,0 +1,574 @@
+//! The evaluator: one subject at a time, assessment by assessment, every definition in the
+//! checker's order. Values of every assessment are kept, so temporal references (baseline,
+//! nadir, previous, runs) read them directly, and explanations can be rebuilt afterwards.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::best::{self, BestOutcome};
+use super::value::{Iv, Tri, Val};
+use crate::check::ir::{self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ref, Ruleset, Ty};
+use crate::data::model::Subject;
+use crate::units::MINUTES_PER_DAY;
+
+/// Which rule or row decided a definition; `undecided` when its condition was unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fired {
+    pub index: u32,
+    pub undecided: bool,
+}
+
+impl Fired {
+    pub const NONE: Fired = Fired { index: u32::MAX, undecided: false };
+    pub fn rule(&self) -> Option<usize> {
+        (self.index != u32::MAX).then_some(self.index as usize)
+    }
+}
+
+/// A ruleset ready to run: params (with command-line overrides) and input positions.
+pub struct Engine<'r> {
+    pub rs: &'r Ruleset,
+    pub params: Vec<ParamValue>,
+    /// Position of each input within its level's value list.
+    input_pos: Vec<usize>,
+}
+
+impl<'r> Engine<'r> {
+    pub fn new(rs: &'r Ruleset) -> Self {
+        let mut counts = [0usize; 3];
+        let input_pos = rs
+            .inputs
+            .iter()
+            .map(|i| {
+                let k = match i.level {
+                    InputLevel::Lesion => 0,
+                    InputLevel::Scan => 1,
+                    InputLevel::Subject => 2,
+                };
+                counts[k] += 1;
+                counts[k] - 1
+            })
+            .collect();
+        Engine { rs, params: rs.params.iter().map(|p| p.value.clone()).collect(), input_pos }
+    }
+
+    pub fn evaluate<'a>(&'a self, subj: &'a Subject) -> Evaluation<'a> {
+        let n = subj.assessments.len();
+        let ndefs = self.rs.defs.len();
+        let nles = subj.lesions.len();
+        let mut ev = Evaluation {
+            eng: self,
+            subj,
+            vals: Vec::with_capacity(n),
+            lvals: Vec::with_capacity(n),
+            fired: Vec::with_capacity(n),
+            best: BestOutcome::default(),
+        };
+        for t in 0..n {
+            ev.vals.push(vec![Val::None; ndefs]);
+            ev.lvals.push(vec![Val::None; nles * ndefs]);
+            ev.fired.push(vec![Fired::NONE; ndefs]);
+            for &d in &self.rs.order {
+                let def = &self.rs.defs[d];
+                match def.level {
+                    DefLevel::Assessment => {
+                        // Responses describe follow-up assessments only.
+                        if t == 0 && def.ty == Ty::Cat {
+                            continue;
+                        }
+                        let (v, f) = ev.body(t, None, d);
+                        ev.vals[t][d] = v;
+                        ev.fired[t][d] = f;
+                    }
+                    DefLevel::Lesion => {
+                        for si in 0..subj.assessments[t].slots.len() {
+                            let l = subj.assessments[t].slots[si].lesion;
+                            let (v, _) = ev.body(t, Some(l), d);
+                            ev.lvals[t][l * ndefs + d] = v;
+                        }
+                    }
+                }
+            }
+        }
+        ev.best = best::best_response(&ev);
+        ev
+    }
+
+    pub fn ne(&self) -> Option<CatId> {
+        self.rs.not_evaluable
+    }
+}
+
+pub struct Evaluation<'a> {
+    pub eng: &'a Engine<'a>,
+    pub subj: &'a Subject,
+    vals: Vec<Vec<Val>>,
+    lvals: Vec<Vec<Val>>,
+    pub fired: Vec<Vec<Fired>>,
+    pub best: BestOutcome,
+}
+
+impl<'a> Evaluation<'a> {
+    pub fn rs(&self) -> &'a Ruleset {
+        self.eng.rs
+    }
+
+    /// The value of an assessment-level definition at an assessment.
+    pub fn value(&self, t: usize, d: DefId) -> &Val {
+        &self.vals[t][d]
+    }
+
+    pub fn lesion_value(&self, t: usize, l: usize, d: DefId) -> &Val {
+        &self.lvals[t][l * self.rs().defs.len() + d]
+    }
+
+    pub fn category(&self, t: usize, d: DefId) -> Option<CatId> {
+        match self.vals[t][d] {
+            Val::Cat(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn undecided_cat(&self) -> Val {
+        self.eng.ne().map(Val::Cat).unwrap_or(Val::None)
+    }
+
+    fn body(&self, t: usize, l: Option<usize>, d: DefId) -> (Val, Fired) {
+        let def = &self.rs().defs[d];
+        match &def.body {
+            Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
+            Body::Rules(rules) => self.rules(t, l, rules, 0, def.ty),
+            Body::Table(tab) => {
+                let vals: Vec<Val> = tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
+                self.lookup(tab, &vals)
+            }
+        }
+    }
+
+    fn rules(&self, t: usize, l: Option<usize>, rules: &[ir::Rule], from: usize, ty: Ty) -> (Val, Fired) {
+        for (i, r) in rules.iter().enumerate().skip(from) {
+            let fired = Fired { index: i as u32, undecided: false };
+            let Some(c) = &r.cond else { return (self.eval(t, l, &r.head), fired) };
+            match truth(&self.eval(t, l, c)) {
+                Tri::True => return (self.eval(t, l, &r.head), fired),
+                Tri::False => continue,
+                Tri::Unknown => {
+                    let undecided = Fired { index: i as u32, undecided: true };
+                    if ty == Ty::Cat {
+                        return (self.undecided_cat(), undecided);
+                    }
+                    // A value is this rule's or one of the later rules'.
+                    let here = self.eval(t, l, &r.head);
+                    let (rest, _) = self.rules(t, l, rules, i + 1, ty);
+                    return (join(here, rest), undecided);
+                }
+            }
+        }
+        (Val::None, Fired::NONE)
+    }
+
+    /// First row that matches; an undecidable match before it makes the result not evaluable.
+    pub fn lookup(&self, tab: &ir::Table, vals: &[Val]) -> (Val, Fired) {
+        for (i, row) in tab.rows.iter().enumerate() {
+            let mut m = Tri::True;
+            for (cell, v) in row.cells.iter().zip(vals) {
+                m = m.and(cell_match(cell, v));
+            }
+            match m {
+                Tri::True => return (Val::Cat(row.output), Fired { index: i as u32, undecided: false }),
+                Tri::Unknown => return (self.undecided_cat(), Fired { index: i as u32, undecided: true }),
+                Tri::False => {}
+            }
+        }
+        (self.undecided_cat(), Fired::NONE)
+    }
+
+    /// The assessment a reference points to from `t`, if there is one.
+    pub fn resolve(&self, t: usize, r: Ref) -> Option<usize> {
+        match r {
+            Ref::Baseline => Some(0),
+            Ref::Previous => t.checked_sub(1),
+            Ref::StartOf(c) => {
+                let overall = self.rs().overall;
+                let ne = self.eng.ne();
+                let mut start = None;
+                for k in (1..t).rev() {
+                    match self.vals[k][overall] {
+                        Val::Cat(x) if Some(x) == ne => continue,
+                        Val::Cat(x) if x == c => start = Some(k),
+                        _ => break,
+                    }
+                }
+                start
+            }
+            Ref::Last(d) => (0..t).rev().find(|&k| self.vals[k][d] == Val::Bool(Tri::True)),
+        }
+    }
+
+    pub fn days_between(&self, from: usize, to: usize) -> i64 {
+        (self.subj.assessments[to].date - self.subj.assessments[from].date).whole_days()
+    }
+
+    fn input(&self, t: usize, l: Option<usize>, i: usize) -> Val {
+        let input = &self.rs().inputs[i];
+        let pos = self.eng.input_pos[i];
+        let unknown = if input.dim.hu != 0 { Iv::ALL } else { Iv::NONNEG };
+        let v = match input.level {
+            InputLevel::Lesion => {
+                let Some(slot) = l.and_then(|l| self.subj.slot(t, l)) else { return Val::None };
+                slot.values[pos]
+            }
+            InputLevel::Scan => self.subj.assessments[t].scan[pos],
+            InputLevel::Subject => self.subj.subject_inputs[pos],
+        };
+        Val::Num(v.map(Iv::exact).unwrap_or(unknown))
+    }
+
+    pub fn eval(&self, t: usize, l: Option<usize>, e: &ir::Expr) -> Val {
+        match &e.kind {
+            K::Num(d) => Val::Num(Iv::exact(*d)),
+            K::Bool(b) => Val::Bool(Tri::from(*b)),
+            K::Lit(lit) => match lit {
+                Lit::Cat(c) => Val::Cat(*c),
+                Lit::Status(s) => Val::Status(*s),
+                Lit::Role(r) => Val::Role(*r),
+                Lit::Text(s) => Val::Text(Arc::from(s.as_str())),
+                Lit::Bool(b) => Val::Bool(Tri::from(*b)),
+            },
+            K::Param(p) => match &self.eng.params[*p] {
+                ParamValue::Bool(b) => Val::Bool(Tri::from(*b)),
+                ParamValue::Num(d) => Val::Num(Iv::exact(*d)),
+            },
+            K::Input(i) => self.input(t, l, *i),
+            K::Field(f) => {
+                let Some(l) = l else { return Val::None };
+                let lesion = &self.subj.lesions[l];
+                match f {
+                    ir::Field::Status => self.subj.slot(t, l).map(|s| Val::Status(s.status)).unwrap_or(Val::None),
+                    ir::Field::Role => Val::Role(lesion.role),
+                    ir::Field::Nodal => Val::Bool(Tri::from(lesion.nodal)),
+                    ir::Field::Organ => lesion.organ.as_deref().map(|o| Val::Text(Arc::from(o))).unwrap_or(Val::None),
+                    ir::Field::Id => Val::Text(Arc::from(lesion.id.as_str())),
+                }
+            }
+            K::Def(d) => match self.rs().defs[*d].level {
+                DefLevel::Assessment => self.vals[t][*d].clone(),
+                DefLevel::Lesion => match l {
+                    Some(l) => self.lvals[t][l * self.rs().defs.len() + *d].clone(),
+                    None => Val::None,
+                },
+            },
+            K::Neg(x) => num1(self.eval(t, l, x), Iv::neg),
+            K::Abs(x) => num1(self.eval(t, l, x), Iv::abs),
+            K::Bin(op, a, b) => {
+                let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else { return Val::None };
+                match op {
+                    BinOp::Add => Val::Num(x.add(y)),
+                    BinOp::Sub => Val::Num(x.sub(y)),
+                    BinOp::Mul => Val::Num(x.mul(y)),
+                    BinOp::Div => x.div(y).map(Val::Num).unwrap_or(Val::None),
+                }
+            }
+            K::Min2(a, b) | K::Max2(a, b) => {
+                let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else { return Val::None };
+                Val::Num(if matches!(e.kind, K::Min2(..)) { x.min(y) } else { x.max(y) })
+            }
+            K::Cmp(op, a, b) => Val::Bool(compare(*op, &self.eval(t, l, a), &self.eval(t, l, b))),
+            K::In(x, items, negated) => {
+                let v = self.eval(t, l, x);
+                if v == Val::None {
+                    return Val::Bool(Tri::False);
+                }
+                let hit = items.iter().any(|lit| lit_eq(lit, &v));
+                Val::Bool(Tri::from(hit != *negated))
+            }
+            K::Not(x) => Val::Bool(truth(&self.eval(t, l, x)).not()),
+            K::And(xs) => {
+                let mut acc = Tri::True;
+                for x in xs {
+                    acc = acc.and(truth(&self.eval(t, l, x)));
+                    if acc == Tri::False {
+                        break;
+                    }
+                }
+                Val::Bool(acc)
+            }
+            K::Or(xs) => {
+                let mut acc = Tri::False;
+                for x in xs {
+                    acc = acc.or(truth(&self.eval(t, l, x)));
+                    if acc == Tri::True {
+                        break;
+                    }
+                }
+                Val::Bool(acc)
+            }
+            K::If(c, a, b) => match truth(&self.eval(t, l, c)) {
+                Tri::True => self.eval(t, l, a),
+                Tri::False => self.eval(t, l, b),
+                Tri::Unknown => {
+                    let j = join(self.eval(t, l, a), self.eval(t, l, b));
+                    if e.ty == Ty::Cat && j == Val::None {
+                        self.undecided_cat()
+                    } else {
+                        j
+                    }
+                }
+            },
+            K::Agg(f, elem, g) => self.aggregate(t, *f, elem.as_deref(), g),
+            K::At(x, r) => match self.resolve(t, *r) {
+                Some(k) => self.eval(k, l, x),
+                None => Val::None,
+            },
+            K::DaysSince(r) => match self.resolve(t, *r) {
+                Some(k) => Val::Num(Iv::exact(Decimal::from(self.days_between(k, t)) * MINUTES_PER_DAY)),
+                None => Val::None,
+            },
+            K::Nadir(x, r) => match self.resolve(t, *r) {
+                Some(k0) => self.nadir(t, l, x, k0).map(|(v, _)| Val::Num(v)).unwrap_or(Val::None),
+                None => Val::None,
+            },
+            K::Last(x) => self.last(t, l, x).map(|(v, _)| v).unwrap_or(Val::None),
+            K::Ever(x) => {
+                let mut acc = Tri::False;
+                for k in 0..t {
+                    acc = acc.or(truth(&self.eval(k, l, x)));
+                }
+                Val::Bool(acc)
+            }
+            K::Known(x) => Val::Bool(Tri::from(match self.eval(t, l, x) {
+                Val::Num(iv) => iv.is_exact(),
+                Val::Bool(b) => b != Tri::Unknown,
+                Val::None => false,
+                _ => true,
+            })),
+            K::Definitely(x) => Val::Bool(Tri::from(truth(&self.eval(t, l, x)) == Tri::True)),
+            K::TableCall(d, args) => {
+                let Body::Table(tab) = &self.rs().defs[*d].body else { return Val::None };
+                let vals: Vec<Val> = args.iter().map(|a| self.eval(t, l, a)).collect();
+                self.lookup(tab, &vals).0
+            }
+        }
+    }
+
+    /// Smallest exact value over assessments `from..t`, and where it was.
+    pub fn nadir(&self, t: usize, l: Option<usize>, x: &ir::Expr, from: usize) -> Option<(Iv, usize)> {
+        let mut best: Option<(Decimal, usize)> = None;
+        let mut any: Option<(Iv, usize)> = None;
+        for k in from..t {
+            if let Val::Num(iv) = self.eval(k, l, x) {
+                match iv.value() {
+                    Some(v) if best.is_none_or(|(b, _)| v < b) => best = Some((v, k)),
+                    Some(_) => {}
+                    None => any = Some(any.map(|(a, ak)| (a.min(iv), ak)).unwrap_or((iv, k))),
+                }
+            }
+        }
+        match (best, any) {
+            (Some((v, k)), _) => Some((Iv::exact(v), k)),
+            (None, a) => a,
+        }
+    }
+
+    /// Latest earlier value that is decided (a category other than not-evaluable, an exact number).
+    pub fn last(&self, t: usize, l: Option<usize>, x: &ir::Expr) -> Option<(Val, usize)> {
+        let ne = self.eng.ne();
+        (0..t).rev().find_map(|k| {
+            let v = self.eval(k, l, x);
+            let decided = match &v {
+                Val::None => false,
+                Val::Cat(c) => Some(*c) != ne,
+                Val::Num(iv) => iv.is_exact(),
+                Val::Bool(b) => *b != Tri::Unknown,
+                _ => true,
+            };
+            decided.then_some((v, k))
+        })
+    }
+
+    /// Lesions of a group at an assessment, with whether each surely belongs.
+    pub fn members(&self, t: usize, g: &ir::Group) -> Vec<(usize, Tri)> {
+        match g {
+            ir::Group::All => self.subj.assessments[t].slots.iter().map(|s| (s.lesion, Tri::True)).collect(),
+            ir::Group::Named(id) => self.members(t, &self.rs().groups[*id].group),
+            ir::Group::Where(base, c) => self
+                .members(t, base)
+                .into_iter()
+                .filter_map(|(l, m)| {
+                    let m = m.and(truth(&self.eval(t, Some(l), c)));
+                    (m != Tri::False).then_some((l, m))
+                })
+                .collect(),
+            ir::Group::Except(base, other) => {
+                let out = self.members(t, &self.rs().groups[*other].group);
+                self.members(t, base)
+                    .into_iter()
+                    .filter_map(|(l, m)| {
+                        let inside = out.iter().find(|(o, _)| *o == l).map(|(_, om)| *om).unwrap_or(Tri::False);
+                        let m = m.and(inside.not());
+                        (m != Tri::False).then_some((l, m))
+                    })
+                    .collect()
+            }
+            ir::Group::Top { n, of, key, per_organ } => {
+                let cands = self.members(t, of);
+                let count = |e: &ir::Expr| match self.eval(t, None, e) {
+                    Val::Num(iv) => iv.value().and_then(|v| rust_decimal::prelude::ToPrimitive::to_usize(&v.trunc())),
+                    _ => None,
+                };
+                let n = count(n).unwrap_or(0);
+                let per = per_organ.as_ref().and_then(count);
+                let keyed: Vec<(usize, Tri, Option<Decimal>)> = cands
+                    .iter()
+                    .map(|&(l, m)| {
+                        let k = match self.eval(t, Some(l), key) {
+                            Val::Num(iv) => iv.value(),
+                            _ => None,
+                        };
+                        (l, m, k)
+                    })
+                    .collect();
+                if keyed.iter().any(|(_, m, k)| *m != Tri::True || k.is_none()) {
+                    // Ranking undecided: any candidate may be selected.
+                    return cands.into_iter().map(|(l, _)| (l, Tri::Unknown)).collect();
+                }
+                let mut sorted = keyed;
+                let lesions = &self.subj.lesions;
+                sorted.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| lesions[a.0].id.cmp(&lesions[b.0].id)));
+                let mut out = vec![];
+                let mut per_organ_count: Vec<(&str, usize)> = vec![];
+                for (l, _, _) in sorted {
+                    if out.len() >= n {
+                        break;
+                    }
+                    if let (Some(limit), Some(organ)) = (per, lesions[l].organ.as_deref()) {
+                        match per_organ_count.iter_mut().find(|(o, _)| *o == organ) {
+                            Some((_, c)) if *c >= limit => continue,
+                            Some((_, c)) => *c += 1,
+                            None => per_organ_count.push((organ, 1)),
+                        }
+                    }
+                    out.push((l, Tri::True));
+                }
+                out.sort_by_key(|(l, _)| *l);
+                out
+            }
+        }
+    }
+
+    fn aggregate(&self, t: usize, f: AggFn, elem: Option<&ir::Expr>, g: &ir::Group) -> Val {
+        let members = self.members(t, g);
+        match f {
+            AggFn::Count => {
+                let sure = members.iter().filter(|(_, m)| *m == Tri::True).count();
+                let lo = Decimal::from(sure);
+                let hi = Decimal::from(members.len());
+                Val::Num(Iv { lo: Some(lo), hi: Some(hi) })
+            }
+            AggFn::All | AggFn::Any => {
+                let elem = elem.expect("checked: all/any have a condition");
+                let mut acc = Tri::from(f == AggFn::All);
+                for (l, m) in members {
+                    let v = truth(&self.eval(t, Some(l), elem));
+                    acc = if f == AggFn::All { acc.and(m.not().or(v)) } else { acc.or(m.and(v)) };
+                }
+                Val::Bool(acc)
+            }
+            AggFn::Sum | AggFn::Max | AggFn::Min => {
+                let elem = elem.expect("checked: sum/max/min have a value");
+                let mut acc: Option<Iv> = if f == AggFn::Sum { Some(Iv::exact(Decimal::ZERO)) } else { None };
+                for (l, m) in members {
+                    let Val::Num(v) = self.eval(t, Some(l), elem) else { continue };
+                    acc = Some(match (f, acc) {
+                        (AggFn::Sum, Some(a)) if m == Tri::True => a.add(v),
+                        (AggFn::Sum, Some(a)) => a.add(v.hull(Iv::exact(Decimal::ZERO))),
+                        (_, None) if m == Tri::True => v,
+                        (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
+                        (_, None) => Iv { lo: v.lo, hi: None },
+                        (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
+                        (AggFn::Max, Some(a)) => a.hull(a.max(v)),
+                        (_, Some(a)) if m == Tri::True => a.min(v),
+                        (_, Some(a)) => a.hull(a.min(v)),
+                    });
+                }
+                acc.map(Val::Num).unwrap_or(Val::None)
+            }
+        }
+    }
+}
+
+pub fn truth(v: &Val) -> Tri {
+    match v {
+        Val::Bool(b) => *b,
+        _ => Tri::False,
+    }
+}
+
+fn num1(v: Val, f: fn(Iv) -> Iv) -> Val {
+    match v {
+        Val::Num(x) => Val::Num(f(x)),
+        other => other,
+    }
+}
+
+fn join(a: Val, b: Val) -> Val {
+    match (a, b) {
+        (Val::Num(x), Val::Num(y)) => Val::Num(x.hull(y)),
+        (Val::Bool(x), Val::Bool(y)) if x == y => Val::Bool(x),
+        (Val::Bool(_), Val::Bool(_)) => Val::Bool(Tri::Unknown),
+        (x, y) if x == y => x,
+        _ => Val::None,
+    }
+}
+
+fn lit_eq(lit: &Lit, v: &Val) -> bool {
+    match (lit, v) {
+        (Lit::Cat(a), Val::Cat(b)) => a == b,
+        (Lit::Status(a), Val::Status(b)) => a == b,
+        (Lit::Role(a), Val::Role(b)) => a == b,
+        (Lit::Text(a), Val::Text(b)) => a.eq_ignore_ascii_case(b),
+        (Lit::Bool(a), Val::Bool(b)) => Tri::from(*a) == *b,
+        _ => false,
+    }
+}
+
+fn cell_match(cell: &ir::Cell, v: &Val) -> Tri {
+    match v {
+        Val::Cat(c) => Tri::from(cell.matches(&Lit::Cat(*c))),
+        Val::Bool(Tri::Unknown) => {
+            let (t, f) = (cell.matches(&Lit::Bool(true)), cell.matches(&Lit::Bool(false)));
+            match (t, f) {
+                (true, true) => Tri::True,
+                (false, false) => Tri::False,
+                _ => Tri::Unknown,
+            }
+        }
+        Val::Bool(b) => Tri::from(cell.matches(&Lit::Bool(*b == Tri::True))),
+        _ => Tri::from(matches!(cell, ir::Cell::Any)),
+    }
+}
+
+pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
+    match (a, b) {
+        (Val::None, _) | (_, Val::None) => Tri::False,
+        (Val::Num(x), Val::Num(y)) => match op {
+            CmpOp::Lt => x.lt(*y),
+            CmpOp::Le => x.le(*y),
+            CmpOp::Gt => y.lt(*x),
+            CmpOp::Ge => y.le(*x),
+            CmpOp::Eq => x.same(*y),
+            CmpOp::Ne => x.same(*y).not(),
+        },
+        (Val::Bool(x), Val::Bool(y)) => {
+            let eq = if *x == Tri::Unknown || *y == Tri::Unknown { Tri::Unknown } else { Tri::from(x == y) };
+            if op == CmpOp::Ne {
+                eq.not()
+            } else {
+                eq
+            }
+        }
+        (Val::Text(x), Val::Text(y)) => Tri::from(x.eq_ignore_ascii_case(y) == (op == CmpOp::Eq)),
+        (x, y) => Tri::from((x == y) == (op == CmpOp::Eq)),
+    }
+}

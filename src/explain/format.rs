@@ -1,0 +1,96 @@
+//! How numbers and values are written: in the unit of their dimension, exact where short,
+//! rounded with "≈" otherwise (percentages to 2 decimals, other quantities to 4).
+
+use rust_decimal::Decimal;
+
+use crate::check::ir::{ParamValue, Ruleset, Ty};
+use crate::eval::value::{Iv, Tri, Val};
+use crate::units::{self, Dim};
+
+fn fixed(x: Decimal, dp: u32) -> String {
+    let r = x.round_dp(dp).normalize();
+    let approx = r != x.normalize();
+    let mut s = r.to_string();
+    if !s.contains('.') {
+        s.push_str(".0");
+    }
+    if s == "-0.0" {
+        s = "0.0".into();
+    }
+    if approx {
+        format!("≈{s}")
+    } else {
+        s
+    }
+}
+
+/// A number in base units, shown in its display unit.
+pub fn num(v: Decimal, ty: Ty) -> String {
+    match ty {
+        Ty::Num { dim, pct } => {
+            if dim.is_none() {
+                if pct {
+                    return format!("{} %", fixed(v * Decimal::ONE_HUNDRED, 2));
+                }
+                return if v.fract().is_zero() { v.trunc().normalize().to_string() } else { fixed(v, 4) };
+            }
+            let (unit, factor) = units::display_unit(dim, Some(v));
+            let x = v / factor;
+            if dim == Dim::TIME && unit == "days" {
+                return format!("{} days", x.normalize());
+            }
+            format!("{} {unit}", fixed(x, 4))
+        }
+        _ => v.normalize().to_string(),
+    }
+}
+
+pub fn interval(iv: Iv, ty: Ty) -> String {
+    match (iv.lo, iv.hi) {
+        (Some(a), Some(b)) if a == b => num(a, ty),
+        (Some(a), Some(b)) => format!("between {} and {}", num(a, ty), num(b, ty)),
+        (Some(a), None) => format!("≥ {} (unknown)", num(a, ty)),
+        (None, Some(b)) => format!("≤ {} (unknown)", num(b, ty)),
+        (None, None) => "unknown".into(),
+    }
+}
+
+pub fn tri(t: Tri) -> &'static str {
+    match t {
+        Tri::True => "yes",
+        Tri::False => "no",
+        Tri::Unknown => "undecided",
+    }
+}
+
+pub fn value(rs: &Ruleset, v: &Val, ty: Ty) -> String {
+    match v {
+        Val::Num(iv) => interval(*iv, ty),
+        Val::Bool(t) => tri(*t).into(),
+        Val::Cat(c) => rs.cat_name(*c).into(),
+        Val::Status(s) => s.name().into(),
+        Val::Role(r) => r.name().into(),
+        Val::Text(s) => format!("\"{s}\""),
+        Val::None => "none".into(),
+    }
+}
+
+/// A param's value with its unit, e.g. `20 %`, `5 mm`, `42 days`, `true`.
+pub fn param(rs: &Ruleset, i: usize, v: &ParamValue) -> String {
+    let p = &rs.params[i];
+    match v {
+        ParamValue::Bool(b) => b.to_string(),
+        ParamValue::Num(d) => match (&p.unit, p.ty) {
+            (Some(u), _) => {
+                let unit = units::lookup(u).expect("checked unit");
+                let x = (*d / unit.factor).normalize();
+                if unit.percent {
+                    format!("{x} %")
+                } else {
+                    format!("{x} {u}")
+                }
+            }
+            _ => d.normalize().to_string(),
+        },
+    }
+}

@@ -1,0 +1,4 @@
+//! Results for people and for scripts: text explanations, JSON and CSV (DATA.md contracts).
+pub mod format;
+pub mod output;
+pub mod text;

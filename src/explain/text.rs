@@ -1,0 +1,399 @@
+//! The text explanation of one subject: for each timepoint, each response with the rule or table
+//! row that decided it, the values it read (with the assessment they come from), the comparison
+//! written out, and the citation; then the best response with what changed on the way.
+
+use std::fmt::Write;
+
+use super::format;
+use crate::check::ir::{self, AggFn, Body, DefId, ExprKind as K, Ref, Ruleset, Ty};
+use crate::data::model::format_date;
+use crate::eval::best::Note;
+use crate::eval::engine::{truth, Evaluation};
+use crate::eval::value::{Tri, Val};
+
+pub struct Options {
+    /// Also show why earlier rules did not apply.
+    pub verbose: bool,
+}
+
+fn src_text<'a>(rs: &'a Ruleset, d: DefId, span: ir::Span) -> &'a str {
+    let text = rs.source_text(rs.defs[d].src);
+    text.get(span.start..span.end).unwrap_or("").trim()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn at(ev: &Evaluation, k: usize) -> String {
+    let a = &ev.subj.assessments[k];
+    format!("{} {}", a.visit, format_date(a.date))
+}
+
+fn location(rs: &Ruleset, d: DefId, line: usize, cite: Option<&str>) -> String {
+    let def = &rs.defs[d];
+    let mut parts = vec![format!("{}:{line}", rs.source_name(def.src))];
+    if let Some(c) = cite.or(def.cite.as_deref()) {
+        parts.push(c.to_string());
+    }
+    if let Some(p) = &def.overrides {
+        parts.push(format!("{}, overrides {p}", def.origin));
+    }
+    parts.join(" · ")
+}
+
+/// Renders the whole explanation of a subject.
+pub fn subject(ev: &Evaluation, opts: &Options) -> String {
+    let rs = ev.rs();
+    let s = ev.subj;
+    let mut out = String::new();
+    let reader = s.reader.as_deref().map(|r| format!(" (reader {r})")).unwrap_or_default();
+    let _ = writeln!(out, "{} — subject {}{reader}", rs.title, s.subject);
+    let base = &s.assessments[0];
+    let _ = writeln!(out, "baseline {}  {}{}", base.visit, format_date(base.date), imputed(base.date_imputed));
+    for t in 1..s.assessments.len() {
+        timepoint(ev, t, opts, &mut out);
+    }
+    best(ev, &mut out);
+    out
+}
+
+fn imputed(b: bool) -> &'static str {
+    if b {
+        " (date imputed)"
+    } else {
+        ""
+    }
+}
+
+fn timepoint(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
+    let rs = ev.rs();
+    let a = &ev.subj.assessments[t];
+    let overall = rs.overall;
+    let cat = ev.category(t, overall).map(|c| rs.cat_name(c)).unwrap_or("none");
+    let _ = writeln!(out, "{}  {}{}  overall {cat}   [{}]", a.visit, format_date(a.date), imputed(a.date_imputed), how(ev, t, overall));
+    let missing = missing_lesions(ev, t);
+    for &d in &rs.responses {
+        response(ev, t, d, 1, opts, &missing, out);
+    }
+}
+
+fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {
+    ev.subj.assessments[t]
+        .slots
+        .iter()
+        .filter(|s| s.status == ir::Status::NotEvaluated)
+        .map(|s| {
+            let id = &ev.subj.lesions[s.lesion].id;
+            if s.missing_row {
+                format!("{id} (no row at this assessment)")
+            } else {
+                format!("{id} (not evaluated)")
+            }
+        })
+        .collect()
+}
+
+/// Which rule or row decided a definition, with its location.
+fn how(ev: &Evaluation, t: usize, d: DefId) -> String {
+    let rs = ev.rs();
+    let def = &rs.defs[d];
+    let f = ev.fired[t][d];
+    match (&def.body, f.rule()) {
+        (Body::Table(tab), Some(i)) => {
+            let row = &tab.rows[i];
+            let label = row.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+            format!("table {} row {}{label} · {}", def.name, i + 1, location(rs, d, row.line, None))
+        }
+        (Body::Rules(rules), Some(i)) => {
+            let r = &rules[i];
+            let mut loc = location(rs, d, r.line, r.cite.as_deref());
+            if f.undecided {
+                loc = format!("undecided at rule {} · {loc}", i + 1);
+            } else {
+                loc = format!("rule {} · {loc}", i + 1);
+            }
+            loc
+        }
+        _ => location(rs, d, def.line, None),
+    }
+}
+
+fn response(ev: &Evaluation, t: usize, d: DefId, depth: usize, opts: &Options, missing: &[String], out: &mut String) {
+    let rs = ev.rs();
+    let def = &rs.defs[d];
+    let pad = "  ".repeat(depth);
+    let cat = ev.category(t, d).map(|c| rs.cat_name(c)).unwrap_or("none");
+    if d != rs.overall {
+        let _ = writeln!(out, "{pad}{} {cat}   [{}]", def.name, how(ev, t, d));
+    }
+    let f = ev.fired[t][d];
+    match &def.body {
+        Body::Rules(rules) => {
+            let upto = f.rule().unwrap_or(rules.len().saturating_sub(1));
+            if opts.verbose {
+                for r in rules.iter().take(upto) {
+                    let cond = r.cond.as_ref().expect("only the last rule lacks a condition");
+                    let _ = writeln!(out, "{pad}  not {}: {}", head_text(rs, d, r), one_line(src_text(rs, d, cond.span)));
+                    condition(ev, t, d, cond, depth + 2, &mut vec![], out);
+                }
+            }
+            let Some(r) = rules.get(upto) else { return };
+            match &r.cond {
+                None => {
+                    let _ = writeln!(out, "{pad}  {} otherwise", head_text(rs, d, r));
+                }
+                Some(c) => {
+                    let verb = if f.undecided { "undecided" } else { "yes" };
+                    let _ = writeln!(out, "{pad}  {verb} {}: {}", head_text(rs, d, r), one_line(src_text(rs, d, c.span)));
+                    condition(ev, t, d, c, depth + 2, &mut vec![], out);
+                    if f.undecided {
+                        let m = if missing.is_empty() { "a value is unknown".to_string() } else { format!("missing: {}", missing.join(", ")) };
+                        let _ = writeln!(out, "{pad}    → not evaluable: {m}");
+                    }
+                }
+            }
+            if let Some(reason) = &r.reason {
+                let _ = writeln!(out, "{pad}    ({reason})");
+            }
+            // A head that is another definition (super, a table lookup) explains itself below.
+            if let K::Def(h) = &r.head.kind {
+                if !f.undecided && rs.defs[*h].ty == Ty::Cat {
+                    let _ = writeln!(out, "{pad}    {} {}   [{}]", rs.defs[*h].name, cat, how(ev, t, *h));
+                }
+            }
+        }
+        Body::Table(_) if d == rs.overall => {}
+        Body::Table(tab) => {
+            let cols: Vec<String> = tab
+                .columns
+                .iter()
+                .map(|c| format!("{} {}", one_line(src_text(rs, d, c.span)), format::value(rs, &ev.eval(t, None, c), c.ty)))
+                .collect();
+            let _ = writeln!(out, "{pad}  {}", cols.join(", "));
+            if f.undecided {
+                let _ = writeln!(out, "{pad}  → not evaluable: {}", missing.join(", "));
+            }
+        }
+        Body::Expr(e) => {
+            let _ = writeln!(out, "{pad}  {}", one_line(src_text(rs, d, e.span)));
+        }
+    }
+}
+
+fn head_text(rs: &Ruleset, d: DefId, r: &ir::Rule) -> String {
+    one_line(src_text(rs, d, r.head.span))
+}
+
+/// The parts of a condition with their values, one per line.
+fn condition(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, seen: &mut Vec<String>, out: &mut String) {
+    let rs = ev.rs();
+    let pad = "  ".repeat(depth);
+    match &e.kind {
+        K::And(xs) | K::Or(xs) => {
+            for x in xs {
+                condition(ev, t, d, x, depth, seen, out);
+            }
+        }
+        K::Cmp(op, a, b) => {
+            let va = ev.eval(t, None, a);
+            let vb = ev.eval(t, None, b);
+            let verdict = truth(&ev.eval(t, None, e));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}: {} {} {}",
+                format::tri(verdict),
+                one_line(src_text(rs, d, e.span)),
+                format::value(rs, &va, a.ty),
+                op.symbol(),
+                format::value(rs, &vb, b.ty)
+            );
+            references(ev, t, d, a, depth + 1, seen, out);
+            references(ev, t, d, b, depth + 1, seen, out);
+        }
+        K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => {
+            let verdict = truth(&ev.eval(t, None, e));
+            let members = ev.members(t, g);
+            let mut detail = vec![];
+            for (l, m) in &members {
+                let v = truth(&ev.eval(t, Some(*l), elem));
+                let show = match f {
+                    AggFn::All => v != Tri::True,
+                    _ => v != Tri::False && *m != Tri::False,
+                };
+                if show {
+                    detail.push(lesion_brief(ev, t, *l));
+                }
+            }
+            let tail = if members.is_empty() {
+                " (no such lesions)".to_string()
+            } else if detail.is_empty() {
+                String::new()
+            } else {
+                let word = if *f == AggFn::All && verdict != Tri::True { "not met by" } else { "met by" };
+                format!(" — {word} {}", detail.join(", "))
+            };
+            let _ = writeln!(out, "{pad}{} {}{tail}", format::tri(verdict), one_line(src_text(rs, d, e.span)));
+        }
+        _ => {
+            let v = ev.eval(t, None, e);
+            let _ = writeln!(out, "{pad}{} {}", format::value(rs, &v, e.ty), one_line(src_text(rs, d, e.span)));
+            references(ev, t, d, e, depth + 1, seen, out);
+        }
+    }
+}
+
+fn lesion_brief(ev: &Evaluation, t: usize, l: usize) -> String {
+    let lesion = &ev.subj.lesions[l];
+    let status = ev.subj.slot(t, l).map(|s| s.status.name()).unwrap_or("not seen");
+    let sizes: Vec<String> = ev
+        .rs()
+        .defs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.level == ir::DefLevel::Lesion && matches!(d.ty, Ty::Num { .. }) && !d.hidden)
+        .take(1)
+        .filter_map(|(i, d)| match ev.lesion_value(t, l, i) {
+            Val::Num(iv) => Some(format!("{} {}", d.name, format::interval(*iv, d.ty))),
+            _ => None,
+        })
+        .collect();
+    let nodal = if lesion.nodal { " nodal" } else { "" };
+    if sizes.is_empty() {
+        format!("{} ({status}{nodal})", lesion.id)
+    } else {
+        format!("{} ({status}{nodal}, {})", lesion.id, sizes.join(", "))
+    }
+}
+
+/// Values a sub-expression reads: definitions (with the terms of a sum) and earlier assessments.
+fn references(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, seen: &mut Vec<String>, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    let mut lines = String::new();
+    reference_lines(ev, t, d, e, seen, &mut lines);
+    for l in lines.lines() {
+        let _ = writeln!(out, "{pad}{l}");
+    }
+}
+
+/// One line per value read, each shown once per rule.
+fn reference_lines(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, seen: &mut Vec<String>, out: &mut String) {
+    let rs = ev.rs();
+    let mut emit = |line: String, out: &mut String| {
+        if !seen.contains(&line) {
+            let _ = writeln!(out, "{line}");
+            seen.push(line);
+        }
+    };
+    match &e.kind {
+        K::Def(x) if rs.defs[*x].level == ir::DefLevel::Assessment && matches!(rs.defs[*x].ty, Ty::Num { .. }) => {
+            let def = &rs.defs[*x];
+            let v = ev.value(t, *x);
+            emit(format!("{} = {}{}", def.name, format::value(rs, v, def.ty), terms(ev, t, *x)), out);
+        }
+        K::At(x, r) => {
+            if let Some(k) = ev.resolve(t, *r) {
+                let v = ev.eval(k, None, x);
+                emit(format!("{} = {} at {}", one_line(src_text(rs, d, e.span)), format::value(rs, &v, e.ty), at(ev, k)), out);
+            } else {
+                let what = match r {
+                    Ref::StartOf(c) => format!("no current run of {}", rs.cat_name(*c)),
+                    Ref::Last(c) => format!("{} never held before", rs.defs[*c].name),
+                    _ => "no such assessment".into(),
+                };
+                emit(format!("{}: none ({what})", one_line(src_text(rs, d, e.span))), out);
+            }
+        }
+        K::Nadir(x, r) => {
+            let from = ev.resolve(t, *r);
+            match from.and_then(|f| ev.nadir(t, None, x, f)) {
+                Some((iv, k)) => {
+                    emit(format!("{} = {} at {}", one_line(src_text(rs, d, e.span)), format::interval(iv, e.ty), at(ev, k)), out);
+                }
+                None => {
+                    emit(format!("{}: none (no earlier assessment)", one_line(src_text(rs, d, e.span))), out);
+                }
+            }
+        }
+        K::Last(x) => match ev.last(t, None, x) {
+            Some((v, k)) => {
+                emit(format!("{} = {} at {}", one_line(src_text(rs, d, e.span)), format::value(rs, &v, e.ty), at(ev, k)), out);
+            }
+            None => {
+                emit(format!("{}: none (no earlier evaluable assessment)", one_line(src_text(rs, d, e.span))), out);
+            }
+        },
+        K::DaysSince(r) => {
+            if let Some(k) = ev.resolve(t, *r) {
+                emit(format!("{} = {} days (from {})", one_line(src_text(rs, d, e.span)), ev.days_between(k, t), at(ev, k)), out);
+            }
+        }
+        K::Bin(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
+            reference_lines(ev, t, d, a, seen, out);
+            reference_lines(ev, t, d, b, seen, out);
+        }
+        K::Neg(a) | K::Abs(a) => reference_lines(ev, t, d, a, seen, out),
+        _ => {}
+    }
+}
+
+/// For a sum over lesions: the terms, e.g. ` (T01 12.0 + T02 9.0)`.
+fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
+    let rs = ev.rs();
+    let Body::Expr(e) = &rs.defs[x].body else { return String::new() };
+    let K::Agg(AggFn::Sum, Some(elem), g) = &e.kind else { return String::new() };
+    let parts: Vec<String> = ev
+        .members(t, g)
+        .iter()
+        .map(|(l, _)| {
+            let id = &ev.subj.lesions[*l].id;
+            match ev.eval(t, Some(*l), elem) {
+                Val::Num(iv) => match iv.value() {
+                    Some(v) => format!("{id} {}", format::num(v, elem.ty).trim_end_matches(" mm")),
+                    None => format!("{id} unknown"),
+                },
+                _ => format!("{id} none"),
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        " (no lesions)".into()
+    } else {
+        format!(" ({})", parts.join(" + "))
+    }
+}
+
+fn best(ev: &Evaluation, out: &mut String) {
+    let rs = ev.rs();
+    let b = &ev.best;
+    let cat = b.category.map(|c| rs.cat_name(c)).unwrap_or("none");
+    let whence = match b.at {
+        Some(t) => format!(" at {}", at(ev, t)),
+        None => " (no follow-up assessment)".into(),
+    };
+    let _ = writeln!(out, "best response {cat}{whence}   [{}:{} · {}]", rs.source_name(rs.best.src), rs.best.line, rank_text(rs));
+    for n in &b.notes {
+        let line = match n {
+            Note::Stopped { t } => format!("stopped after {}: later timepoints do not count", at(ev, *t)),
+            Note::Relabeled { t, from, to, by } => {
+                format!("{} at {} counts as {} (followed by {} at {})", rs.cat_name(*from), at(ev, *t), rs.cat_name(*to), rs.cat_name(*to), at(ev, *by))
+            }
+            Note::Confirmed { t, by, days } => format!("{} confirmed at {}, {days} days later", at(ev, *t), at(ev, *by)),
+            Note::NotConfirmed { t, from, to, line } => {
+                format!("{} at {} not confirmed: counts as {} (line {line})", rs.cat_name(*from), at(ev, *t), rs.cat_name(*to))
+            }
+            Note::TooEarly { t, from, to, days, min_days, line } => format!(
+                "{} at {} is {days} days after start, needs at least {} days: counts as {} (line {line})",
+                rs.cat_name(*from),
+                at(ev, *t),
+                min_days.normalize(),
+                rs.cat_name(*to)
+            ),
+        };
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+fn rank_text(rs: &Ruleset) -> String {
+    rs.best.rank.iter().map(|&c| rs.cat_name(c)).collect::<Vec<_>>().join(" > ")
+}

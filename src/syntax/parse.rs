@@ -1,0 +1,716 @@
+//! pest pairs -> AST. The source is cut into one chunk per declaration and each chunk is parsed
+//! on its own, so one broken declaration does not hide the errors of the others.
+
+use std::str::FromStr;
+
+use pest::iterators::Pair;
+use pest::Parser;
+use rust_decimal::Decimal;
+
+use super::ast::*;
+use crate::diag::{Diag, Source};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/crit.pest"]
+struct CritParser;
+
+const ITEM_WORDS: &[&str] = &[
+    "criteria", "version", "cite", "categories", "rename", "input", "param", "lesion", "group",
+    "value", "response", "table", "best", "override",
+];
+
+/// Byte ranges of the declarations: each starts on a line whose first word starts a declaration.
+fn chunks(src: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![];
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let word: String = trimmed.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if ITEM_WORDS.contains(&word.as_str()) {
+            starts.push(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    let mut out = vec![];
+    // Text before the first declaration is parsed too, so that it is reported.
+    let first = starts.first().copied().unwrap_or(src.len());
+    if !only_comments(&src[..first]) {
+        out.push((0, first));
+    }
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).copied().unwrap_or(src.len());
+        out.push((s, e));
+    }
+    out
+}
+
+fn only_comments(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    })
+}
+
+/// Parses a whole file. Returns the ruleset (possibly partial) and every syntax error.
+pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
+    let text = src.inner().as_str();
+    let mut rs = Ruleset::default();
+    let mut diags = vec![];
+    let mut seen_header = false;
+    for (start, end) in chunks(text) {
+        let piece = &text[start..end];
+        match CritParser::parse(Rule::chunk, piece) {
+            Ok(mut pairs) => {
+                let chunk = pairs.next().unwrap();
+                for pair in chunk.into_inner() {
+                    if pair.as_rule() == Rule::EOI {
+                        continue;
+                    }
+                    let mut b = Builder { offset: start, diags: &mut diags };
+                    if pair.as_rule() == Rule::header {
+                        if seen_header {
+                            b.diags.push(
+                                Diag::error("crit::syntax", "a second `criteria` header")
+                                    .label(b.span(&pair), "the ruleset was already named above")
+                                    .help("a file holds one ruleset; put this one in its own file"),
+                            );
+                            continue;
+                        }
+                        seen_header = true;
+                        b.header(pair, &mut rs);
+                    } else {
+                        if !seen_header {
+                            b.diags.push(
+                                Diag::error("crit::syntax", "the file must start with a `criteria` header")
+                                    .label(b.span(&pair), "declaration before the header")
+                                    .help("start the file with `criteria ID \"Name\"`, e.g. `criteria my-rule \"My rule\"`"),
+                            );
+                            seen_header = true;
+                        }
+                        b.item(pair, &mut rs);
+                    }
+                }
+            }
+            Err(e) => diags.push(syntax_error(e, start, piece)),
+        }
+    }
+    if !seen_header && diags.is_empty() {
+        diags.push(
+            Diag::error("crit::syntax", "empty ruleset: no `criteria` header")
+                .label(Span::new(0, 0), "")
+                .help("start the file with `criteria ID \"Name\"`"),
+        );
+    }
+    let diags = diags.into_iter().map(|d| d.with_src(src)).collect();
+    (rs, diags)
+}
+
+fn friendly(r: &Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp | Rule::add | Rule::mul
+        | Rule::unary | Rule::postfix | Rule::expr_nowhen => "an expression",
+        Rule::ident | Rule::name | Rule::cat_name => "a name",
+        Rule::string => "a quoted string",
+        Rule::number | Rule::number_lit => "a number",
+        Rule::unit => "a unit",
+        Rule::EOI => "end of input",
+        Rule::header => "`criteria ID \"Name\"`",
+        Rule::ruleset_id => "a ruleset id",
+        Rule::rule => "a rule (`CATEGORY when CONDITION` or `CATEGORY otherwise`)",
+        Rule::rule_block => "rules on the following lines",
+        Rule::otherwise_kw => "`otherwise`",
+        Rule::cmp_op => "a comparison",
+        Rule::and_op => "`and`",
+        Rule::or_op => "`or`",
+        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::in_op => "`in`",
+        Rule::if_kw => "`if`",
+        Rule::at_clause => "`at`",
+        Rule::cite => "`cite`",
+        Rule::level => "`lesion`, `scan` or `subject`",
+        Rule::param_value => "a number or `true`/`false`",
+        Rule::table_row => "a table row `| ... | => CATEGORY |`",
+        Rule::cell | Rule::cell_list | Rule::cell_value | Rule::any_cell | Rule::neg_cell => "a cell value",
+        Rule::hit_decl => "`hit unique|any|first`",
+        Rule::group_expr | Rule::where_clause | Rule::except_clause => "a lesion group",
+        Rule::category_line => "a category line `NAME [CLASS] [\"description\"]`",
+        Rule::reference => "`baseline`, `previous`, `start of CATEGORY` or `last NAME`",
+        Rule::set => "a set `{a, b}`",
+        Rule::optional => "`optional`",
+        Rule::guard => "`when` or `unless`",
+        _ => return None,
+    })
+}
+
+fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let at = offset + pos;
+    let found: String = piece[pos..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+    let mut expected: Vec<&str> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(friendly).collect(),
+        ErrorVariant::CustomError { .. } => vec![],
+    };
+    expected.sort();
+    expected.dedup();
+    let what = if found.is_empty() { "end of line".to_string() } else { format!("`{found}`") };
+    let msg = format!("unexpected {what}");
+    let label = if expected.is_empty() {
+        "not understood here".to_string()
+    } else {
+        format!("expected {}", join_or(&expected))
+    };
+    let mut help = "each declaration is one line (continue a long condition on a line starting with `and`/`or`); rules read `CATEGORY when CONDITION`".to_string();
+    if found.contains('-') || found.contains('/') {
+        help = "names may contain `-` and `/` (non-CR/non-PD), so put spaces around `-` and `/` when you mean minus or division".into();
+    }
+    Diag::error("crit::syntax", msg).label(Span::new(at, at + found.len().max(1).min(piece.len() - pos).max(0)), label).help(help)
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].to_string(),
+        n => format!("{} or {}", items[..n - 1].join(", "), items[n - 1]),
+    }
+}
+
+struct Builder<'d> {
+    offset: usize,
+    diags: &'d mut Vec<Diag>,
+}
+
+fn unquote(p: &Pair<Rule>) -> String {
+    let s = p.as_str();
+    s[1..s.len() - 1].to_string()
+}
+
+impl Builder<'_> {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn name(&self, p: &Pair<Rule>) -> Name {
+        Spanned { node: p.as_str().trim().to_string(), span: self.span(p) }
+    }
+
+    fn header(&mut self, pair: Pair<Rule>, rs: &mut Ruleset) {
+        let mut it = pair.into_inner();
+        let id = it.next().unwrap();
+        rs.id = self.name(&id);
+        rs.title = unquote(&it.next().unwrap());
+        if let Some(ext) = it.next() {
+            rs.extends = Some(self.name(&ext.into_inner().next().unwrap()));
+        }
+    }
+
+    fn item(&mut self, pair: Pair<Rule>, rs: &mut Ruleset) {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::version_decl => rs.version = Some(unquote(&pair.into_inner().next().unwrap())),
+            Rule::cite_decl => rs.cites.push(unquote(&pair.into_inner().next().unwrap())),
+            Rule::categories_decl => {
+                for line in pair.into_inner() {
+                    let mut decl = CategoryDecl { name: Name::default(), class: None, description: None };
+                    for p in line.into_inner() {
+                        match p.as_rule() {
+                            Rule::cat_name => decl.name = self.name(&p),
+                            Rule::class_name => decl.class = Some(self.name(&p)),
+                            Rule::string => decl.description = Some(unquote(&p)),
+                            _ => {}
+                        }
+                    }
+                    rs.categories.push(decl);
+                }
+            }
+            Rule::rename_decl => {
+                for p in pair.into_inner() {
+                    let mut it = p.into_inner();
+                    let a = self.name(&it.next().unwrap());
+                    let b = self.name(&it.next().unwrap());
+                    rs.renames.push((a, b));
+                }
+            }
+            _ => {
+                if let Some(item) = self.decl(pair, span) {
+                    rs.items.push(item);
+                }
+            }
+        }
+    }
+
+    fn decl(&mut self, pair: Pair<Rule>, span: Span) -> Option<Item> {
+        let kind = pair.as_rule();
+        let mut it = pair.into_inner().peekable();
+        let is_override = it.peek().is_some_and(|p| p.as_rule() == Rule::override_kw);
+        if is_override {
+            it.next();
+        }
+        let mut item = Item {
+            name: Name::default(),
+            is_override,
+            description: None,
+            cite: None,
+            kind: ItemKind::Best(vec![]),
+            span,
+        };
+        match kind {
+            Rule::input_decl => {
+                let level = match it.next().unwrap().as_str() {
+                    "lesion" => Level::Lesion,
+                    "scan" => Level::Scan,
+                    _ => Level::Subject,
+                };
+                item.name = self.name(&it.next().unwrap());
+                let unit = self.name(&it.next().unwrap());
+                let mut optional = false;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::optional => optional = true,
+                        Rule::string => item.description = Some(unquote(&p)),
+                        _ => {}
+                    }
+                }
+                item.kind = ItemKind::Input { level, unit, optional };
+            }
+            Rule::param_decl => {
+                item.name = self.name(&it.next().unwrap());
+                let v = it.next().unwrap().into_inner().next().unwrap();
+                let value = match v.as_rule() {
+                    Rule::bool_lit => ParamValue::Bool(v.as_str() == "true"),
+                    _ => {
+                        let (d, u) = self.number_lit(v);
+                        ParamValue::Number(d, u)
+                    }
+                };
+                if let Some(s) = it.next() {
+                    item.description = Some(unquote(&s));
+                }
+                item.kind = ItemKind::Param { value };
+            }
+            Rule::lesion_decl | Rule::value_decl => {
+                item.name = self.name(&it.next().unwrap());
+                let mut body = None;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::string => item.description = Some(unquote(&p)),
+                        Rule::expr => body = Some(Body::Expr(self.expr(p))),
+                        Rule::rule_block => body = Some(Body::Rules(self.rules(p))),
+                        _ => {}
+                    }
+                }
+                let body = body?;
+                item.kind = if kind == Rule::lesion_decl { ItemKind::Lesion(body) } else { ItemKind::Value(body) };
+            }
+            Rule::group_decl => {
+                item.name = self.name(&it.next().unwrap());
+                let g = self.group(it.next().unwrap());
+                if let Some(s) = it.next() {
+                    item.description = Some(unquote(&s));
+                }
+                item.kind = ItemKind::Group(g);
+            }
+            Rule::response_decl => {
+                item.name = self.name(&it.next().unwrap());
+                let mut rules = vec![];
+                for p in it {
+                    match p.as_rule() {
+                        Rule::string => item.description = Some(unquote(&p)),
+                        Rule::cite => item.cite = Some(unquote(&p.into_inner().next().unwrap())),
+                        Rule::rule_block => rules = self.rules(p),
+                        _ => {}
+                    }
+                }
+                item.kind = ItemKind::Response(rules);
+            }
+            Rule::table_decl => {
+                let name_pair = it.next().unwrap();
+                item.name = self.name(&name_pair);
+                let mut table = Table { columns: vec![], hit: HitPolicy::Unique, rows: vec![], header_span: span };
+                let mut header_end = name_pair.as_span().end();
+                for p in it {
+                    match p.as_rule() {
+                        Rule::expr_list => {
+                            header_end = p.as_span().end() + 1;
+                            table.columns = p.into_inner().map(|e| self.expr(e)).collect();
+                        }
+                        Rule::string => item.description = Some(unquote(&p)),
+                        Rule::cite => item.cite = Some(unquote(&p.into_inner().next().unwrap())),
+                        Rule::hit_decl => {
+                            table.hit = match p.into_inner().next().unwrap().as_str() {
+                                "any" => HitPolicy::Any,
+                                "first" => HitPolicy::First,
+                                _ => HitPolicy::Unique,
+                            }
+                        }
+                        Rule::table_row => table.rows.push(self.row(p)),
+                        _ => {}
+                    }
+                }
+                table.header_span = Span::new(span.start, self.offset + header_end);
+                item.kind = ItemKind::Table(table);
+            }
+            Rule::best_decl => {
+                item.name = Spanned { node: "best response".into(), span: Span::new(span.start, span.start + if is_override { 22 } else { 13 }) };
+                item.kind = ItemKind::Best(it.map(|p| self.best_line(p)).collect());
+            }
+            _ => return None,
+        }
+        Some(item)
+    }
+
+    fn rules(&mut self, block: Pair<Rule>) -> Vec<Rule_> {
+        block
+            .into_inner()
+            .map(|r| {
+                let span = self.span(&r);
+                let mut it = r.into_inner();
+                let head = self.expr(it.next().unwrap());
+                let mut rule = Rule_ { head, cond: None, reason: None, cite: None, span };
+                for p in it {
+                    match p.as_rule() {
+                        Rule::expr => rule.cond = Some(self.expr(p)),
+                        Rule::string => rule.reason = Some(unquote(&p)),
+                        Rule::cite => rule.cite = Some(unquote(&p.into_inner().next().unwrap())),
+                        _ => {}
+                    }
+                }
+                rule
+            })
+            .collect()
+    }
+
+    fn row(&mut self, p: Pair<Rule>) -> TableRow {
+        let span = self.span(&p);
+        let mut row = TableRow { cells: vec![], output: Name::default(), label: None, span };
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::cell => {
+                    let inner = c.into_inner().next().unwrap();
+                    row.cells.push(match inner.as_rule() {
+                        Rule::any_cell => Cell::Any(self.span(&inner)),
+                        Rule::neg_cell => Cell::Not(self.cell_list(inner.into_inner().next().unwrap())),
+                        _ => Cell::Is(self.cell_list(inner)),
+                    });
+                }
+                Rule::cat_name => row.output = self.name(&c),
+                Rule::string => row.label = Some(unquote(&c)),
+                Rule::cite => row.label = Some(unquote(&c.into_inner().next().unwrap())),
+                _ => {}
+            }
+        }
+        row
+    }
+
+    fn cell_list(&self, p: Pair<Rule>) -> Vec<Name> {
+        p.into_inner().map(|v| self.name(&v)).collect()
+    }
+
+    fn cat_list(&self, p: Pair<Rule>) -> Vec<Name> {
+        p.into_inner().map(|v| self.name(&v)).collect()
+    }
+
+    fn guard(&mut self, p: Pair<Rule>) -> Guard {
+        let mut it = p.into_inner();
+        let kw = it.next().unwrap();
+        let e = self.expr(it.next().unwrap());
+        if kw.as_rule() == Rule::when_kw {
+            Guard::When(e)
+        } else {
+            Guard::Unless(e)
+        }
+    }
+
+    fn best_line(&mut self, p: Pair<Rule>) -> BestLine {
+        let span = self.span(&p);
+        let kind = p.as_rule();
+        let parts: Vec<Pair<Rule>> = p.into_inner().collect();
+        match kind {
+            Rule::rank_line => BestLine::Rank(parts.iter().map(|c| self.name(c)).collect(), span),
+            Rule::stop_line => BestLine::StopAfter(self.cat_list(parts[0].clone()), span),
+            Rule::require_line => {
+                let cats = self.cat_list(parts[0].clone());
+                let min = self.expr(parts[1].clone());
+                let anchor = if parts[2].as_str() == "baseline" { Anchor::Baseline } else { Anchor::Start };
+                let fallback = self.name(&parts[3]);
+                let guard = parts.get(4).map(|g| self.guard(g.clone()));
+                BestLine::Require { cats, min, anchor, fallback, guard, span }
+            }
+            Rule::confirm_line => {
+                let cats = self.cat_list(parts[0].clone());
+                let by = self.cat_list(parts[1].clone());
+                let min = self.expr(parts[2].clone());
+                let fallback = self.name(&parts[3]);
+                let guard = parts.get(4).map(|g| self.guard(g.clone()));
+                BestLine::Confirm { cats, by, min, fallback, guard, span }
+            }
+            Rule::between_line => {
+                let inner = parts[0].clone();
+                let guard = parts.get(1).map(|g| self.guard(g.clone()));
+                if inner.as_rule() == Rule::allow_ne {
+                    let mut it = inner.into_inner();
+                    let max = self.expr(it.next().unwrap());
+                    let ne = self.name(&it.next().unwrap());
+                    BestLine::AllowNe { max, ne, guard, span }
+                } else {
+                    BestLine::AllowCats { cats: self.cat_list(inner.into_inner().next().unwrap()), guard, span }
+                }
+            }
+            _ => BestLine::Relabel {
+                from: self.name(&parts[0]),
+                to: self.name(&parts[1]),
+                followed_by: self.name(&parts[2]),
+                span,
+            },
+        }
+    }
+
+    fn number_lit(&mut self, p: Pair<Rule>) -> (Decimal, Option<Name>) {
+        let mut it = p.into_inner();
+        let num = it.next().unwrap();
+        let d = match Decimal::from_str(num.as_str()) {
+            Ok(d) => d,
+            Err(_) => {
+                self.diags.push(
+                    Diag::error("crit::syntax", format!("number `{}` is out of range", num.as_str()))
+                        .label(self.span(&num), "too many digits")
+                        .help("numbers have at most 28 significant digits"),
+                );
+                Decimal::ZERO
+            }
+        };
+        (d, it.next().map(|u| self.name(&u)))
+    }
+
+    fn group(&mut self, p: Pair<Rule>) -> GroupExpr {
+        let mut it = p.into_inner();
+        let base = it.next().unwrap();
+        let mut g = match base.as_rule() {
+            Rule::top_group => {
+                let span = self.span(&base);
+                let mut bi = base.into_inner();
+                let n = self.expr_any(bi.next().unwrap());
+                let of = self.name(&bi.next().unwrap());
+                let key = self.expr_any(bi.next().unwrap());
+                let per_organ = bi.next().map(|po| Box::new(self.expr_any(po.into_inner().next().unwrap())));
+                GroupExpr::Top { n: Box::new(n), of, key: Box::new(key), per_organ, span }
+            }
+            _ => GroupExpr::Named(self.name(&base)),
+        };
+        for clause in it {
+            match clause.as_rule() {
+                Rule::where_clause => {
+                    let e = self.expr(clause.into_inner().next().unwrap());
+                    g = GroupExpr::Where(Box::new(g), Box::new(e));
+                }
+                Rule::except_clause => {
+                    let n = self.name(&clause.into_inner().next().unwrap());
+                    g = GroupExpr::Except(Box::new(g), n);
+                }
+                _ => {}
+            }
+        }
+        g
+    }
+
+    fn reference(&self, p: Pair<Rule>) -> Reference {
+        let inner = p.into_inner().next().unwrap();
+        match inner.as_rule() {
+            Rule::ref_baseline => Reference::Baseline,
+            Rule::ref_previous => Reference::Previous,
+            Rule::ref_start => Reference::StartOf(self.name(&inner.into_inner().next().unwrap())),
+            _ => Reference::Last(self.name(&inner.into_inner().next().unwrap())),
+        }
+    }
+
+    fn expr(&mut self, p: Pair<Rule>) -> Expr {
+        self.expr_any(p)
+    }
+
+    /// Builds any expression-level pair.
+    fn expr_any(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        let kind = p.as_rule();
+        let mk = |k| Expr { kind: k, span };
+        match kind {
+            Rule::expr => {
+                let mut it = p.into_inner();
+                let first = self.expr_any(it.next().unwrap());
+                if it.next().is_some() {
+                    let cond = self.expr_any(it.next().unwrap());
+                    let other = self.expr_any(it.next().unwrap());
+                    return mk(ExprKind::If(Box::new(cond), Box::new(first), Box::new(other)));
+                }
+                first
+            }
+            Rule::expr_nowhen => self.expr_any(p.into_inner().next().unwrap()),
+            Rule::or_expr | Rule::and_expr => {
+                let parts: Vec<Expr> = p
+                    .into_inner()
+                    .filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op))
+                    .map(|x| self.expr_any(x))
+                    .collect();
+                if parts.len() == 1 {
+                    return parts.into_iter().next().unwrap();
+                }
+                mk(if kind == Rule::or_expr { ExprKind::Or(parts) } else { ExprKind::And(parts) })
+            }
+            Rule::not_expr => {
+                let parts: Vec<Pair<Rule>> = p.into_inner().collect();
+                let nots = parts.iter().filter(|x| x.as_rule() == Rule::not_op).count();
+                let mut e = self.expr_any(parts.last().unwrap().clone());
+                for _ in 0..nots {
+                    e = Expr { kind: ExprKind::Not(Box::new(e)), span };
+                }
+                e
+            }
+            Rule::cmp => {
+                let mut it = p.into_inner();
+                let lhs = self.expr_any(it.next().unwrap());
+                let Some(op) = it.next() else { return lhs };
+                let rhs = it.next().unwrap();
+                if op.as_rule() == Rule::in_op {
+                    let negated = op.as_str().starts_with("not");
+                    let items = rhs.into_inner().map(|i| {
+                        let n = self.name(&i);
+                        if i.as_rule() == Rule::string {
+                            Spanned { node: unquote(&i), span: n.span }
+                        } else {
+                            n
+                        }
+                    });
+                    return mk(ExprKind::In(Box::new(lhs), items.collect(), negated));
+                }
+                let op = match op.as_str() {
+                    "<=" => CmpOp::Le,
+                    ">=" => CmpOp::Ge,
+                    "!=" => CmpOp::Ne,
+                    "=" => CmpOp::Eq,
+                    "<" => CmpOp::Lt,
+                    _ => CmpOp::Gt,
+                };
+                mk(ExprKind::Cmp(op, Box::new(lhs), Box::new(self.expr_any(rhs))))
+            }
+            Rule::add | Rule::mul => {
+                let mut it = p.into_inner();
+                let mut acc = self.expr_any(it.next().unwrap());
+                while let Some(op) = it.next() {
+                    let rhs = self.expr_any(it.next().unwrap());
+                    let op = match op.as_str() {
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "*" => BinOp::Mul,
+                        _ => BinOp::Div,
+                    };
+                    let s = Span::new(acc.span.start, rhs.span.end);
+                    acc = Expr { kind: ExprKind::Bin(op, Box::new(acc), Box::new(rhs)), span: s };
+                }
+                acc
+            }
+            Rule::unary => {
+                let parts: Vec<Pair<Rule>> = p.into_inner().collect();
+                let negs = parts.len() - 1;
+                let mut e = self.expr_any(parts.last().unwrap().clone());
+                for _ in 0..negs {
+                    e = Expr { kind: ExprKind::Neg(Box::new(e)), span };
+                }
+                e
+            }
+            Rule::postfix => {
+                let mut it = p.into_inner();
+                let mut e = self.expr_any(it.next().unwrap());
+                for at in it {
+                    let r = self.reference(at.into_inner().next().unwrap());
+                    let s = Span::new(e.span.start, span.end);
+                    e = Expr { kind: ExprKind::At(Box::new(e), r), span: s };
+                }
+                e
+            }
+            Rule::paren => {
+                let inner = self.expr_any(p.into_inner().next().unwrap());
+                Expr { kind: inner.kind, span }
+            }
+            Rule::number_lit => {
+                let (d, u) = self.number_lit(p);
+                mk(ExprKind::Number(d, u))
+            }
+            Rule::bool_lit => mk(ExprKind::Bool(p.as_str() == "true")),
+            Rule::string => mk(ExprKind::Str(unquote(&p))),
+            Rule::super_kw => mk(ExprKind::Super),
+            Rule::super_call => {
+                let args = p.into_inner().next().unwrap().into_inner().map(|a| self.expr_any(a)).collect();
+                mk(ExprKind::SuperCall(args))
+            }
+            Rule::days_since => mk(ExprKind::DaysSince(self.reference(p.into_inner().next().unwrap()))),
+            Rule::aggregate => {
+                let mut it = p.into_inner();
+                let f = match it.next().unwrap().as_str() {
+                    "sum" => AggFn::Sum,
+                    "max" => AggFn::Max,
+                    "min" => AggFn::Min,
+                    "count" => AggFn::Count,
+                    "all" => AggFn::All,
+                    _ => AggFn::Any,
+                };
+                let body = it.next().unwrap();
+                let mut bi = body.clone().into_inner();
+                match body.as_rule() {
+                    Rule::agg_of => {
+                        let e = self.expr_any(bi.next().unwrap());
+                        let g = self.group(bi.next().unwrap());
+                        mk(ExprKind::Agg(f, Some(Box::new(e)), g))
+                    }
+                    Rule::agg_quant => {
+                        let g = self.group(bi.next().unwrap());
+                        let e = self.expr_any(bi.next().unwrap());
+                        mk(ExprKind::Agg(f, Some(Box::new(e)), g))
+                    }
+                    _ => {
+                        let g = self.group(bi.next().unwrap());
+                        mk(ExprKind::Agg(f, None, g))
+                    }
+                }
+            }
+            Rule::call => {
+                let mut it = p.into_inner();
+                let name = self.name(&it.next().unwrap());
+                let mut args = vec![];
+                let mut since = None;
+                for a in it.next().unwrap().into_inner() {
+                    if a.as_rule() == Rule::since_clause {
+                        since = Some(self.reference(a.into_inner().next().unwrap()));
+                    } else {
+                        args.push(self.expr_any(a));
+                    }
+                }
+                mk(ExprKind::Call(name, args, since))
+            }
+            Rule::name => mk(ExprKind::Name(p.as_str().to_string())),
+            Rule::ident => mk(ExprKind::Name(p.as_str().to_string())),
+            _ => mk(ExprKind::Bool(false)),
+        }
+    }
+}
+
+type Rule_ = super::ast::Rule;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_small_ruleset() {
+        let src = crate::diag::source(
+            "t.crit",
+            "criteria t \"T\"\ncategories\n  A complete\n  B\nvalue x = 1 mm + 2 mm\nresponse overall\n  A when x >= 3 mm\n    and x < 5 mm\n  B otherwise\n",
+        );
+        let (rs, diags) = parse(&src);
+        assert!(diags.is_empty(), "{}", crate::diag::render_plain(&diags));
+        assert_eq!(rs.items.len(), 2);
+        assert_eq!(rs.categories.len(), 2);
+    }
+}

@@ -88,6 +88,7 @@ pub const UNITS: &[Unit] = &[
     Unit { name: "week", dim: Dim::TIME, factor: d(10080), percent: false },
     Unit { name: "weeks", dim: Dim::TIME, factor: d(10080), percent: false },
     Unit { name: "%", dim: Dim::NONE, factor: Decimal::from_parts(1, 0, 0, false, 2), percent: true },
+    Unit { name: "count", dim: Dim::NONE, factor: d(1), percent: false },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Unit> {

@@ -49,6 +49,8 @@ pub(super) struct Resolver<'a> {
     pub bodies: Vec<Option<ir::Body>>,
     pub params: Vec<ir::Param>,
     pub inputs: Vec<ir::Input>,
+    /// Inputs whose unit is unknown: typed as errors so that no second error follows.
+    bad_inputs: Vec<bool>,
     group_slot: Vec<usize>,
     group_state: Vec<State>,
     pub groups: Vec<Option<ir::GroupDef>>,
@@ -68,6 +70,7 @@ pub fn resolve(m: Merged, diags: &mut Vec<Diag>) -> Option<ir::Ruleset> {
         bodies: vec![],
         params: vec![],
         inputs: vec![],
+        bad_inputs: vec![],
         group_slot: vec![],
         group_state: vec![],
         groups: vec![],
@@ -103,6 +106,7 @@ impl<'a> Resolver<'a> {
                             (Dim::NONE, Decimal::ONE)
                         }
                     };
+                    self.bad_inputs.push(units::lookup(&unit.node).is_none());
                     let level = match level {
                         ast::Level::Lesion => ir::InputLevel::Lesion,
                         ast::Level::Scan => ir::InputLevel::Scan,
@@ -561,7 +565,7 @@ impl<'a> Resolver<'a> {
                     self.err(cx.src, diag);
                     return mk(K::Input(i), Ty::Error);
                 }
-                mk(K::Input(i), Ty::num(inp.dim))
+                mk(K::Input(i), if self.bad_inputs[i] { Ty::Error } else { Ty::num(inp.dim) })
             }
             Some(Sym::Group(_)) => {
                 let diag = Diag::error("crit::type", format!("`{s}` is a lesion group, not a value"))

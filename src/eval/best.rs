@@ -137,6 +137,9 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
         }
     }
 
+    out.notes.sort_by_key(|n| match n {
+        Note::Stopped { t } | Note::Relabeled { t, .. } | Note::Confirmed { t, .. } | Note::NotConfirmed { t, .. } | Note::TooEarly { t, .. } => *t,
+    });
     let rank = |c: CatId| b.rank.iter().position(|&r| r == c).unwrap_or(usize::MAX);
     let best = cats.iter().min_by_key(|(t, c)| (rank(*c), *t));
     out.category = best.map(|(_, c)| *c).or(ne);

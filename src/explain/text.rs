@@ -378,19 +378,28 @@ fn best(ev: &Evaluation, out: &mut String) {
             Note::Relabeled { t, from, to, by } => {
                 format!("{} at {} counts as {} (followed by {} at {})", rs.cat_name(*from), at(ev, *t), rs.cat_name(*to), rs.cat_name(*to), at(ev, *by))
             }
-            Note::Confirmed { t, by, days } => format!("{} confirmed at {}, {days} days later", at(ev, *t), at(ev, *by)),
+            Note::Confirmed { t, by, days } => format!("{} confirmed at {}, {} later", at(ev, *t), at(ev, *by), days_text(*days)),
             Note::NotConfirmed { t, from, to, line } => {
                 format!("{} at {} not confirmed: counts as {} (line {line})", rs.cat_name(*from), at(ev, *t), rs.cat_name(*to))
             }
             Note::TooEarly { t, from, to, days, min_days, line } => format!(
-                "{} at {} is {days} days after start, needs at least {} days: counts as {} (line {line})",
+                "{} at {} is {} after start, needs at least {} days: counts as {} (line {line})",
                 rs.cat_name(*from),
                 at(ev, *t),
+                days_text(*days),
                 min_days.normalize(),
                 rs.cat_name(*to)
             ),
         };
         let _ = writeln!(out, "  {line}");
+    }
+}
+
+fn days_text(d: i64) -> String {
+    if d == 1 {
+        "1 day".into()
+    } else {
+        format!("{d} days")
     }
 }
 

@@ -1,0 +1,149 @@
+//! The case corpus: every file under tests/cases is one case, and its snapshot shows the input
+//! followed by the result.
+//!
+//! - `syntax/*.crit`, `check/*.crit`: rulesets with mistakes; the snapshot is the diagnostics.
+//!   A line `# expect: CODE` lists error/warning codes the case must produce.
+//! - `eval/**/*.case`: a header, `---`, then a lesion table (CSV). Header lines:
+//!   `criteria: ID_OR_PATH` (a path is relative to the case file), `set: NAME=VALUE`, and
+//!   `expect SUBJECT[@READER][.RESPONSE]: CAT CAT ... [-> best CAT]` giving every timepoint's
+//!   category in date order. The expectations are asserted before the explanation is snapshotted.
+
+use std::path::Path;
+
+use crit::check;
+use crit::data::{bind, table};
+use crit::diag::render_plain;
+use crit::eval::{self, Engine};
+use crit::explain::text;
+
+fn diagnostics_case(path: &Path) {
+    let src = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let diags = match check::check_text(&name, &src) {
+        Ok(c) => c.warnings,
+        Err(d) => d,
+    };
+    assert!(!diags.is_empty(), "{name}: expected diagnostics, got none");
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    for line in src.lines() {
+        if let Some(rest) = line.trim().strip_prefix("# expect:") {
+            for want in rest.split_whitespace() {
+                assert!(codes.contains(&want), "{name}: expected {want}, got {codes:?}");
+            }
+        }
+    }
+    insta::assert_snapshot!(render_plain(&diags));
+}
+
+#[test]
+fn syntax_errors() {
+    insta::glob!("cases/syntax/*.crit", |p| diagnostics_case(p));
+}
+
+#[test]
+fn checker_errors() {
+    insta::glob!("cases/check/*.crit", |p| diagnostics_case(p));
+}
+
+struct Expect {
+    subject: String,
+    reader: Option<String>,
+    response: Option<String>,
+    timepoints: Vec<String>,
+    best: Option<String>,
+}
+
+fn parse_expect(line: &str) -> Expect {
+    let (who, cats) = line.split_once(':').expect("expect WHO: CATS");
+    let (who, response) = match who.rsplit_once('.') {
+        Some((w, r)) => (w, Some(r.trim().to_string())),
+        None => (who, None),
+    };
+    let (subject, reader) = match who.split_once('@') {
+        Some((s, r)) => (s.trim().to_string(), Some(r.trim().to_string())),
+        None => (who.trim().to_string(), None),
+    };
+    let (tps, best) = match cats.split_once("-> best") {
+        Some((t, b)) => (t, Some(b.trim().to_string())),
+        None => (cats, None),
+    };
+    Expect { subject, reader, response, timepoints: tps.split_whitespace().map(|s| s.to_string()).collect(), best }
+}
+
+fn eval_case(path: &Path) {
+    let text_in = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let (header, data) = text_in.split_once("\n---\n").expect("header, ---, data");
+    let mut criteria = None;
+    let mut sets = vec![];
+    let mut expects = vec![];
+    for line in header.lines() {
+        let line = line.trim();
+        if let Some(c) = line.strip_prefix("criteria:") {
+            let c = c.trim();
+            // A local ruleset is named relative to the package, so snapshots do not depend on
+            // where the repository is checked out.
+            let local = path.parent().unwrap().join(c);
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            criteria = Some(if local.is_file() {
+                local.strip_prefix(root).unwrap_or(&local).to_string_lossy().to_string()
+            } else {
+                c.to_string()
+            });
+        } else if let Some(s) = line.strip_prefix("set:") {
+            sets.push(s.trim().to_string());
+        } else if let Some(e) = line.strip_prefix("expect ") {
+            expects.push(parse_expect(e));
+        }
+    }
+    assert!(!expects.is_empty(), "{name}: a case states its expected responses");
+    let checked = check::load(&criteria.expect("criteria:")).unwrap_or_else(|d| panic!("{name}: {}", render_plain(&d)));
+    let rs = &checked.ruleset;
+    let mut eng = Engine::new(rs);
+    for s in &sets {
+        crit::cli::apply_set(&mut eng, s).unwrap_or_else(|d| panic!("{name}: {d}"));
+    }
+    let cohort = table::read_csv(&name, data).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let binding = bind::plan(rs, &cohort).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let results = eval::each_subject(&eng, &binding, &cohort, |raw, r| {
+        let ev = r.unwrap_or_else(|e| panic!("{name}: subject {}: {e}", raw.subject));
+        let tps = |resp: Option<&str>| -> Vec<String> {
+            let d = match resp {
+                None => rs.overall,
+                Some(n) => rs.defs.iter().position(|d| d.name == n && !d.hidden).unwrap_or_else(|| panic!("no response {n}")),
+            };
+            (1..ev.subj.assessments.len()).map(|t| ev.category(t, d).map(|c| rs.cat_name(c).to_string()).unwrap_or("none".into())).collect()
+        };
+        let best = ev.best.category.map(|c| rs.cat_name(c).to_string());
+        let explanation = text::subject(ev, &text::Options { verbose: true });
+        (raw.subject.clone(), raw.reader.clone(), tps(None), best, explanation, {
+            let all: Vec<(String, Vec<String>)> = rs.responses.iter().map(|&d| (rs.defs[d].name.clone(), tps(Some(&rs.defs[d].name)))).collect();
+            all
+        })
+    });
+    for e in &expects {
+        let r = results
+            .iter()
+            .find(|r| r.0 == e.subject && (e.reader.is_none() || r.1 == e.reader))
+            .unwrap_or_else(|| panic!("{name}: no subject {}", e.subject));
+        let got = match &e.response {
+            None => &r.2,
+            Some(n) => &r.5.iter().find(|(k, _)| k == n).unwrap_or_else(|| panic!("{name}: no response {n}")).1,
+        };
+        assert_eq!(got, &e.timepoints, "{name}: subject {} {:?} timepoints", e.subject, e.response);
+        if let Some(b) = &e.best {
+            assert_eq!(r.3.as_ref(), Some(b), "{name}: subject {} best response", e.subject);
+        }
+    }
+    let mut snap = format!("{}\n==== explanation ====\n", text_in.trim_end());
+    for r in &results {
+        snap.push_str(&r.4);
+        snap.push('\n');
+    }
+    insta::assert_snapshot!(snap);
+}
+
+#[test]
+fn evaluations() {
+    insta::glob!("cases/eval/**/*.case", |p| eval_case(p));
+}

@@ -15,7 +15,11 @@ use crate::explain::{output, text};
 use crate::{registry, units};
 
 #[derive(Parser, Debug)]
-#[command(name = "crit", version, about = "Tumour response criteria as code: check rulesets, evaluate lesion data, explain every decision")]
+#[command(
+    name = "crit",
+    version,
+    about = "Tumour response criteria as code: check rulesets, evaluate lesion data, explain every decision"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -71,8 +75,20 @@ pub enum Format {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check { files } => check_files(&files),
-        Command::Eval { criteria, data, format, set } => eval_cmd(&criteria, &data, format, &set),
-        Command::Explain { criteria, data, subject, reader, verbose, set } => explain_cmd(&criteria, &data, &subject, reader.as_deref(), verbose, &set),
+        Command::Eval {
+            criteria,
+            data,
+            format,
+            set,
+        } => eval_cmd(&criteria, &data, format, &set),
+        Command::Explain {
+            criteria,
+            data,
+            subject,
+            reader,
+            verbose,
+            set,
+        } => explain_cmd(&criteria, &data, &subject, reader.as_deref(), verbose, &set),
         Command::List => list(),
     }
 }
@@ -88,7 +104,11 @@ fn check_files(files: &[String]) -> i32 {
             Ok(c) => {
                 eprint_diags(&c.warnings);
                 let w = c.warnings.len();
-                let warn = if w == 0 { String::new() } else { format!(" ({w} warning{})", if w == 1 { "" } else { "s" }) };
+                let warn = if w == 0 {
+                    String::new()
+                } else {
+                    format!(" ({w} warning{})", if w == 1 { "" } else { "s" })
+                };
                 eprintln!("{f}: ok{warn}");
             }
             Err(diags) => {
@@ -105,7 +125,10 @@ fn check_files(files: &[String]) -> i32 {
 /// Parses `--set NAME=VALUE` against the param's declared kind and unit.
 pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
     let rs = eng.rs;
-    let (name, value) = set.split_once('=').ok_or_else(|| Diag::error("crit::set", format!("`--set {set}`: expected NAME=VALUE")).help("e.g. --set pd_increase=25%"))?;
+    let (name, value) = set.split_once('=').ok_or_else(|| {
+        Diag::error("crit::set", format!("`--set {set}`: expected NAME=VALUE"))
+            .help("e.g. --set pd_increase=25%")
+    })?;
     let (name, value) = (name.trim(), value.trim());
     let Some(i) = rs.param_id(name) else {
         let names: Vec<&str> = rs.params.iter().map(|p| p.name.as_str()).collect();
@@ -113,7 +136,9 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("the params of {} are: {}", rs.id, names.join(", ")),
         };
-        return Err(Diag::error("crit::set", format!("`{}` has no param `{name}`", rs.id)).help(help));
+        return Err(
+            Diag::error("crit::set", format!("`{}` has no param `{name}`", rs.id)).help(help),
+        );
     };
     let p = &rs.params[i];
     let parsed = match p.ty {
@@ -123,15 +148,26 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
             _ => Err(format!("`{name}` is true or false")),
         },
         ir::Ty::Num { dim, .. } => {
-            let split = value.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(value.len());
+            let split = value
+                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+                .unwrap_or(value.len());
             let (num, unit) = (value[..split].trim(), value[split..].trim());
             match Decimal::from_str(num) {
                 Err(_) => Err(format!("`{value}` is not a number with a unit")),
-                Ok(d) if unit.is_empty() && dim.is_none() && p.unit.is_none() => Ok(ir::ParamValue::Num(d)),
-                Ok(_) if unit.is_empty() => Err(format!("`{name}` needs a unit, like its default ({})", crate::explain::format::param(rs, i, &p.value))),
+                Ok(d) if unit.is_empty() && dim.is_none() && p.unit.is_none() => {
+                    Ok(ir::ParamValue::Num(d))
+                }
+                Ok(_) if unit.is_empty() => Err(format!(
+                    "`{name}` needs a unit, like its default ({})",
+                    crate::explain::format::param(rs, i, &p.value)
+                )),
                 Ok(d) => match units::lookup(unit) {
                     Some(u) if u.dim == dim => Ok(ir::ParamValue::Num(d * u.factor)),
-                    Some(u) => Err(format!("`{name}` is in {}, not {}", p.unit.as_deref().unwrap_or("plain numbers"), u.name)),
+                    Some(u) => Err(format!(
+                        "`{name}` is in {}, not {}",
+                        p.unit.as_deref().unwrap_or("plain numbers"),
+                        u.name
+                    )),
                     None => Err(format!("unknown unit `{unit}`")),
                 },
             }
@@ -143,10 +179,12 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
             eng.params[i] = v;
             Ok(())
         }
-        Err(m) => Err(Diag::error("crit::set", format!("`--set {set}`: {m}")).help(format!(
-            "the default is `{name}={}`",
-            crate::explain::format::param(rs, i, &p.value).replace(' ', "")
-        ))),
+        Err(m) => Err(
+            Diag::error("crit::set", format!("`--set {set}`: {m}")).help(format!(
+                "the default is `{name}={}`",
+                crate::explain::format::param(rs, i, &p.value).replace(' ', "")
+            )),
+        ),
     }
 }
 
@@ -196,7 +234,8 @@ fn eval_cmd(criteria: &str, data: &str, format: Format, set: &[String]) -> i32 {
     let binding = match bind::plan(&checked.ruleset, &cohort) {
         Ok(b) => b,
         Err(errs) => {
-            errs.iter().for_each(|e| eprintln!("{}", data_error_diag(e)));
+            errs.iter()
+                .for_each(|e| eprintln!("{}", data_error_diag(e)));
             return 1;
         }
     };
@@ -217,10 +256,15 @@ fn eval_cmd(criteria: &str, data: &str, format: Format, set: &[String]) -> i32 {
             if errors > 0 {
                 code = 1;
                 for s in subjects.iter().filter(|s| !s["error"].is_null()) {
-                    eprintln!("error: subject {}: {}", s["subject"].as_str().unwrap_or(""), s["error"]["message"].as_str().unwrap_or(""));
+                    eprintln!(
+                        "error: subject {}: {}",
+                        s["subject"].as_str().unwrap_or(""),
+                        s["error"]["message"].as_str().unwrap_or("")
+                    );
                 }
             }
-            let doc = serde_json::json!({"criteria": output::criteria_json(&eng), "subjects": subjects});
+            let doc =
+                serde_json::json!({"criteria": output::criteria_json(&eng), "subjects": subjects});
             let _ = serde_json::to_writer_pretty(&mut out, &doc);
             let _ = writeln!(out);
         }
@@ -247,7 +291,12 @@ fn eval_cmd(criteria: &str, data: &str, format: Format, set: &[String]) -> i32 {
         Format::Text => {
             let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
                 Ok(ev) => Ok(text::subject(ev, &text::Options { verbose: false })),
-                Err(e) => Err(format!("{} — subject {}{}: data error\n  {e}\n", checked.ruleset.title, raw.subject, reader_suffix(raw.reader.as_deref()))),
+                Err(e) => Err(format!(
+                    "{} — subject {}{}: data error\n  {e}\n",
+                    checked.ruleset.title,
+                    raw.subject,
+                    reader_suffix(raw.reader.as_deref())
+                )),
             });
             for t in texts {
                 match t {
@@ -269,7 +318,14 @@ fn reader_suffix(r: Option<&str>) -> String {
     r.map(|r| format!(" (reader {r})")).unwrap_or_default()
 }
 
-fn explain_cmd(criteria: &str, data: &str, subject: &str, reader: Option<&str>, verbose: bool, set: &[String]) -> i32 {
+fn explain_cmd(
+    criteria: &str,
+    data: &str,
+    subject: &str,
+    reader: Option<&str>,
+    verbose: bool,
+    set: &[String],
+) -> i32 {
     let (checked, mut cohort) = match prepare(criteria, data) {
         Ok(x) => x,
         Err(c) => return c,
@@ -279,9 +335,14 @@ fn explain_cmd(criteria: &str, data: &str, subject: &str, reader: Option<&str>, 
         Err(c) => return c,
     };
     let all: Vec<String> = cohort.subjects.iter().map(|s| s.subject.clone()).collect();
-    cohort.subjects.retain(|s| s.subject == subject && reader.is_none_or(|r| s.reader.as_deref() == Some(r)));
+    cohort
+        .subjects
+        .retain(|s| s.subject == subject && reader.is_none_or(|r| s.reader.as_deref() == Some(r)));
     if cohort.subjects.is_empty() {
-        let mut d = Diag::error("crit::subject", format!("no subject `{subject}`{} in {data}", reader_suffix(reader)));
+        let mut d = Diag::error(
+            "crit::subject",
+            format!("no subject `{subject}`{} in {data}", reader_suffix(reader)),
+        );
         if let Some(s) = diag::did_you_mean(subject, all.iter().map(|s| s.as_str())) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -291,14 +352,19 @@ fn explain_cmd(criteria: &str, data: &str, subject: &str, reader: Option<&str>, 
     let binding = match bind::plan(&checked.ruleset, &cohort) {
         Ok(b) => b,
         Err(errs) => {
-            errs.iter().for_each(|e| eprintln!("{}", data_error_diag(e)));
+            errs.iter()
+                .for_each(|e| eprintln!("{}", data_error_diag(e)));
             return 1;
         }
     };
     let mut code = 0;
     let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
         Ok(ev) => Ok(text::subject(ev, &text::Options { verbose })),
-        Err(e) => Err(format!("subject {}{}: data error\n  {e}", raw.subject, reader_suffix(raw.reader.as_deref()))),
+        Err(e) => Err(format!(
+            "subject {}{}: data error\n  {e}",
+            raw.subject,
+            reader_suffix(raw.reader.as_deref())
+        )),
     });
     for t in texts {
         match t {
@@ -318,7 +384,12 @@ fn list() -> i32 {
         match check::load(id) {
             Ok(c) => {
                 let rs = &c.ruleset;
-                println!("{id}\t{}\t{}\t{}", rs.title, rs.version.as_deref().unwrap_or("-"), rs.cites.first().map(|s| s.as_str()).unwrap_or("-"));
+                println!(
+                    "{id}\t{}\t{}\t{}",
+                    rs.title,
+                    rs.version.as_deref().unwrap_or("-"),
+                    rs.cites.first().map(|s| s.as_str()).unwrap_or("-")
+                );
             }
             Err(d) => {
                 eprint_diags(&d);

@@ -27,10 +27,20 @@ pub struct Diag {
 
 impl Diag {
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
-        Diag { severity: Severity::Error, code, message: message.into(), labels: vec![], help: None, src: None }
+        Diag {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            labels: vec![],
+            help: None,
+            src: None,
+        }
     }
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diag { severity: Severity::Warning, ..Diag::error(code, message) }
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(code, message)
+        }
     }
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
         self.labels.push((span, text.into()));
@@ -67,7 +77,9 @@ impl Diagnostic for Diag {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.src.as_ref().map(|s| s.as_ref() as &dyn SourceCode)
@@ -84,7 +96,9 @@ impl Diagnostic for Diag {
 
 /// Renders diagnostics without colour, for snapshots and for output that is not a terminal.
 pub fn render_plain(diags: &[Diag]) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(100);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
     let mut out = String::new();
     for d in diags {
         let _ = handler.render_report(&mut out, d);
@@ -98,7 +112,8 @@ pub fn render_terminal(diags: &[Diag]) -> String {
     if !std::io::stderr().is_terminal() {
         return render_plain(diags);
     }
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode()).with_width(100);
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
+        .with_width(100);
     let mut out = String::new();
     for d in diags {
         let _ = handler.render_report(&mut out, d);
@@ -107,7 +122,10 @@ pub fn render_terminal(diags: &[Diag]) -> String {
 }
 
 /// The closest candidate by edit distance, for "did you mean".
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(&str, f64)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase());

@@ -20,5 +20,8 @@ pub fn shipped() -> Vec<(&'static str, &'static str)> {
 }
 
 pub fn find(id: &str) -> Option<&'static str> {
-    shipped().into_iter().find(|(i, _)| *i == id).map(|(_, t)| t)
+    shipped()
+        .into_iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, t)| t)
 }

@@ -16,9 +16,21 @@ pub struct Dim {
 }
 
 impl Dim {
-    pub const NONE: Dim = Dim { length: 0, sul: 0, suv: 0, hu: 0, time: 0 };
-    pub const LENGTH: Dim = Dim { length: 1, ..Dim::NONE };
-    pub const TIME: Dim = Dim { time: 1, ..Dim::NONE };
+    pub const NONE: Dim = Dim {
+        length: 0,
+        sul: 0,
+        suv: 0,
+        hu: 0,
+        time: 0,
+    };
+    pub const LENGTH: Dim = Dim {
+        length: 1,
+        ..Dim::NONE
+    };
+    pub const TIME: Dim = Dim {
+        time: 1,
+        ..Dim::NONE
+    };
 
     pub fn is_none(self) -> bool {
         self == Dim::NONE
@@ -33,10 +45,10 @@ impl Dim {
             time: f(self.time, o.time),
         }
     }
-    pub fn mul(self, o: Dim) -> Dim {
+    pub fn times(self, o: Dim) -> Dim {
         self.zip(o, |a, b| a.saturating_add(b))
     }
-    pub fn div(self, o: Dim) -> Dim {
+    pub fn per(self, o: Dim) -> Dim {
         self.zip(o, |a, b| a.saturating_sub(b))
     }
 }
@@ -47,7 +59,13 @@ impl fmt::Display for Dim {
             return f.write_str("a plain number");
         }
         let mut parts = vec![];
-        for (name, e) in [("mm", self.length), ("SUL", self.sul), ("SUV", self.suv), ("HU", self.hu), ("min", self.time)] {
+        for (name, e) in [
+            ("mm", self.length),
+            ("SUL", self.sul),
+            ("SUV", self.suv),
+            ("HU", self.hu),
+            ("min", self.time),
+        ] {
             match e {
                 0 => {}
                 1 => parts.push(name.to_string()),
@@ -73,22 +91,117 @@ const fn d(n: i64) -> Decimal {
 }
 
 pub const UNITS: &[Unit] = &[
-    Unit { name: "mm", dim: Dim::LENGTH, factor: d(1), percent: false },
-    Unit { name: "cm", dim: Dim::LENGTH, factor: d(10), percent: false },
-    Unit { name: "mm2", dim: Dim { length: 2, ..Dim::NONE }, factor: d(1), percent: false },
-    Unit { name: "cm2", dim: Dim { length: 2, ..Dim::NONE }, factor: d(100), percent: false },
-    Unit { name: "mL", dim: Dim { length: 3, ..Dim::NONE }, factor: d(1000), percent: false },
-    Unit { name: "SUL", dim: Dim { sul: 1, ..Dim::NONE }, factor: d(1), percent: false },
-    Unit { name: "SUV", dim: Dim { suv: 1, ..Dim::NONE }, factor: d(1), percent: false },
-    Unit { name: "HU", dim: Dim { hu: 1, ..Dim::NONE }, factor: d(1), percent: false },
-    Unit { name: "min", dim: Dim::TIME, factor: d(1), percent: false },
-    Unit { name: "h", dim: Dim::TIME, factor: d(60), percent: false },
-    Unit { name: "day", dim: Dim::TIME, factor: d(1440), percent: false },
-    Unit { name: "days", dim: Dim::TIME, factor: d(1440), percent: false },
-    Unit { name: "week", dim: Dim::TIME, factor: d(10080), percent: false },
-    Unit { name: "weeks", dim: Dim::TIME, factor: d(10080), percent: false },
-    Unit { name: "%", dim: Dim::NONE, factor: Decimal::from_parts(1, 0, 0, false, 2), percent: true },
-    Unit { name: "count", dim: Dim::NONE, factor: d(1), percent: false },
+    Unit {
+        name: "mm",
+        dim: Dim::LENGTH,
+        factor: d(1),
+        percent: false,
+    },
+    Unit {
+        name: "cm",
+        dim: Dim::LENGTH,
+        factor: d(10),
+        percent: false,
+    },
+    Unit {
+        name: "mm2",
+        dim: Dim {
+            length: 2,
+            ..Dim::NONE
+        },
+        factor: d(1),
+        percent: false,
+    },
+    Unit {
+        name: "cm2",
+        dim: Dim {
+            length: 2,
+            ..Dim::NONE
+        },
+        factor: d(100),
+        percent: false,
+    },
+    Unit {
+        name: "mL",
+        dim: Dim {
+            length: 3,
+            ..Dim::NONE
+        },
+        factor: d(1000),
+        percent: false,
+    },
+    Unit {
+        name: "SUL",
+        dim: Dim {
+            sul: 1,
+            ..Dim::NONE
+        },
+        factor: d(1),
+        percent: false,
+    },
+    Unit {
+        name: "SUV",
+        dim: Dim {
+            suv: 1,
+            ..Dim::NONE
+        },
+        factor: d(1),
+        percent: false,
+    },
+    Unit {
+        name: "HU",
+        dim: Dim { hu: 1, ..Dim::NONE },
+        factor: d(1),
+        percent: false,
+    },
+    Unit {
+        name: "min",
+        dim: Dim::TIME,
+        factor: d(1),
+        percent: false,
+    },
+    Unit {
+        name: "h",
+        dim: Dim::TIME,
+        factor: d(60),
+        percent: false,
+    },
+    Unit {
+        name: "day",
+        dim: Dim::TIME,
+        factor: d(1440),
+        percent: false,
+    },
+    Unit {
+        name: "days",
+        dim: Dim::TIME,
+        factor: d(1440),
+        percent: false,
+    },
+    Unit {
+        name: "week",
+        dim: Dim::TIME,
+        factor: d(10080),
+        percent: false,
+    },
+    Unit {
+        name: "weeks",
+        dim: Dim::TIME,
+        factor: d(10080),
+        percent: false,
+    },
+    Unit {
+        name: "%",
+        dim: Dim::NONE,
+        factor: Decimal::from_parts(1, 0, 0, false, 2),
+        percent: true,
+    },
+    Unit {
+        name: "count",
+        dim: Dim::NONE,
+        factor: d(1),
+        percent: false,
+    },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Unit> {
@@ -108,12 +221,26 @@ pub fn display_unit(dim: Dim, value: Option<Decimal>) -> (&'static str, Decimal)
     }
     if dim == Dim::TIME {
         let whole_days = value.is_none_or(|v| (v % MINUTES_PER_DAY).is_zero());
-        return if whole_days { ("days", MINUTES_PER_DAY) } else { ("min", d(1)) };
+        return if whole_days {
+            ("days", MINUTES_PER_DAY)
+        } else {
+            ("min", d(1))
+        };
     }
-    if dim == (Dim { length: 3, ..Dim::NONE }) {
+    if dim
+        == (Dim {
+            length: 3,
+            ..Dim::NONE
+        })
+    {
         return ("mL", d(1000));
     }
-    if dim == (Dim { length: 2, ..Dim::NONE }) {
+    if dim
+        == (Dim {
+            length: 2,
+            ..Dim::NONE
+        })
+    {
         return ("mm2", d(1));
     }
     for u in UNITS {

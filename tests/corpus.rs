@@ -28,7 +28,10 @@ fn diagnostics_case(path: &Path) {
     for line in src.lines() {
         if let Some(rest) = line.trim().strip_prefix("# expect:") {
             for want in rest.split_whitespace() {
-                assert!(codes.contains(&want), "{name}: expected {want}, got {codes:?}");
+                assert!(
+                    codes.contains(&want),
+                    "{name}: expected {want}, got {codes:?}"
+                );
             }
         }
     }
@@ -37,12 +40,12 @@ fn diagnostics_case(path: &Path) {
 
 #[test]
 fn syntax_errors() {
-    insta::glob!("cases/syntax/*.crit", |p| diagnostics_case(p));
+    insta::glob!("cases/syntax/*.crit", diagnostics_case);
 }
 
 #[test]
 fn checker_errors() {
-    insta::glob!("cases/check/*.crit", |p| diagnostics_case(p));
+    insta::glob!("cases/check/*.crit", diagnostics_case);
 }
 
 struct Expect {
@@ -67,7 +70,13 @@ fn parse_expect(line: &str) -> Expect {
         Some((t, b)) => (t, Some(b.trim().to_string())),
         None => (cats, None),
     };
-    Expect { subject, reader, response, timepoints: tps.split_whitespace().map(|s| s.to_string()).collect(), best }
+    Expect {
+        subject,
+        reader,
+        response,
+        timepoints: tps.split_whitespace().map(|s| s.to_string()).collect(),
+        best,
+    }
 }
 
 fn eval_case(path: &Path) {
@@ -86,7 +95,11 @@ fn eval_case(path: &Path) {
             let local = path.parent().unwrap().join(c);
             let root = Path::new(env!("CARGO_MANIFEST_DIR"));
             criteria = Some(if local.is_file() {
-                local.strip_prefix(root).unwrap_or(&local).to_string_lossy().to_string()
+                local
+                    .strip_prefix(root)
+                    .unwrap_or(&local)
+                    .to_string_lossy()
+                    .to_string()
             } else {
                 c.to_string()
             });
@@ -96,8 +109,12 @@ fn eval_case(path: &Path) {
             expects.push(parse_expect(e));
         }
     }
-    assert!(!expects.is_empty(), "{name}: a case states its expected responses");
-    let checked = check::load(&criteria.expect("criteria:")).unwrap_or_else(|d| panic!("{name}: {}", render_plain(&d)));
+    assert!(
+        !expects.is_empty(),
+        "{name}: a case states its expected responses"
+    );
+    let checked = check::load(&criteria.expect("criteria:"))
+        .unwrap_or_else(|d| panic!("{name}: {}", render_plain(&d)));
     let rs = &checked.ruleset;
     let mut eng = Engine::new(rs);
     for s in &sets {
@@ -110,16 +127,37 @@ fn eval_case(path: &Path) {
         let tps = |resp: Option<&str>| -> Vec<String> {
             let d = match resp {
                 None => rs.overall,
-                Some(n) => rs.defs.iter().position(|d| d.name == n && !d.hidden).unwrap_or_else(|| panic!("no response {n}")),
+                Some(n) => rs
+                    .defs
+                    .iter()
+                    .position(|d| d.name == n && !d.hidden)
+                    .unwrap_or_else(|| panic!("no response {n}")),
             };
-            (1..ev.subj.assessments.len()).map(|t| ev.category(t, d).map(|c| rs.cat_name(c).to_string()).unwrap_or("none".into())).collect()
+            (1..ev.subj.assessments.len())
+                .map(|t| {
+                    ev.category(t, d)
+                        .map(|c| rs.cat_name(c).to_string())
+                        .unwrap_or("none".into())
+                })
+                .collect()
         };
         let best = ev.best.category.map(|c| rs.cat_name(c).to_string());
         let explanation = text::subject(ev, &text::Options { verbose: true });
-        (raw.subject.clone(), raw.reader.clone(), tps(None), best, explanation, {
-            let all: Vec<(String, Vec<String>)> = rs.responses.iter().map(|&d| (rs.defs[d].name.clone(), tps(Some(&rs.defs[d].name)))).collect();
-            all
-        })
+        (
+            raw.subject.clone(),
+            raw.reader.clone(),
+            tps(None),
+            best,
+            explanation,
+            {
+                let all: Vec<(String, Vec<String>)> = rs
+                    .responses
+                    .iter()
+                    .map(|&d| (rs.defs[d].name.clone(), tps(Some(&rs.defs[d].name))))
+                    .collect();
+                all
+            },
+        )
     });
     for e in &expects {
         let r = results
@@ -128,11 +166,25 @@ fn eval_case(path: &Path) {
             .unwrap_or_else(|| panic!("{name}: no subject {}", e.subject));
         let got = match &e.response {
             None => &r.2,
-            Some(n) => &r.5.iter().find(|(k, _)| k == n).unwrap_or_else(|| panic!("{name}: no response {n}")).1,
+            Some(n) => {
+                &r.5.iter()
+                    .find(|(k, _)| k == n)
+                    .unwrap_or_else(|| panic!("{name}: no response {n}"))
+                    .1
+            }
         };
-        assert_eq!(got, &e.timepoints, "{name}: subject {} {:?} timepoints", e.subject, e.response);
+        assert_eq!(
+            got, &e.timepoints,
+            "{name}: subject {} {:?} timepoints",
+            e.subject, e.response
+        );
         if let Some(b) = &e.best {
-            assert_eq!(r.3.as_ref(), Some(b), "{name}: subject {} best response", e.subject);
+            assert_eq!(
+                r.3.as_ref(),
+                Some(b),
+                "{name}: subject {} best response",
+                e.subject
+            );
         }
     }
     let mut snap = format!("{}\n==== explanation ====\n", text_in.trim_end());
@@ -145,5 +197,5 @@ fn eval_case(path: &Path) {
 
 #[test]
 fn evaluations() {
-    insta::glob!("cases/eval/**/*.case", |p| eval_case(p));
+    insta::glob!("cases/eval/**/*.case", eval_case);
 }

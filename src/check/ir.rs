@@ -16,7 +16,10 @@ pub type GroupId = usize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
     /// A number of a dimension; `pct` only changes how it is shown.
-    Num { dim: Dim, pct: bool },
+    Num {
+        dim: Dim,
+        pct: bool,
+    },
     Bool,
     Cat,
     Status,
@@ -177,7 +180,12 @@ pub enum Group {
     Named(GroupId),
     Where(Box<Group>, Expr),
     Except(Box<Group>, GroupId),
-    Top { n: Expr, of: Box<Group>, key: Expr, per_organ: Option<Expr> },
+    Top {
+        n: Expr,
+        of: Box<Group>,
+        key: Expr,
+        per_organ: Option<Expr>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -396,5 +404,9 @@ impl Ruleset {
 
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }

@@ -98,10 +98,16 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
         for (from, to) in &rs.renames {
             if m.categories.iter().any(|c| c.name == to.node) {
                 diags.push(
-                    Diag::error("crit::duplicate", format!("cannot rename to `{}`: that category already exists", to.node))
-                        .label(to.span, "already a category")
-                        .help("pick a new name")
-                        .with_src(src),
+                    Diag::error(
+                        "crit::duplicate",
+                        format!(
+                            "cannot rename to `{}`: that category already exists",
+                            to.node
+                        ),
+                    )
+                    .label(to.span, "already a category")
+                    .help("pick a new name")
+                    .with_src(src),
                 );
                 continue;
             }
@@ -109,8 +115,11 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                 Some(c) => c.name = to.node.clone(),
                 None => {
                     let names: Vec<&str> = m.categories.iter().map(|c| c.name.as_str()).collect();
-                    let mut d = Diag::error("crit::unknown-name", format!("cannot rename `{}`: no such category", from.node))
-                        .label(from.span, "not a category of the parent");
+                    let mut d = Diag::error(
+                        "crit::unknown-name",
+                        format!("cannot rename `{}`: no such category", from.node),
+                    )
+                    .label(from.span, "not a category of the parent");
                     d = match did_you_mean(&from.node, names.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("the categories are: {}", names.join(", "))),
@@ -150,7 +159,10 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                                 ),
                             )
                             .label(item.name.span, "overridden here")
-                            .help(format!("override it with the same kind: `override {} {name} ...`", kind_word(&m.slots[old].item.kind)))
+                            .help(format!(
+                                "override it with the same kind: `override {} {name} ...`",
+                                kind_word(&m.slots[old].item.kind)
+                            ))
                             .with_src(src),
                         );
                         continue;
@@ -183,19 +195,40 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                 }
                 (None, true) => {
                     let names: Vec<&str> = visible.keys().map(|s| s.as_str()).collect();
-                    let what = if si == 0 { "this ruleset extends nothing".to_string() } else { format!("no parent defines `{name}`") };
-                    let mut d = Diag::error("crit::override", format!("`override` of `{name}`, but {what}"))
-                        .label(item.name.span, "nothing to override");
+                    let what = if si == 0 {
+                        "this ruleset extends nothing".to_string()
+                    } else {
+                        format!("no parent defines `{name}`")
+                    };
+                    let mut d = Diag::error(
+                        "crit::override",
+                        format!("`override` of `{name}`, but {what}"),
+                    )
+                    .label(item.name.span, "nothing to override");
                     d = match did_you_mean(&name, names.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help("remove `override` to define a new name"),
                     };
                     diags.push(d.with_src(src));
-                    m.slots.push(Slot { item: item.clone(), src: si, origin: origin.clone(), overrides: None, hidden: false, super_slot: None });
+                    m.slots.push(Slot {
+                        item: item.clone(),
+                        src: si,
+                        origin: origin.clone(),
+                        overrides: None,
+                        hidden: false,
+                        super_slot: None,
+                    });
                     visible.insert(name, m.slots.len() - 1);
                 }
                 (None, false) => {
-                    m.slots.push(Slot { item: item.clone(), src: si, origin: origin.clone(), overrides: None, hidden: false, super_slot: None });
+                    m.slots.push(Slot {
+                        item: item.clone(),
+                        src: si,
+                        origin: origin.clone(),
+                        overrides: None,
+                        hidden: false,
+                        super_slot: None,
+                    });
                     visible.insert(name, m.slots.len() - 1);
                 }
             }

@@ -33,7 +33,10 @@ pub fn check_text(name: &str, text: &str) -> Result<Checked, Vec<Diag>> {
     check_source(diag::source(name, text))
 }
 
-fn locate(id_or_path: &str, from: Option<(&Source, ast::Span)>) -> Result<(Source, bool), Vec<Diag>> {
+fn locate(
+    id_or_path: &str,
+    from: Option<(&Source, ast::Span)>,
+) -> Result<(Source, bool), Vec<Diag>> {
     if let Some(text) = registry::find(id_or_path) {
         return Ok((diag::source(&format!("{id_or_path}.crit"), text), true));
     }
@@ -43,15 +46,26 @@ fn locate(id_or_path: &str, from: Option<(&Source, ast::Span)>) -> Result<(Sourc
         if p.is_file() {
             return match std::fs::read_to_string(p) {
                 Ok(text) => Ok((diag::source(&p.display().to_string(), &text), false)),
-                Err(e) => Err(vec![Diag::error("crit::io", format!("cannot read {}: {e}", p.display()))]),
+                Err(e) => Err(vec![Diag::error(
+                    "crit::io",
+                    format!("cannot read {}: {e}", p.display()),
+                )]),
             };
         }
     }
     let ids: Vec<&str> = registry::shipped().into_iter().map(|(i, _)| i).collect();
-    let mut d = Diag::error("crit::unknown-ruleset", format!("no ruleset `{id_or_path}`"));
+    let mut d = Diag::error(
+        "crit::unknown-ruleset",
+        format!("no ruleset `{id_or_path}`"),
+    );
     d = match diag::did_you_mean(id_or_path, ids.iter().copied()) {
-        Some(s) => d.help(format!("did you mean `{s}`? `crit list` shows the shipped rulesets")),
-        None => d.help(format!("give a shipped id ({}) or the path of a .crit file", ids.join(", "))),
+        Some(s) => d.help(format!(
+            "did you mean `{s}`? `crit list` shows the shipped rulesets"
+        )),
+        None => d.help(format!(
+            "give a shipped id ({}) or the path of a .crit file",
+            ids.join(", ")
+        )),
     };
     if let Some((src, span)) = from {
         d = d.label(span, "extended here").with_src(src);
@@ -69,12 +83,19 @@ fn load_chain(src: Source) -> Result<Vec<(Source, ast::Ruleset)>, Vec<Diag>> {
         diags.extend(errs);
         if let Some(parent) = &rs.extends {
             if chain.iter().any(|(_, r)| r.id.node == parent.node) || rs.id.node == parent.node {
-                let path: Vec<&str> = chain.iter().map(|(_, r)| r.id.node.as_str()).chain([rs.id.node.as_str(), parent.node.as_str()]).collect();
+                let path: Vec<&str> = chain
+                    .iter()
+                    .map(|(_, r)| r.id.node.as_str())
+                    .chain([rs.id.node.as_str(), parent.node.as_str()])
+                    .collect();
                 diags.push(
-                    Diag::error("crit::extends-cycle", format!("`extends` goes round in a circle: {}", path.join(" -> ")))
-                        .label(parent.span, "extended here")
-                        .help("a ruleset cannot extend itself, directly or through its parents")
-                        .with_src(&src),
+                    Diag::error(
+                        "crit::extends-cycle",
+                        format!("`extends` goes round in a circle: {}", path.join(" -> ")),
+                    )
+                    .label(parent.span, "extended here")
+                    .help("a ruleset cannot extend itself, directly or through its parents")
+                    .with_src(&src),
                 );
             } else {
                 match locate(&parent.node, Some((&src, parent.span))) {

@@ -18,11 +18,20 @@ pub fn may_be_unknown(e: &ir::Expr, defs_unknown: &[bool], groups: &[ir::GroupDe
         K::Known(_) | K::Definitely(_) | K::TableCall(..) => false,
         K::Input(_) => true,
         K::Def(d) => defs_unknown[*d],
-        K::Neg(x) | K::Abs(x) | K::Not(x) | K::At(x, _) | K::Nadir(x, _) | K::Last(x) | K::Ever(x) | K::In(x, ..) => u(x),
+        K::Neg(x)
+        | K::Abs(x)
+        | K::Not(x)
+        | K::At(x, _)
+        | K::Nadir(x, _)
+        | K::Last(x)
+        | K::Ever(x)
+        | K::In(x, ..) => u(x),
         K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => u(a) || u(b),
         K::And(xs) | K::Or(xs) => xs.iter().any(u),
         K::If(c, a, b) => u(c) || u(a) || u(b),
-        K::Agg(_, elem, g) => elem.as_ref().is_some_and(|x| u(x)) || group_unknown(g, defs_unknown, groups),
+        K::Agg(_, elem, g) => {
+            elem.as_ref().is_some_and(|x| u(x)) || group_unknown(g, defs_unknown, groups)
+        }
     }
 }
 
@@ -31,12 +40,21 @@ fn group_unknown(g: &ir::Group, du: &[bool], groups: &[ir::GroupDef]) -> bool {
         ir::Group::All => false,
         ir::Group::Named(id) => group_unknown(&groups[*id].group, du, groups),
         ir::Group::Where(b, c) => group_unknown(b, du, groups) || may_be_unknown(c, du, groups),
-        ir::Group::Except(b, other) => group_unknown(b, du, groups) || group_unknown(&groups[*other].group, du, groups),
-        ir::Group::Top { n, of, key, per_organ } => {
+        ir::Group::Except(b, other) => {
+            group_unknown(b, du, groups) || group_unknown(&groups[*other].group, du, groups)
+        }
+        ir::Group::Top {
+            n,
+            of,
+            key,
+            per_organ,
+        } => {
             group_unknown(of, du, groups)
                 || may_be_unknown(n, du, groups)
                 || may_be_unknown(key, du, groups)
-                || per_organ.as_ref().is_some_and(|p| may_be_unknown(p, du, groups))
+                || per_organ
+                    .as_ref()
+                    .is_some_and(|p| may_be_unknown(p, du, groups))
         }
     }
 }
@@ -47,18 +65,36 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
     let groups: Vec<ir::GroupDef> = r
         .groups
         .iter()
-        .map(|g| g.clone().unwrap_or(ir::GroupDef { name: String::new(), group: ir::Group::All, description: None }))
+        .map(|g| {
+            g.clone().unwrap_or(ir::GroupDef {
+                name: String::new(),
+                group: ir::Group::All,
+                description: None,
+            })
+        })
         .collect();
 
-    let not_evaluable: Option<CatId> = m.categories.iter().position(|c| c.class.as_deref() == Some("not-evaluable"));
-    let nes: Vec<usize> = m.categories.iter().enumerate().filter(|(_, c)| c.class.as_deref() == Some("not-evaluable")).map(|(i, _)| i).collect();
+    let not_evaluable: Option<CatId> = m
+        .categories
+        .iter()
+        .position(|c| c.class.as_deref() == Some("not-evaluable"));
+    let nes: Vec<usize> = m
+        .categories
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.class.as_deref() == Some("not-evaluable"))
+        .map(|(i, _)| i)
+        .collect();
     if nes.len() > 1 {
         let c = &m.categories[nes[1]];
         diags.push(
-            Diag::error("crit::categories", "more than one category has the class `not-evaluable`")
-                .label(c.span, "a second one")
-                .help("one category stands for \"not evaluable\"; give the others another class")
-                .with_src(&m.sources[c.src]),
+            Diag::error(
+                "crit::categories",
+                "more than one category has the class `not-evaluable`",
+            )
+            .label(c.span, "a second one")
+            .help("one category stands for \"not evaluable\"; give the others another class")
+            .with_src(&m.sources[c.src]),
         );
     }
 
@@ -71,12 +107,17 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
             let item = &slot.item;
             let text = m.sources[slot.src].inner();
             ir::Def {
-                name: if slot.hidden { format!("{} ({})", item.name.node, slot.origin) } else { item.name.node.clone() },
+                name: if slot.hidden {
+                    format!("{} ({})", item.name.node, slot.origin)
+                } else {
+                    item.name.node.clone()
+                },
                 level: r.def_level[id],
                 body: r.bodies[id].clone().unwrap_or(ir::Body::Rules(vec![])),
                 ty: r.def_ty[id],
                 domain: vec![],
-                is_response: matches!(item.kind, ItemKind::Response(_) | ItemKind::Table(_)) && !slot.hidden,
+                is_response: matches!(item.kind, ItemKind::Response(_) | ItemKind::Table(_))
+                    && !slot.hidden,
                 hidden: slot.hidden,
                 description: item.description.clone(),
                 cite: item.cite.clone(),
@@ -100,7 +141,10 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
             let u = match &d.body {
                 ir::Body::Expr(e) => may_be_unknown(e, &unknown, &groups),
                 ir::Body::Rules(rs) => rs.iter().any(|r| {
-                    may_be_unknown(&r.head, &unknown, &groups) || r.cond.as_ref().is_some_and(|c| may_be_unknown(c, &unknown, &groups))
+                    may_be_unknown(&r.head, &unknown, &groups)
+                        || r.cond
+                            .as_ref()
+                            .is_some_and(|c| may_be_unknown(c, &unknown, &groups))
                 }),
                 ir::Body::Table(_) => false,
             };
@@ -128,7 +172,10 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
                 ir::Body::Rules(rs) => {
                     for rule in rs {
                         expr_domain(&rule.head, &domains, &mut dom);
-                        let undecided = rule.cond.as_ref().is_some_and(|c| may_be_unknown(c, &unknown, &groups));
+                        let undecided = rule
+                            .cond
+                            .as_ref()
+                            .is_some_and(|c| may_be_unknown(c, &unknown, &groups));
                         if undecided {
                             needs_ne[i] = true;
                         }
@@ -136,7 +183,10 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
                 }
                 ir::Body::Table(t) => {
                     dom.extend(t.rows.iter().map(|row| row.output));
-                    if t.columns.iter().any(|c| may_be_unknown(c, &unknown, &groups)) {
+                    if t.columns
+                        .iter()
+                        .any(|c| may_be_unknown(c, &unknown, &groups))
+                    {
                         needs_ne[i] = true;
                     }
                 }
@@ -172,11 +222,22 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
     for d in &defs {
         let src = &m.sources[d.src];
         match &d.body {
-            ir::Body::Table(t) => tables::check_table(d, t, &defs, &groups, &unknown, &m.categories, src, &mut diags),
+            ir::Body::Table(t) => tables::check_table(
+                d,
+                t,
+                &defs,
+                &groups,
+                &unknown,
+                &m.categories,
+                src,
+                &mut diags,
+            ),
             ir::Body::Rules(rs) => check_rules(rs, src, &mut diags),
             ir::Body::Expr(_) => {}
         }
-        for_each_expr(&d.body, &mut |e| check_category_uses(e, &defs, &m.categories, src, &mut diags));
+        for_each_expr(&d.body, &mut |e| {
+            check_category_uses(e, &defs, &m.categories, src, &mut diags)
+        });
     }
 
     // The response named `overall`.
@@ -185,10 +246,13 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
         Some(o) if defs[o].ty == Ty::Cat && defs[o].level == DefLevel::Assessment => Some(o),
         Some(o) => {
             diags.push(
-                Diag::error("crit::overall", "`overall` must be a response (a category per assessment)")
-                    .label(defs[o].span, "defined here")
-                    .help("write `response overall ...` or `table overall(...)`")
-                    .with_src(&m.sources[defs[o].src]),
+                Diag::error(
+                    "crit::overall",
+                    "`overall` must be a response (a category per assessment)",
+                )
+                .label(defs[o].span, "defined here")
+                .help("write `response overall ...` or `table overall(...)`")
+                .with_src(&m.sources[defs[o].src]),
             );
             None
         }
@@ -245,7 +309,12 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
     };
 
     let order = evaluation_order(&defs, &groups, &m.sources, &mut diags);
-    let responses = defs.iter().enumerate().filter(|(_, d)| d.is_response).map(|(i, _)| i).collect();
+    let responses = defs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_response)
+        .map(|(i, _)| i)
+        .collect();
 
     let had_errors = diags.iter().any(|d| d.is_error());
     r.diags.extend(diags);
@@ -258,7 +327,15 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
         version: m.version.clone(),
         cites: m.cites.clone(),
         sources: m.sources.clone(),
-        categories: m.categories.iter().map(|c| ir::Category { name: c.name.clone(), class: c.class.clone(), description: c.description.clone() }).collect(),
+        categories: m
+            .categories
+            .iter()
+            .map(|c| ir::Category {
+                name: c.name.clone(),
+                class: c.class.clone(),
+                description: c.description.clone(),
+            })
+            .collect(),
         not_evaluable,
         params: r.params.clone(),
         inputs: r.inputs.clone(),
@@ -272,7 +349,10 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
 }
 
 fn names(cats: &[CatId], all: &[super::merge::MergedCategory]) -> String {
-    cats.iter().map(|c| all[*c].name.as_str()).collect::<Vec<_>>().join(", ")
+    cats.iter()
+        .map(|c| all[*c].name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn expr_domain(e: &ir::Expr, domains: &[BTreeSet<CatId>], out: &mut BTreeSet<CatId>) {
@@ -308,7 +388,16 @@ pub fn for_each_expr(body: &ir::Body, f: &mut dyn FnMut(&ir::Expr)) {
 pub fn walk(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
     f(e);
     match &e.kind {
-        K::Neg(x) | K::Abs(x) | K::Not(x) | K::At(x, _) | K::Nadir(x, _) | K::Last(x) | K::Ever(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => walk(x, f),
+        K::Neg(x)
+        | K::Abs(x)
+        | K::Not(x)
+        | K::At(x, _)
+        | K::Nadir(x, _)
+        | K::Last(x)
+        | K::Ever(x)
+        | K::Known(x)
+        | K::Definitely(x)
+        | K::In(x, ..) => walk(x, f),
         K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
             walk(a, f);
             walk(b, f);
@@ -336,7 +425,12 @@ fn walk_group(g: &ir::Group, f: &mut dyn FnMut(&ir::Expr)) {
             walk(c, f);
         }
         ir::Group::Except(b, _) => walk_group(b, f),
-        ir::Group::Top { n, of, key, per_organ } => {
+        ir::Group::Top {
+            n,
+            of,
+            key,
+            per_organ,
+        } => {
             walk(n, f);
             walk_group(of, f);
             walk(key, f);
@@ -357,13 +451,31 @@ fn cat_source(e: &ir::Expr) -> Option<DefId> {
     }
 }
 
-fn check_category_uses(e: &ir::Expr, defs: &[ir::Def], cats: &[super::merge::MergedCategory], src: &crate::diag::Source, diags: &mut Vec<Diag>) {
+fn check_category_uses(
+    e: &ir::Expr,
+    defs: &[ir::Def],
+    cats: &[super::merge::MergedCategory],
+    src: &crate::diag::Source,
+    diags: &mut Vec<Diag>,
+) {
     let (lhs, lits): (&ir::Expr, Vec<(CatId, ir::Span)>) = match &e.kind {
         K::Cmp(ir::CmpOp::Eq | ir::CmpOp::Ne, a, b) => match &b.kind {
             K::Lit(Lit::Cat(c)) => (a, vec![(*c, b.span)]),
             _ => return,
         },
-        K::In(a, items, _) => (a, items.iter().filter_map(|l| if let Lit::Cat(c) = l { Some((*c, e.span)) } else { None }).collect()),
+        K::In(a, items, _) => (
+            a,
+            items
+                .iter()
+                .filter_map(|l| {
+                    if let Lit::Cat(c) = l {
+                        Some((*c, e.span))
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
         _ => return,
     };
     let Some(d) = cat_source(lhs) else { return };
@@ -374,10 +486,17 @@ fn check_category_uses(e: &ir::Expr, defs: &[ir::Def], cats: &[super::merge::Mer
     for (c, span) in lits {
         if !def.domain.contains(&c) {
             diags.push(
-                Diag::error("crit::category", format!("`{}` is never {}", def.name, cats[c].name))
-                    .label(span, "this comparison is always false")
-                    .help(format!("`{}` is one of: {}", def.name, names(&def.domain, cats)))
-                    .with_src(src),
+                Diag::error(
+                    "crit::category",
+                    format!("`{}` is never {}", def.name, cats[c].name),
+                )
+                .label(span, "this comparison is always false")
+                .help(format!(
+                    "`{}` is one of: {}",
+                    def.name,
+                    names(&def.domain, cats)
+                ))
+                .with_src(src),
             );
         }
     }
@@ -408,11 +527,19 @@ fn check_rules(rules: &[ir::Rule], src: &crate::diag::Source, diags: &mut Vec<Di
                             .with_src(src),
                     );
                 }
-                let key: String = text[c.span.start..c.span.end].split_whitespace().collect::<Vec<_>>().join(" ");
+                let key: String = text[c.span.start..c.span.end]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if let Some((_, line)) = seen.iter().find(|(k, _)| *k == key) {
                     diags.push(
                         Diag::warning("crit::unreachable", "this rule can never apply")
-                            .label(c.span, format!("same condition as the rule on line {line}, which comes first"))
+                            .label(
+                                c.span,
+                                format!(
+                                    "same condition as the rule on line {line}, which comes first"
+                                ),
+                            )
                             .help("rules are tried in order: the earlier rule always wins here")
                             .with_src(src),
                     );
@@ -424,22 +551,54 @@ fn check_rules(rules: &[ir::Rule], src: &crate::diag::Source, diags: &mut Vec<Di
     }
 }
 
-fn check_best(b: &ir::Best, overall: &ir::Def, cats: &[super::merge::MergedCategory], src: &crate::diag::Source, diags: &mut Vec<Diag>) {
-    let missing: Vec<CatId> = overall.domain.iter().copied().filter(|c| !b.rank.contains(c)).collect();
+fn check_best(
+    b: &ir::Best,
+    overall: &ir::Def,
+    cats: &[super::merge::MergedCategory],
+    src: &crate::diag::Source,
+    diags: &mut Vec<Diag>,
+) {
+    let missing: Vec<CatId> = overall
+        .domain
+        .iter()
+        .copied()
+        .filter(|c| !b.rank.contains(c))
+        .collect();
     if !missing.is_empty() {
         let text = src.inner();
-        let start = text.lines().take(b.line - 1).map(|l| l.len() + 1).sum::<usize>();
+        let start = text
+            .lines()
+            .take(b.line - 1)
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
         diags.push(
-            Diag::error("crit::best", format!("the best-response rank leaves out {}", names(&missing, cats)))
-                .label(ir::Span::new(start, start + 13), "rank declared in this block")
-                .help(format!("`overall` can be any of {}; rank them all, best first", names(&overall.domain, cats)))
-                .with_src(src),
+            Diag::error(
+                "crit::best",
+                format!(
+                    "the best-response rank leaves out {}",
+                    names(&missing, cats)
+                ),
+            )
+            .label(
+                ir::Span::new(start, start + 13),
+                "rank declared in this block",
+            )
+            .help(format!(
+                "`overall` can be any of {}; rank them all, best first",
+                names(&overall.domain, cats)
+            ))
+            .with_src(src),
         );
     }
 }
 
 /// Definitions in an order where each comes after what it reads at the same assessment.
-fn evaluation_order(defs: &[ir::Def], groups: &[ir::GroupDef], sources: &[crate::diag::Source], diags: &mut Vec<Diag>) -> Vec<DefId> {
+fn evaluation_order(
+    defs: &[ir::Def],
+    groups: &[ir::GroupDef],
+    sources: &[crate::diag::Source],
+    diags: &mut Vec<Diag>,
+) -> Vec<DefId> {
     let deps: Vec<Vec<DefId>> = defs
         .iter()
         .map(|d| {
@@ -452,7 +611,10 @@ fn evaluation_order(defs: &[ir::Def], groups: &[ir::GroupDef], sources: &[crate:
                         same_time_deps(c, groups, &mut out);
                     }
                 }),
-                ir::Body::Table(t) => t.columns.iter().for_each(|c| same_time_deps(c, groups, &mut out)),
+                ir::Body::Table(t) => t
+                    .columns
+                    .iter()
+                    .for_each(|c| same_time_deps(c, groups, &mut out)),
             }
             out
         })
@@ -460,7 +622,14 @@ fn evaluation_order(defs: &[ir::Def], groups: &[ir::GroupDef], sources: &[crate:
     let mut state = vec![0u8; defs.len()];
     let mut order = vec![];
     let mut stack = vec![];
-    fn visit(i: DefId, deps: &[Vec<DefId>], state: &mut [u8], order: &mut Vec<DefId>, stack: &mut Vec<DefId>, cycle: &mut Option<Vec<DefId>>) {
+    fn visit(
+        i: DefId,
+        deps: &[Vec<DefId>],
+        state: &mut [u8],
+        order: &mut Vec<DefId>,
+        stack: &mut Vec<DefId>,
+        cycle: &mut Option<Vec<DefId>>,
+    ) {
         if state[i] == 2 {
             return;
         }
@@ -503,12 +672,16 @@ fn same_time_deps(e: &ir::Expr, groups: &[ir::GroupDef], out: &mut Vec<DefId>) {
         K::Def(d) => out.push(*d),
         K::At(x, ir::Ref::Baseline) => same_time_deps(x, groups, out),
         K::At(..) | K::Nadir(..) | K::Last(_) | K::Ever(_) | K::DaysSince(_) => {}
-        K::Neg(x) | K::Abs(x) | K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => same_time_deps(x, groups, out),
+        K::Neg(x) | K::Abs(x) | K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => {
+            same_time_deps(x, groups, out)
+        }
         K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
             same_time_deps(a, groups, out);
             same_time_deps(b, groups, out);
         }
-        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().for_each(|x| same_time_deps(x, groups, out)),
+        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => {
+            xs.iter().for_each(|x| same_time_deps(x, groups, out))
+        }
         K::If(c, a, b) => {
             same_time_deps(c, groups, out);
             same_time_deps(a, groups, out);
@@ -536,7 +709,12 @@ fn group_deps(g: &ir::Group, groups: &[ir::GroupDef], out: &mut Vec<DefId>) {
             group_deps(b, groups, out);
             group_deps(&groups[*other].group, groups, out);
         }
-        ir::Group::Top { n, of, key, per_organ } => {
+        ir::Group::Top {
+            n,
+            of,
+            key,
+            per_organ,
+        } => {
             same_time_deps(n, groups, out);
             group_deps(of, groups, out);
             same_time_deps(key, groups, out);

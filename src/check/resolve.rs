@@ -26,7 +26,18 @@ pub(super) struct Cx {
     pub super_def: Option<DefId>,
 }
 
-const FUNCTIONS: &[&str] = &["baseline", "previous", "nadir", "last", "ever", "known", "definitely", "abs", "min", "max"];
+const FUNCTIONS: &[&str] = &[
+    "baseline",
+    "previous",
+    "nadir",
+    "last",
+    "ever",
+    "known",
+    "definitely",
+    "abs",
+    "min",
+    "max",
+];
 const FIELDS: &[&str] = &["status", "role", "nodal", "organ", "id"];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -61,7 +72,12 @@ pub fn resolve(m: Merged, diags: &mut Vec<Diag>) -> Option<ir::Ruleset> {
         m: &m,
         diags,
         syms: HashMap::new(),
-        cats: m.categories.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect(),
+        cats: m
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect(),
         slot_def: vec![None; m.slots.len()],
         def_slot: vec![],
         def_level: vec![],
@@ -97,7 +113,11 @@ impl<'a> Resolver<'a> {
             let item = &slot.item;
             let name = item.name.node.clone();
             let sym = match &item.kind {
-                ItemKind::Input { level, unit, optional } => {
+                ItemKind::Input {
+                    level,
+                    unit,
+                    optional,
+                } => {
                     let (dim, factor) = match units::lookup(&unit.node) {
                         Some(u) => (u.dim, u.factor),
                         None => {
@@ -112,7 +132,14 @@ impl<'a> Resolver<'a> {
                         ast::Level::Scan => ir::InputLevel::Scan,
                         ast::Level::Subject => ir::InputLevel::Subject,
                     };
-                    self.inputs.push(ir::Input { name: name.clone(), level, dim, factor, unit: unit.node.clone(), optional: *optional });
+                    self.inputs.push(ir::Input {
+                        name: name.clone(),
+                        level,
+                        dim,
+                        factor,
+                        unit: unit.node.clone(),
+                        optional: *optional,
+                    });
                     Some(Sym::Input(self.inputs.len() - 1))
                 }
                 ItemKind::Param { value } => {
@@ -123,7 +150,10 @@ impl<'a> Resolver<'a> {
                             Some(u) => match units::lookup(&u.node) {
                                 Some(un) => (
                                     ir::ParamValue::Num(*d * un.factor),
-                                    Ty::Num { dim: un.dim, pct: un.percent },
+                                    Ty::Num {
+                                        dim: un.dim,
+                                        pct: un.percent,
+                                    },
                                     Some(u.node.clone()),
                                 ),
                                 None => {
@@ -137,7 +167,13 @@ impl<'a> Resolver<'a> {
                     if slot.hidden {
                         None
                     } else {
-                        self.params.push(ir::Param { name: name.clone(), value, ty, unit, description: item.description.clone() });
+                        self.params.push(ir::Param {
+                            name: name.clone(),
+                            value,
+                            ty,
+                            unit,
+                            description: item.description.clone(),
+                        });
                         Some(Sym::Param(self.params.len() - 1))
                     }
                 }
@@ -147,11 +183,25 @@ impl<'a> Resolver<'a> {
                     self.groups.push(None);
                     Some(Sym::Group(self.group_slot.len() - 1))
                 }
-                ItemKind::Lesion(_) | ItemKind::Value(_) | ItemKind::Response(_) | ItemKind::Table(_) => {
+                ItemKind::Lesion(_)
+                | ItemKind::Value(_)
+                | ItemKind::Response(_)
+                | ItemKind::Table(_) => {
                     let id = self.def_slot.len();
                     self.def_slot.push(si);
-                    self.def_level.push(if matches!(item.kind, ItemKind::Lesion(_)) { DefLevel::Lesion } else { DefLevel::Assessment });
-                    self.def_ty.push(if matches!(item.kind, ItemKind::Response(_) | ItemKind::Table(_)) { Ty::Cat } else { Ty::Error });
+                    self.def_level
+                        .push(if matches!(item.kind, ItemKind::Lesion(_)) {
+                            DefLevel::Lesion
+                        } else {
+                            DefLevel::Assessment
+                        });
+                    self.def_ty.push(
+                        if matches!(item.kind, ItemKind::Response(_) | ItemKind::Table(_)) {
+                            Ty::Cat
+                        } else {
+                            Ty::Error
+                        },
+                    );
                     self.def_state.push(State::New);
                     self.bodies.push(None);
                     self.slot_def[si] = Some(id);
@@ -164,9 +214,15 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
                 if self.cats.contains_key(&name) {
-                    let d = Diag::error("crit::duplicate", format!("`{name}` is both a category and a {}", kind_word(&item.kind)))
-                        .label(item.name.span, "same name as a category")
-                        .help("rename the definition: a name must mean one thing");
+                    let d = Diag::error(
+                        "crit::duplicate",
+                        format!(
+                            "`{name}` is both a category and a {}",
+                            kind_word(&item.kind)
+                        ),
+                    )
+                    .label(item.name.span, "same name as a category")
+                    .help("rename the definition: a name must mean one thing");
                     self.err(slot.src, d);
                 }
                 self.syms.insert(name, sym);
@@ -238,9 +294,16 @@ impl<'a> Resolver<'a> {
                 None => ty = Some(head.ty),
                 Some(t) if !compatible(t, head.ty) => {
                     let msg = if want == Some(Ty::Cat) {
-                        format!("a response rule must give a category, but this is {}", head.ty.describe())
+                        format!(
+                            "a response rule must give a category, but this is {}",
+                            head.ty.describe()
+                        )
                     } else {
-                        format!("rules give different kinds of value: {} here, {} above", head.ty.describe(), t.describe())
+                        format!(
+                            "rules give different kinds of value: {} here, {} above",
+                            head.ty.describe(),
+                            t.describe()
+                        )
                     };
                     let d = Diag::error("crit::type", msg)
                         .label(r.head.span, head.ty.describe())
@@ -255,13 +318,23 @@ impl<'a> Resolver<'a> {
                 c
             });
             let line = ir::line_of(self.m.sources[cx.src].inner(), r.span.start);
-            out.push(ir::Rule { head, cond, reason: r.reason.clone(), cite: r.cite.clone(), span: r.span, line });
+            out.push(ir::Rule {
+                head,
+                cond,
+                reason: r.reason.clone(),
+                cite: r.cite.clone(),
+                span: r.span,
+                line,
+            });
         }
         if let Some(last) = rules.last() {
             if last.cond.is_some() {
-                let d = Diag::error("crit::incomplete-rules", "the last rule has a condition, so some cases get no value")
-                    .label(last.span, "what if this condition is false?")
-                    .help("end the list with a rule that always applies: `... otherwise`");
+                let d = Diag::error(
+                    "crit::incomplete-rules",
+                    "the last rule has a condition, so some cases get no value",
+                )
+                .label(last.span, "what if this condition is false?")
+                .help("end the list with a rule that always applies: `... otherwise`");
                 self.err(cx.src, d);
             }
         }
@@ -270,9 +343,15 @@ impl<'a> Resolver<'a> {
 
     fn expect_bool(&mut self, e: &ir::Expr, cx: Cx, what: &str) {
         if e.ty != Ty::Bool && e.ty != Ty::Error {
-            let d = Diag::error("crit::type", format!("{what} must be a condition, but this is {}", e.ty.describe()))
-                .label(e.span, e.ty.describe())
-                .help("compare it, e.g. `x >= 5 mm`, or use a yes/no definition");
+            let d = Diag::error(
+                "crit::type",
+                format!(
+                    "{what} must be a condition, but this is {}",
+                    e.ty.describe()
+                ),
+            )
+            .label(e.span, e.ty.describe())
+            .help("compare it, e.g. `x >= 5 mm`, or use a yes/no definition");
             self.err(cx.src, d);
         }
     }
@@ -282,9 +361,12 @@ impl<'a> Resolver<'a> {
             Ty::Num { dim, pct } => Some((dim, pct)),
             Ty::Error => None,
             t => {
-                let d = Diag::error("crit::type", format!("{what} must be a number, but this is {}", t.describe()))
-                    .label(e.span, t.describe())
-                    .help("only numbers with units take part in arithmetic and sums");
+                let d = Diag::error(
+                    "crit::type",
+                    format!("{what} must be a number, but this is {}", t.describe()),
+                )
+                .label(e.span, t.describe())
+                .help("only numbers with units take part in arithmetic and sums");
                 self.err(cx.src, d);
                 None
             }
@@ -304,10 +386,17 @@ impl<'a> Resolver<'a> {
         let mut rows = vec![];
         for row in &t.rows {
             if row.cells.len() != columns.len() {
-                let d = Diag::error("crit::table", format!("this row has {} cells but the table has {} columns", row.cells.len(), columns.len()))
-                    .label(row.span, "wrong number of cells")
-                    .label(t.header_span, "columns declared here")
-                    .help("write one cell per column, `-` for any value");
+                let d = Diag::error(
+                    "crit::table",
+                    format!(
+                        "this row has {} cells but the table has {} columns",
+                        row.cells.len(),
+                        columns.len()
+                    ),
+                )
+                .label(row.span, "wrong number of cells")
+                .label(t.header_span, "columns declared here")
+                .help("write one cell per column, `-` for any value");
                 self.err(cx.src, d);
                 continue;
             }
@@ -316,16 +405,24 @@ impl<'a> Resolver<'a> {
                 cells.push(match cell {
                     ast::Cell::Any(_) => ir::Cell::Any,
                     ast::Cell::Is(names) => ir::Cell::Set(self.cell_lits(names, col.ty, cx)),
-                    ast::Cell::Not(names) => {
-                        ir::Cell::Not(self.cell_lits(names, col.ty, cx))
-                    }
+                    ast::Cell::Not(names) => ir::Cell::Not(self.cell_lits(names, col.ty, cx)),
                 });
             }
             let output = self.category(&row.output, cx).unwrap_or(0);
             let line = ir::line_of(self.m.sources[cx.src].inner(), row.span.start);
-            rows.push(ir::Row { cells, output, label: row.label.clone(), span: row.span, line });
+            rows.push(ir::Row {
+                cells,
+                output,
+                label: row.label.clone(),
+                span: row.span,
+                line,
+            });
         }
-        ir::Table { columns, hit: t.hit, rows }
+        ir::Table {
+            columns,
+            hit: t.hit,
+            rows,
+        }
     }
 
     fn cell_lits(&mut self, names: &[ast::Name], ty: Ty, cx: Cx) -> Vec<Lit> {
@@ -336,9 +433,12 @@ impl<'a> Resolver<'a> {
                     "true" | "yes" => Some(Lit::Bool(true)),
                     "false" | "no" => Some(Lit::Bool(false)),
                     _ => {
-                        let d = Diag::error("crit::table", format!("`{}` is not a value of a yes/no column", n.node))
-                            .label(n.span, "expected true or false")
-                            .help("cells of a condition column are `true`, `false` or `-`");
+                        let d = Diag::error(
+                            "crit::table",
+                            format!("`{}` is not a value of a yes/no column", n.node),
+                        )
+                        .label(n.span, "expected true or false")
+                        .help("cells of a condition column are `true`, `false` or `-`");
                         self.err(cx.src, d);
                         None
                     }
@@ -353,13 +453,20 @@ impl<'a> Resolver<'a> {
             return Some(c);
         }
         let names: Vec<String> = self.cats.keys().cloned().collect();
-        let mut d = Diag::error("crit::unknown-name", format!("unknown category `{}`", n.node)).label(n.span, "not a declared category");
+        let mut d = Diag::error(
+            "crit::unknown-name",
+            format!("unknown category `{}`", n.node),
+        )
+        .label(n.span, "not a declared category");
         d = match did_you_mean(&n.node, names.iter().map(|s| s.as_str())) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => {
                 let mut all: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
                 all.sort();
-                d.help(format!("declare it under `categories`; the categories are: {}", all.join(", ")))
+                d.help(format!(
+                    "declare it under `categories`; the categories are: {}",
+                    all.join(", ")
+                ))
             }
         };
         self.err(cx.src, d);
@@ -371,9 +478,15 @@ impl<'a> Resolver<'a> {
             State::Done => return,
             State::Busy => {
                 let slot = &self.m.slots[self.group_slot[g]];
-                let d = Diag::error("crit::cycle", format!("group `{}` is defined in terms of itself", slot.item.name.node))
-                    .label(slot.item.name.span, "defined here")
-                    .help("build groups from `lesions` or from other groups");
+                let d = Diag::error(
+                    "crit::cycle",
+                    format!(
+                        "group `{}` is defined in terms of itself",
+                        slot.item.name.node
+                    ),
+                )
+                .label(slot.item.name.span, "defined here")
+                .help("build groups from `lesions` or from other groups");
                 self.err(slot.src, d);
                 return;
             }
@@ -381,11 +494,20 @@ impl<'a> Resolver<'a> {
         }
         self.group_state[g] = State::Busy;
         let si = self.group_slot[g];
-        let cx = Cx { lesion: false, ..self.slot_cx(si) };
+        let cx = Cx {
+            lesion: false,
+            ..self.slot_cx(si)
+        };
         let item = &self.m.slots[si].item;
-        let ItemKind::Group(ge) = &item.kind else { unreachable!() };
+        let ItemKind::Group(ge) = &item.kind else {
+            unreachable!()
+        };
         let group = self.group(ge, cx);
-        self.groups[g] = Some(ir::GroupDef { name: item.name.node.clone(), group, description: item.description.clone() });
+        self.groups[g] = Some(ir::GroupDef {
+            name: item.name.node.clone(),
+            group,
+            description: item.description.clone(),
+        });
         self.group_state[g] = State::Done;
     }
 
@@ -404,7 +526,11 @@ impl<'a> Resolver<'a> {
                     .map(|(k, _)| k.clone())
                     .chain(["lesions".to_string()])
                     .collect();
-                let mut d = Diag::error("crit::unknown-name", format!("unknown lesion group `{}`", n.node)).label(n.span, "not a group");
+                let mut d = Diag::error(
+                    "crit::unknown-name",
+                    format!("unknown lesion group `{}`", n.node),
+                )
+                .label(n.span, "not a group");
                 d = match did_you_mean(&n.node, groups.iter().map(|s| s.as_str())) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help("declare it: `group NAME = lesions where CONDITION`; `lesions` is every lesion of the assessment"),
@@ -436,7 +562,13 @@ impl<'a> Resolver<'a> {
                     None => base,
                 }
             }
-            ast::GroupExpr::Top { n, of, key, per_organ, .. } => {
+            ast::GroupExpr::Top {
+                n,
+                of,
+                key,
+                per_organ,
+                ..
+            } => {
                 let of = self.group(&ast::GroupExpr::Named(of.clone()), cx);
                 let n = self.expr(n, cx, None);
                 self.expect_plain(&n, cx, "the number of lesions to select");
@@ -447,7 +579,12 @@ impl<'a> Resolver<'a> {
                     self.expect_plain(&p, cx, "the limit per organ");
                     p
                 });
-                ir::Group::Top { n, of: Box::new(of), key, per_organ }
+                ir::Group::Top {
+                    n,
+                    of: Box::new(of),
+                    key,
+                    per_organ,
+                }
             }
         }
     }
@@ -455,9 +592,12 @@ impl<'a> Resolver<'a> {
     fn expect_plain(&mut self, e: &ir::Expr, cx: Cx, what: &str) {
         if let Some((dim, _)) = self.expect_num(e, cx, what) {
             if !dim.is_none() {
-                let d = Diag::error("crit::unit", format!("{what} must be a plain count, but this is in {dim}"))
-                    .label(e.span, format!("{dim}"))
-                    .help("write a plain number, e.g. `5`");
+                let d = Diag::error(
+                    "crit::unit",
+                    format!("{what} must be a plain count, but this is in {dim}"),
+                )
+                .label(e.span, format!("{dim}"))
+                .help("write a plain number, e.g. `5`");
                 self.err(cx.src, d);
             }
         }
@@ -470,7 +610,11 @@ impl<'a> Resolver<'a> {
             ast::Reference::StartOf(c) => ir::Ref::StartOf(self.category(c, cx).unwrap_or(0)),
             ast::Reference::Last(n) => match self.syms.get(&n.node).copied() {
                 Some(Sym::Def(d)) if self.def_level[d] == DefLevel::Assessment => {
-                    let ty = if self.def_state[d] == State::Busy { self.def_ty[d] } else { self.def(d) };
+                    let ty = if self.def_state[d] == State::Busy {
+                        self.def_ty[d]
+                    } else {
+                        self.def(d)
+                    };
                     if ty != Ty::Bool && ty != Ty::Error {
                         let diag = Diag::error("crit::type", format!("`last {}` needs a condition, but `{}` is {}", n.node, n.node, ty.describe()))
                             .label(n.span, ty.describe())
@@ -494,7 +638,8 @@ impl<'a> Resolver<'a> {
         if cx.lesion {
             cands.extend(FIELDS);
         }
-        let mut d = Diag::error("crit::unknown-name", format!("unknown name `{name}`")).label(span, "not defined");
+        let mut d = Diag::error("crit::unknown-name", format!("unknown name `{name}`"))
+            .label(span, "not defined");
         if name.contains('-') || name.contains('/') {
             d = d.help("names may contain `-` and `/`; if you meant subtraction or division, put spaces around the operator");
         } else if let Some(s) = did_you_mean(name, cands) {
@@ -502,7 +647,9 @@ impl<'a> Resolver<'a> {
         } else if !cx.lesion && FIELDS.contains(&name) {
             d = d.help(format!("`{name}` is a lesion field: use it inside a lesion definition or a group condition"));
         } else {
-            d = d.help("define it with `value`, `lesion`, `param` or `input`, or declare it as a category");
+            d = d.help(
+                "define it with `value`, `lesion`, `param` or `input`, or declare it as a category",
+            );
         }
         d
     }
@@ -559,18 +706,37 @@ impl<'a> Resolver<'a> {
             Some(Sym::Input(i)) => {
                 let inp = &self.inputs[i];
                 if inp.level == ir::InputLevel::Lesion && !cx.lesion {
-                    let diag = Diag::error("crit::level", format!("`{s}` is a lesion measurement, used here for the whole assessment"))
-                        .label(span, "one value per lesion")
-                        .help(format!("aggregate it over a group, e.g. `max({s} of lesions)`"));
+                    let diag = Diag::error(
+                        "crit::level",
+                        format!(
+                            "`{s}` is a lesion measurement, used here for the whole assessment"
+                        ),
+                    )
+                    .label(span, "one value per lesion")
+                    .help(format!(
+                        "aggregate it over a group, e.g. `max({s} of lesions)`"
+                    ));
                     self.err(cx.src, diag);
                     return mk(K::Input(i), Ty::Error);
                 }
-                mk(K::Input(i), if self.bad_inputs[i] { Ty::Error } else { Ty::num(inp.dim) })
+                mk(
+                    K::Input(i),
+                    if self.bad_inputs[i] {
+                        Ty::Error
+                    } else {
+                        Ty::num(inp.dim)
+                    },
+                )
             }
             Some(Sym::Group(_)) => {
-                let diag = Diag::error("crit::type", format!("`{s}` is a lesion group, not a value"))
-                    .label(span, "a group")
-                    .help(format!("use it in an aggregate: `count({s})`, `sum(size of {s})`, `any({s}: ...)`"));
+                let diag = Diag::error(
+                    "crit::type",
+                    format!("`{s}` is a lesion group, not a value"),
+                )
+                .label(span, "a group")
+                .help(format!(
+                    "use it in an aggregate: `count({s})`, `sum(size of {s})`, `any({s}: ...)`"
+                ));
                 self.err(cx.src, diag);
                 mk(K::Bool(false), Ty::Error)
             }
@@ -599,7 +765,13 @@ impl<'a> Resolver<'a> {
             E::Number(d, unit) => match unit {
                 None => mk(K::Num(*d), Ty::num(Dim::NONE)),
                 Some(u) => match units::lookup(&u.node) {
-                    Some(un) => mk(K::Num(*d * un.factor), Ty::Num { dim: un.dim, pct: un.percent }),
+                    Some(un) => mk(
+                        K::Num(*d * un.factor),
+                        Ty::Num {
+                            dim: un.dim,
+                            pct: un.percent,
+                        },
+                    ),
                     None => {
                         let diag = unknown_unit(&u.node, u.span);
                         self.err(cx.src, diag);
@@ -644,9 +816,12 @@ impl<'a> Resolver<'a> {
                 let ty = match (f, &elem) {
                     (ast::AggFn::Count, None) => Ty::num(Dim::NONE),
                     (ast::AggFn::Count, Some(x)) => {
-                        let diag = Diag::error("crit::aggregate", "`count` counts the lesions of a group")
-                            .label(x.span, "not expected here")
-                            .help("filter the group instead: `count(targets where status = absent)`");
+                        let diag = Diag::error(
+                            "crit::aggregate",
+                            "`count` counts the lesions of a group",
+                        )
+                        .label(x.span, "not expected here")
+                        .help("filter the group instead: `count(targets where status = absent)`");
                         self.err(cx.src, diag);
                         Ty::Error
                     }
@@ -654,10 +829,12 @@ impl<'a> Resolver<'a> {
                         self.expect_bool(x, cx, "the condition of `all`/`any`");
                         Ty::Bool
                     }
-                    (ast::AggFn::Sum | ast::AggFn::Max | ast::AggFn::Min, Some(x)) => match self.expect_num(x, cx, "the value summed") {
-                        Some((dim, pct)) => Ty::Num { dim, pct },
-                        None => Ty::Error,
-                    },
+                    (ast::AggFn::Sum | ast::AggFn::Max | ast::AggFn::Min, Some(x)) => {
+                        match self.expect_num(x, cx, "the value summed") {
+                            Some((dim, pct)) => Ty::Num { dim, pct },
+                            None => Ty::Error,
+                        }
+                    }
                     (_, None) => {
                         let diag = Diag::error("crit::aggregate", "this aggregate needs a value per lesion")
                             .label(span, "no value given")
@@ -704,7 +881,10 @@ impl<'a> Resolver<'a> {
             }
             E::In(x, items, negated) => {
                 let x = self.expr(x, cx, None);
-                let lits = items.iter().filter_map(|it| self.set_item(it, x.ty, cx)).collect();
+                let lits = items
+                    .iter()
+                    .filter_map(|it| self.set_item(it, x.ty, cx))
+                    .collect();
                 mk(K::In(Box::new(x), lits, *negated), Ty::Bool)
             }
             E::Not(x) => {
@@ -717,7 +897,14 @@ impl<'a> Resolver<'a> {
                 for x in &xs {
                     self.expect_bool(x, cx, "each side of `and`/`or`");
                 }
-                mk(if matches!(e.kind, E::And(_)) { K::And(xs) } else { K::Or(xs) }, Ty::Bool)
+                mk(
+                    if matches!(e.kind, E::And(_)) {
+                        K::And(xs)
+                    } else {
+                        K::Or(xs)
+                    },
+                    Ty::Bool,
+                )
             }
             E::If(c, a, b) => {
                 let c = self.expr(c, cx, None);
@@ -727,10 +914,19 @@ impl<'a> Resolver<'a> {
                 let ty = if compatible(a.ty, b.ty) {
                     merge_ty(a.ty, b.ty)
                 } else {
-                    let diag = Diag::error("crit::type", format!("the two branches differ: {} and {}", a.ty.describe(), b.ty.describe()))
-                        .label(a.span, a.ty.describe())
-                        .label(b.span, b.ty.describe())
-                        .help("both branches of `a if c else b` must be the same kind, in the same unit");
+                    let diag = Diag::error(
+                        "crit::type",
+                        format!(
+                            "the two branches differ: {} and {}",
+                            a.ty.describe(),
+                            b.ty.describe()
+                        ),
+                    )
+                    .label(a.span, a.ty.describe())
+                    .label(b.span, b.ty.describe())
+                    .help(
+                        "both branches of `a if c else b` must be the same kind, in the same unit",
+                    );
                     self.err(cx.src, diag);
                     Ty::Error
                 };
@@ -743,29 +939,47 @@ impl<'a> Resolver<'a> {
         match ty {
             Ty::Cat => self.category(it, cx).map(Lit::Cat),
             Ty::Status => ir::Status::parse(&it.node).map(Lit::Status).or_else(|| {
-                let d = Diag::error("crit::unknown-name", format!("unknown lesion status `{}`", it.node))
-                    .label(it.span, "not a status")
-                    .help(format!(
-                        "{}the statuses are: {}",
-                        did_you_mean(&it.node, ir::Status::ALL.iter().map(|s| s.name())).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default(),
-                        ir::Status::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
-                    ));
+                let d = Diag::error(
+                    "crit::unknown-name",
+                    format!("unknown lesion status `{}`", it.node),
+                )
+                .label(it.span, "not a status")
+                .help(format!(
+                    "{}the statuses are: {}",
+                    did_you_mean(&it.node, ir::Status::ALL.iter().map(|s| s.name()))
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default(),
+                    ir::Status::ALL
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
                 self.err(cx.src, d);
                 None
             }),
             Ty::Role => ir::Role::parse(&it.node).map(Lit::Role).or_else(|| {
-                let d = Diag::error("crit::unknown-name", format!("unknown lesion role `{}`", it.node))
-                    .label(it.span, "not a role")
-                    .help("the roles are: target, non-target, new");
+                let d = Diag::error(
+                    "crit::unknown-name",
+                    format!("unknown lesion role `{}`", it.node),
+                )
+                .label(it.span, "not a role")
+                .help("the roles are: target, non-target, new");
                 self.err(cx.src, d);
                 None
             }),
             Ty::Text => Some(Lit::Text(it.node.clone())),
             Ty::Error => None,
             t => {
-                let d = Diag::error("crit::type", format!("`in {{...}}` needs a category, status, role or text, not {}", t.describe()))
-                    .label(it.span, "cannot be a member")
-                    .help("compare numbers with <, <=, >, >=");
+                let d = Diag::error(
+                    "crit::type",
+                    format!(
+                        "`in {{...}}` needs a category, status, role or text, not {}",
+                        t.describe()
+                    ),
+                )
+                .label(it.span, "cannot be a member")
+                .help("compare numbers with <, <=, >, >=");
                 self.err(cx.src, d);
                 None
             }
@@ -773,26 +987,46 @@ impl<'a> Resolver<'a> {
     }
 
     fn arith(&mut self, op: ast::BinOp, a: &ir::Expr, b: &ir::Expr, cx: Cx) -> Ty {
-        let (Some((da, pa)), Some((db, pb))) = (self.expect_num(a, cx, "an operand"), self.expect_num(b, cx, "an operand")) else {
+        let (Some((da, pa)), Some((db, pb))) = (
+            self.expect_num(a, cx, "an operand"),
+            self.expect_num(b, cx, "an operand"),
+        ) else {
             return Ty::Error;
         };
         match op {
             ast::BinOp::Add | ast::BinOp::Sub => {
                 if da != db {
-                    let word = if op == ast::BinOp::Add { "add" } else { "subtract" };
-                    let d = unit_mismatch(format!("cannot {word} {} and {}", dim_words(da), dim_words(db)), a, b);
+                    let word = if op == ast::BinOp::Add {
+                        "add"
+                    } else {
+                        "subtract"
+                    };
+                    let d = unit_mismatch(
+                        format!("cannot {word} {} and {}", dim_words(da), dim_words(db)),
+                        a,
+                        b,
+                    );
                     self.err(cx.src, d);
                     return Ty::Error;
                 }
-                Ty::Num { dim: da, pct: pa || pb }
+                Ty::Num {
+                    dim: da,
+                    pct: pa || pb,
+                }
             }
             ast::BinOp::Mul => {
-                let dim = da.mul(db);
-                Ty::Num { dim, pct: dim.is_none() && (pa || pb) }
+                let dim = da.times(db);
+                Ty::Num {
+                    dim,
+                    pct: dim.is_none() && (pa || pb),
+                }
             }
             ast::BinOp::Div => {
-                let dim = da.div(db);
-                Ty::Num { dim, pct: dim.is_none() && (pa || pb || (da == db && !da.is_none())) }
+                let dim = da.per(db);
+                Ty::Num {
+                    dim,
+                    pct: dim.is_none() && (pa || pb || (da == db && !da.is_none())),
+                }
             }
         }
     }
@@ -804,7 +1038,11 @@ impl<'a> Resolver<'a> {
         match (a.ty, b.ty) {
             (Ty::Num { dim: da, .. }, Ty::Num { dim: db, .. }) => {
                 if da != db {
-                    let d = unit_mismatch(format!("cannot compare {} with {}", dim_words(da), dim_words(db)), a, b);
+                    let d = unit_mismatch(
+                        format!("cannot compare {} with {}", dim_words(da), dim_words(db)),
+                        a,
+                        b,
+                    );
                     self.err(cx.src, d);
                 }
             }
@@ -817,10 +1055,13 @@ impl<'a> Resolver<'a> {
                 }
             }
             (x, y) => {
-                let d = Diag::error("crit::type", format!("cannot compare {} with {}", x.describe(), y.describe()))
-                    .label(a.span, x.describe())
-                    .label(b.span, y.describe())
-                    .help("both sides of a comparison must be the same kind of value");
+                let d = Diag::error(
+                    "crit::type",
+                    format!("cannot compare {} with {}", x.describe(), y.describe()),
+                )
+                .label(a.span, x.describe())
+                .label(b.span, y.describe())
+                .help("both sides of a comparison must be the same kind of value");
                 self.err(cx.src, d);
             }
         }
@@ -831,27 +1072,61 @@ impl<'a> Resolver<'a> {
             ItemKind::Table(t) => Some(t.columns.len()),
             _ => None,
         };
-        let args: Vec<ir::Expr> = args.iter().map(|a| self.expr(a, cx, Some(Ty::Cat))).collect();
+        let args: Vec<ir::Expr> = args
+            .iter()
+            .map(|a| self.expr(a, cx, Some(Ty::Cat)))
+            .collect();
         match ncols {
-            Some(n) if n == args.len() => ir::Expr { kind: ir::ExprKind::TableCall(d, args), ty: Ty::Cat, span },
+            Some(n) if n == args.len() => ir::Expr {
+                kind: ir::ExprKind::TableCall(d, args),
+                ty: Ty::Cat,
+                span,
+            },
             Some(n) => {
-                let diag = Diag::error("crit::arity", format!("this table has {n} columns but {} values are given", args.len()))
-                    .label(span, "wrong number of values")
-                    .help("give one value per column, in the order of the table's header");
+                let diag = Diag::error(
+                    "crit::arity",
+                    format!(
+                        "this table has {n} columns but {} values are given",
+                        args.len()
+                    ),
+                )
+                .label(span, "wrong number of values")
+                .help("give one value per column, in the order of the table's header");
                 self.err(cx.src, diag);
-                ir::Expr { kind: ir::ExprKind::Bool(false), ty: Ty::Error, span }
+                ir::Expr {
+                    kind: ir::ExprKind::Bool(false),
+                    ty: Ty::Error,
+                    span,
+                }
             }
             None => {
-                let diag = Diag::error("crit::type", format!("`{}` is not a table, so it cannot be looked up with values", self.m.slots[self.def_slot[d]].item.name.node))
-                    .label(span, "not a table")
-                    .help("only decision tables take values in parentheses");
+                let diag = Diag::error(
+                    "crit::type",
+                    format!(
+                        "`{}` is not a table, so it cannot be looked up with values",
+                        self.m.slots[self.def_slot[d]].item.name.node
+                    ),
+                )
+                .label(span, "not a table")
+                .help("only decision tables take values in parentheses");
                 self.err(cx.src, diag);
-                ir::Expr { kind: ir::ExprKind::Bool(false), ty: Ty::Error, span }
+                ir::Expr {
+                    kind: ir::ExprKind::Bool(false),
+                    ty: Ty::Error,
+                    span,
+                }
             }
         }
     }
 
-    fn call(&mut self, name: &ast::Name, args: &[ast::Expr], since: Option<&ast::Reference>, span: Span, cx: Cx) -> ir::Expr {
+    fn call(
+        &mut self,
+        name: &ast::Name,
+        args: &[ast::Expr],
+        since: Option<&ast::Reference>,
+        span: Span,
+        cx: Cx,
+    ) -> ir::Expr {
         use ir::ExprKind as K;
         let mk = |kind, ty| ir::Expr { kind, ty, span };
         let f = name.node.as_str();
@@ -859,8 +1134,14 @@ impl<'a> Resolver<'a> {
             return self.table_call(d, args, span, cx);
         }
         if !FUNCTIONS.contains(&f) {
-            let tables: Vec<&str> = self.syms.iter().filter(|(_, s)| matches!(s, Sym::Def(_))).map(|(k, _)| k.as_str()).collect();
-            let mut d = Diag::error("crit::unknown-name", format!("unknown function `{f}`")).label(name.span, "not a function");
+            let tables: Vec<&str> = self
+                .syms
+                .iter()
+                .filter(|(_, s)| matches!(s, Sym::Def(_)))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let mut d = Diag::error("crit::unknown-name", format!("unknown function `{f}`"))
+                .label(name.span, "not a function");
             d = match did_you_mean(f, FUNCTIONS.iter().copied().chain(tables)) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!("the functions are: {}", FUNCTIONS.join(", "))),
@@ -870,16 +1151,30 @@ impl<'a> Resolver<'a> {
         }
         let want = if matches!(f, "min" | "max") { 2 } else { 1 };
         if args.len() != want {
-            let d = Diag::error("crit::arity", format!("`{f}` takes {want} value{}, not {}", if want == 1 { "" } else { "s" }, args.len()))
-                .label(span, "wrong number of values")
-                .help(if matches!(f, "min" | "max") { "for the largest value over a group write `max(x of group)`" } else { "e.g. `baseline(sum)`" });
+            let d = Diag::error(
+                "crit::arity",
+                format!(
+                    "`{f}` takes {want} value{}, not {}",
+                    if want == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            )
+            .label(span, "wrong number of values")
+            .help(if matches!(f, "min" | "max") {
+                "for the largest value over a group write `max(x of group)`"
+            } else {
+                "e.g. `baseline(sum)`"
+            });
             self.err(cx.src, d);
             return mk(K::Bool(false), Ty::Error);
         }
         if since.is_some() && f != "nadir" {
-            let d = Diag::error("crit::syntax", format!("`since` only goes with `nadir`, not `{f}`"))
-                .label(span, "here")
-                .help("write `nadir(x since last reset)` for the smallest value since a reference");
+            let d = Diag::error(
+                "crit::syntax",
+                format!("`since` only goes with `nadir`, not `{f}`"),
+            )
+            .label(span, "here")
+            .help("write `nadir(x since last reset)` for the smallest value since a reference");
             self.err(cx.src, d);
         }
         let a = self.expr(&args[0], cx, None);
@@ -890,7 +1185,9 @@ impl<'a> Resolver<'a> {
             "last" => mk(K::Last(Box::new(a)), ty),
             "nadir" => {
                 self.expect_num(&a, cx, "the value of `nadir`");
-                let r = since.map(|r| self.reference(r, cx)).unwrap_or(ir::Ref::Baseline);
+                let r = since
+                    .map(|r| self.reference(r, cx))
+                    .unwrap_or(ir::Ref::Baseline);
                 mk(K::Nadir(Box::new(a), r), ty)
             }
             "ever" => {
@@ -920,10 +1217,20 @@ impl<'a> Resolver<'a> {
     }
 
     fn best(&mut self) -> Option<ir::Best> {
-        let si = self.m.slots.iter().rposition(|s| matches!(s.item.kind, ItemKind::Best(_)) && !s.hidden)?;
+        let si = self
+            .m
+            .slots
+            .iter()
+            .rposition(|s| matches!(s.item.kind, ItemKind::Best(_)) && !s.hidden)?;
         let slot = &self.m.slots[si];
-        let cx = Cx { src: slot.src, lesion: false, super_def: None };
-        let ItemKind::Best(lines) = &slot.item.kind else { unreachable!() };
+        let cx = Cx {
+            src: slot.src,
+            lesion: false,
+            super_def: None,
+        };
+        let ItemKind::Best(lines) = &slot.item.kind else {
+            unreachable!()
+        };
         let mut b = ir::Best {
             src: slot.src,
             line: ir::line_of(self.m.sources[slot.src].inner(), slot.item.span.start),
@@ -935,20 +1242,48 @@ impl<'a> Resolver<'a> {
             match l {
                 ast::BestLine::Rank(cats, _) => b.rank = self.cats_of(cats, cx),
                 ast::BestLine::StopAfter(cats, _) => b.stop_after = self.cats_of(cats, cx),
-                ast::BestLine::Require { cats, min, anchor, fallback, guard, span } => {
+                ast::BestLine::Require {
+                    cats,
+                    min,
+                    anchor,
+                    fallback,
+                    guard,
+                    span,
+                } => {
                     let cats = self.cats_of(cats, cx);
                     let min = self.duration(min, cx);
                     let fallback = self.category(fallback, cx).unwrap_or(0);
                     let guard = self.guard(guard.as_ref(), cx);
-                    b.requires.push(ir::Require { cats, min, anchor: *anchor, fallback, guard, line: ir::line_of(&text, span.start) });
+                    b.requires.push(ir::Require {
+                        cats,
+                        min,
+                        anchor: *anchor,
+                        fallback,
+                        guard,
+                        line: ir::line_of(&text, span.start),
+                    });
                 }
-                ast::BestLine::Confirm { cats, by, min, fallback, guard, span } => {
+                ast::BestLine::Confirm {
+                    cats,
+                    by,
+                    min,
+                    fallback,
+                    guard,
+                    span,
+                } => {
                     let cats = self.cats_of(cats, cx);
                     let by = self.cats_of(by, cx);
                     let min = self.duration(min, cx);
                     let fallback = self.category(fallback, cx).unwrap_or(0);
                     let guard = self.guard(guard.as_ref(), cx);
-                    b.confirms.push(ir::Confirm { cats, by, min, fallback, guard, line: ir::line_of(&text, span.start) });
+                    b.confirms.push(ir::Confirm {
+                        cats,
+                        by,
+                        min,
+                        fallback,
+                        guard,
+                        line: ir::line_of(&text, span.start),
+                    });
                 }
                 ast::BestLine::AllowNe { max, ne, guard, .. } => {
                     let max = self.expr(max, cx, None);
@@ -963,7 +1298,12 @@ impl<'a> Resolver<'a> {
                     let guard = self.guard(guard.as_ref(), cx);
                     b.allow_between.push((cats, guard));
                 }
-                ast::BestLine::Relabel { from, to, followed_by, .. } => {
+                ast::BestLine::Relabel {
+                    from,
+                    to,
+                    followed_by,
+                    ..
+                } => {
                     let f = self.category(from, cx).unwrap_or(0);
                     let t = self.category(to, cx).unwrap_or(0);
                     let fb = self.category(followed_by, cx).unwrap_or(0);
@@ -982,9 +1322,15 @@ impl<'a> Resolver<'a> {
         let x = self.expr(e, cx, None);
         if let Some((dim, _)) = self.expect_num(&x, cx, "a duration") {
             if dim != Dim::TIME {
-                let d = Diag::error("crit::unit", format!("a duration must be in days or weeks, but this is {}", dim_words(dim)))
-                    .label(x.span, format!("{}", dim_words(dim)))
-                    .help("write e.g. `42 days` or `6 weeks`");
+                let d = Diag::error(
+                    "crit::unit",
+                    format!(
+                        "a duration must be in days or weeks, but this is {}",
+                        dim_words(dim)
+                    ),
+                )
+                .label(x.span, dim_words(dim))
+                .help("write e.g. `42 days` or `6 weeks`");
                 self.err(cx.src, d);
             }
         }
@@ -1011,9 +1357,12 @@ impl<'a> Resolver<'a> {
     /// Best-response settings are fixed for a run: only params and literals.
     fn constant(&mut self, e: &ir::Expr, cx: Cx) {
         if !is_constant(e) {
-            let d = Diag::error("crit::best", "a best-response setting can only use params and numbers")
-                .label(e.span, "depends on the data")
-                .help("declare a `param` and use it here");
+            let d = Diag::error(
+                "crit::best",
+                "a best-response setting can only use params and numbers",
+            )
+            .label(e.span, "depends on the data")
+            .help("declare a `param` and use it here");
             self.err(cx.src, d);
         }
     }
@@ -1024,7 +1373,9 @@ fn is_constant(e: &ir::Expr) -> bool {
     match &e.kind {
         K::Num(_) | K::Bool(_) | K::Lit(_) | K::Param(_) => true,
         K::Neg(x) | K::Not(x) | K::Abs(x) => is_constant(x),
-        K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => is_constant(a) && is_constant(b),
+        K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
+            is_constant(a) && is_constant(b)
+        }
         K::And(xs) | K::Or(xs) => xs.iter().all(is_constant),
         K::If(c, a, b) => is_constant(c) && is_constant(a) && is_constant(b),
         _ => false,
@@ -1056,23 +1407,40 @@ fn dim_words(d: Dim) -> String {
 }
 
 fn unit_mismatch(msg: String, a: &ir::Expr, b: &ir::Expr) -> Diag {
-    let (Ty::Num { dim: da, .. }, Ty::Num { dim: db, .. }) = (a.ty, b.ty) else { unreachable!() };
-    let plain = if da.is_none() { Some((a, db)) } else if db.is_none() { Some((b, da)) } else { None };
+    let (Ty::Num { dim: da, .. }, Ty::Num { dim: db, .. }) = (a.ty, b.ty) else {
+        unreachable!()
+    };
+    let plain = if da.is_none() {
+        Some((a, db))
+    } else if db.is_none() {
+        Some((b, da))
+    } else {
+        None
+    };
     let help = match plain {
         Some((_, other)) => {
             let (u, _) = units::display_unit(other, None);
             format!("give the number its unit, e.g. `5 {u}`")
         }
-        None => "both sides must be in the same dimension (mm with mm, SUL with SUL, days with days)".into(),
+        None => {
+            "both sides must be in the same dimension (mm with mm, SUL with SUL, days with days)"
+                .into()
+        }
     };
-    Diag::error("crit::unit", msg).label(a.span, dim_words(da)).label(b.span, dim_words(db)).help(help)
+    Diag::error("crit::unit", msg)
+        .label(a.span, dim_words(da))
+        .label(b.span, dim_words(db))
+        .help(help)
 }
 
 fn unknown_unit(u: &str, span: Span) -> Diag {
     let mut d = Diag::error("crit::unit", format!("unknown unit `{u}`")).label(span, "not a unit");
     d = match did_you_mean(u, units::unit_names()) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
-        None => d.help(format!("the units are: {}", units::unit_names().collect::<Vec<_>>().join(", "))),
+        None => d.help(format!(
+            "the units are: {}",
+            units::unit_names().collect::<Vec<_>>().join(", ")
+        )),
     };
     d
 }

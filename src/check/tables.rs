@@ -13,7 +13,9 @@ fn column_domain(col: &ir::Expr, defs: &[ir::Def]) -> Option<Vec<Lit>> {
         return Some(vec![Lit::Bool(true), Lit::Bool(false)]);
     }
     match &col.kind {
-        ir::ExprKind::Def(d) | ir::ExprKind::TableCall(d, _) => Some(defs[*d].domain.iter().map(|c| Lit::Cat(*c)).collect()),
+        ir::ExprKind::Def(d) | ir::ExprKind::TableCall(d, _) => {
+            Some(defs[*d].domain.iter().map(|c| Lit::Cat(*c)).collect())
+        }
         ir::ExprKind::At(x, _) | ir::ExprKind::Last(x) => column_domain(x, defs),
         ir::ExprKind::Lit(l) => Some(vec![l.clone()]),
         _ => None,
@@ -48,7 +50,12 @@ pub fn check_table(
     src: &Source,
     diags: &mut Vec<Diag>,
 ) {
-    let Some(domains) = t.columns.iter().map(|c| column_domain(c, defs)).collect::<Option<Vec<_>>>() else {
+    let Some(domains) = t
+        .columns
+        .iter()
+        .map(|c| column_domain(c, defs))
+        .collect::<Option<Vec<_>>>()
+    else {
         return;
     };
     // Cells naming values their column never takes are typos or stale names.
@@ -61,13 +68,20 @@ pub fn check_table(
             for v in vals {
                 if !domains[ci].contains(v) {
                     diags.push(
-                        Diag::error("crit::table", format!("column {} is never {}", ci + 1, show(v, cats)))
-                            .label(row.span, "this cell can never match")
-                            .help(format!(
-                                "the column takes: {}",
-                                domains[ci].iter().map(|l| show(l, cats)).collect::<Vec<_>>().join(", ")
-                            ))
-                            .with_src(src),
+                        Diag::error(
+                            "crit::table",
+                            format!("column {} is never {}", ci + 1, show(v, cats)),
+                        )
+                        .label(row.span, "this cell can never match")
+                        .help(format!(
+                            "the column takes: {}",
+                            domains[ci]
+                                .iter()
+                                .map(|l| show(l, cats))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                        .with_src(src),
                     );
                 }
             }
@@ -83,7 +97,11 @@ pub fn check_table(
     let mut first_hits = vec![false; t.rows.len()];
     let mut idx = vec![0usize; domains.len()];
     for _ in 0..total {
-        let combo: Vec<Lit> = idx.iter().zip(&domains).map(|(&i, d)| d[i].clone()).collect();
+        let combo: Vec<Lit> = idx
+            .iter()
+            .zip(&domains)
+            .map(|(&i, d)| d[i].clone())
+            .collect();
         let hits: Vec<usize> = t
             .rows
             .iter()
@@ -97,7 +115,10 @@ pub fn check_table(
                 first_hits[f] = true;
                 let clash = match t.hit {
                     HitPolicy::Unique => hits.get(1).copied(),
-                    HitPolicy::Any => hits.iter().copied().find(|&h| t.rows[h].output != t.rows[f].output),
+                    HitPolicy::Any => hits
+                        .iter()
+                        .copied()
+                        .find(|&h| t.rows[h].output != t.rows[f].output),
                     HitPolicy::First => None,
                 };
                 if let Some(h) = clash {
@@ -126,25 +147,49 @@ pub fn check_table(
                 let cells: Vec<String> = r
                     .iter()
                     .zip(&domains)
-                    .map(|(vals, dom)| if vals.len() == dom.len() && dom.len() > 1 { "-".to_string() } else { vals.iter().map(|v| show(v, cats)).collect::<Vec<_>>().join(", ") })
+                    .map(|(vals, dom)| {
+                        if vals.len() == dom.len() && dom.len() > 1 {
+                            "-".to_string()
+                        } else {
+                            vals.iter()
+                                .map(|v| show(v, cats))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    })
                     .collect();
                 format!("| {} | => ? |", cells.join(" | "))
             })
             .collect();
-        let more = if rows.len() > 8 { format!("\n  … and {} more", rows.len() - 8) } else { String::new() };
+        let more = if rows.len() > 8 {
+            format!("\n  … and {} more", rows.len() - 8)
+        } else {
+            String::new()
+        };
         diags.push(
             Diag::error(
                 "crit::table-incomplete",
-                format!("table `{}` has no row for {n} combination{} of its inputs", def.name, if n == 1 { "" } else { "s" }),
+                format!(
+                    "table `{}` has no row for {n} combination{} of its inputs",
+                    def.name,
+                    if n == 1 { "" } else { "s" }
+                ),
             )
             .label(header, format!("missing: {}", shown[0]))
-            .help(format!("add a row for each case (replace ? by the category):\n  {}{more}", shown.join("\n  ")))
+            .help(format!(
+                "add a row for each case (replace ? by the category):\n  {}{more}",
+                shown.join("\n  ")
+            ))
             .with_src(src),
         );
     }
     for (a, b, combo) in conflicts {
         let (ra, rb) = (&t.rows[a], &t.rows[b]);
-        let case = combo.iter().map(|v| show(v, cats)).collect::<Vec<_>>().join(" | ");
+        let case = combo
+            .iter()
+            .map(|v| show(v, cats))
+            .collect::<Vec<_>>()
+            .join(" | ");
         let (msg, help) = match t.hit {
             HitPolicy::Unique => (
                 format!("{} and {} of table `{}` both match | {case} |", row_name(a, ra), row_name(b, rb), def.name),
@@ -189,7 +234,9 @@ fn compress(mut rows: Vec<Vec<Vec<Lit>>>) -> Vec<Vec<Vec<Lit>>> {
         let mut merged = false;
         'outer: for i in 0..rows.len() {
             for j in i + 1..rows.len() {
-                let diff: Vec<usize> = (0..rows[i].len()).filter(|&k| rows[i][k] != rows[j][k]).collect();
+                let diff: Vec<usize> = (0..rows[i].len())
+                    .filter(|&k| rows[i][k] != rows[j][k])
+                    .collect();
                 if diff.len() == 1 {
                     let k = diff[0];
                     let extra = rows[j][k].clone();

@@ -41,15 +41,25 @@ pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>>
                         file: cohort.file.clone(),
                         line: Some(1),
                         column: Some(input.name.clone()),
-                        message: format!("ruleset `{}` reads `{}` ({}), but the table has no such column", rs.id, input.name, input.unit),
-                        help: Some(format!("add a column `{}` (or `{}[{}]`)", input.name, input.name, input.unit)),
+                        message: format!(
+                            "ruleset `{}` reads `{}` ({}), but the table has no such column",
+                            rs.id, input.name, input.unit
+                        ),
+                        help: Some(format!(
+                            "add a column `{}` (or `{}[{}]`)",
+                            input.name, input.name, input.unit
+                        )),
                     });
                 }
                 cols.push(None);
             }
             Some(ci) => {
                 let col = &cohort.columns[ci];
-                let unit = col.unit.as_deref().or(standard_unit(&col.name)).unwrap_or(input.unit.as_str());
+                let unit = col
+                    .unit
+                    .as_deref()
+                    .or(standard_unit(&col.name))
+                    .unwrap_or(input.unit.as_str());
                 match units::lookup(unit) {
                     Some(u) if u.dim == input.dim => cols.push(Some((ci, u.factor))),
                     Some(u) => {
@@ -57,8 +67,14 @@ pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>>
                             file: cohort.file.clone(),
                             line: Some(1),
                             column: Some(input.name.clone()),
-                            message: format!("column `{}` is in {} but the ruleset needs {}", input.name, u.name, input.unit),
-                            help: Some(format!("give the column in a unit of the same kind as {}", input.unit)),
+                            message: format!(
+                                "column `{}` is in {} but the ruleset needs {}",
+                                input.name, u.name, input.unit
+                            ),
+                            help: Some(format!(
+                                "give the column in a unit of the same kind as {}",
+                                input.unit
+                            )),
                         });
                         cols.push(None);
                     }
@@ -67,8 +83,14 @@ pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>>
                             file: cohort.file.clone(),
                             line: Some(1),
                             column: Some(input.name.clone()),
-                            message: format!("unknown unit `{unit}` in the header of `{}`", input.name),
-                            help: Some(format!("the units are: {}", units::unit_names().collect::<Vec<_>>().join(", "))),
+                            message: format!(
+                                "unknown unit `{unit}` in the header of `{}`",
+                                input.name
+                            ),
+                            help: Some(format!(
+                                "the units are: {}",
+                                units::unit_names().collect::<Vec<_>>().join(", ")
+                            )),
                         });
                         cols.push(None);
                     }
@@ -83,18 +105,43 @@ pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>>
     }
 }
 
-fn parse_value(text: &str, input: &Input, factor: Decimal, file: &str, line: usize) -> Result<Option<Decimal>, DataError> {
+fn parse_value(
+    text: &str,
+    input: &Input,
+    factor: Decimal,
+    file: &str,
+    line: usize,
+) -> Result<Option<Decimal>, DataError> {
     if text.is_empty() || text.eq_ignore_ascii_case("na") {
         return Ok(None);
     }
-    let err = |message: String, help: &str| DataError { file: file.into(), line: Some(line), column: Some(input.name.clone()), message, help: Some(help.into()) };
+    let err = |message: String, help: &str| DataError {
+        file: file.into(),
+        line: Some(line),
+        column: Some(input.name.clone()),
+        message,
+        help: Some(help.into()),
+    };
     let v = Decimal::from_str(text)
         .or_else(|_| Decimal::from_scientific(text))
-        .map_err(|_| err(format!("`{text}` is not a number"), "write a decimal number such as 12.5, or leave the cell empty when not measured"))?;
+        .map_err(|_| {
+            err(
+                format!("`{text}` is not a number"),
+                "write a decimal number such as 12.5, or leave the cell empty when not measured",
+            )
+        })?;
     if v.is_sign_negative() && !v.is_zero() && input.dim != (Dim { hu: 1, ..Dim::NONE }) {
-        return Err(err(format!("negative {} `{text}`", input.name), "sizes and uptake values cannot be negative"));
+        return Err(err(
+            format!("negative {} `{text}`", input.name),
+            "sizes and uptake values cannot be negative",
+        ));
     }
-    v.checked_mul(factor).map(Some).ok_or_else(|| err(format!("`{text}` is too large"), "check the value and its unit"))
+    v.checked_mul(factor).map(Some).ok_or_else(|| {
+        err(
+            format!("`{text}` is too large"),
+            "check the value and its unit",
+        )
+    })
 }
 
 /// Forms one subject's assessments. Any problem makes the whole subject an error record.
@@ -110,15 +157,28 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
         help: Some(help.into()),
     };
     if raw.rows.is_empty() {
-        return Err(err(None, None, "no rows".into(), "the subject needs at least a baseline assessment"));
+        return Err(err(
+            None,
+            None,
+            "no rows".into(),
+            "the subject needs at least a baseline assessment",
+        ));
     }
-    let lesion_inputs: Vec<usize> = (0..rs.inputs.len()).filter(|&i| rs.inputs[i].level == InputLevel::Lesion).collect();
-    let scan_inputs: Vec<usize> = (0..rs.inputs.len()).filter(|&i| rs.inputs[i].level == InputLevel::Scan).collect();
-    let subject_inputs: Vec<usize> = (0..rs.inputs.len()).filter(|&i| rs.inputs[i].level == InputLevel::Subject).collect();
+    let lesion_inputs: Vec<usize> = (0..rs.inputs.len())
+        .filter(|&i| rs.inputs[i].level == InputLevel::Lesion)
+        .collect();
+    let scan_inputs: Vec<usize> = (0..rs.inputs.len())
+        .filter(|&i| rs.inputs[i].level == InputLevel::Scan)
+        .collect();
+    let subject_inputs: Vec<usize> = (0..rs.inputs.len())
+        .filter(|&i| rs.inputs[i].level == InputLevel::Subject)
+        .collect();
     let value_of = |row: &RawRow, i: usize| -> Result<Option<Decimal>, DataError> {
         match b.cols[i] {
             None => Ok(None),
-            Some((ci, factor)) => parse_value(&row.extra[ci], &rs.inputs[i], factor, file, row.line),
+            Some((ci, factor)) => {
+                parse_value(&row.extra[ci], &rs.inputs[i], factor, file, row.line)
+            }
         }
     };
 
@@ -134,10 +194,19 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
     let mut first_row: Vec<usize> = vec![0; ids.len()];
     for row in &raw.rows {
         let li = index_of(&row.lesion);
-        let nodal = row.nodal.unwrap_or_else(|| row.organ.as_deref().is_some_and(|o| o.trim().eq_ignore_ascii_case("lymph node")));
+        let nodal = row.nodal.unwrap_or_else(|| {
+            row.organ
+                .as_deref()
+                .is_some_and(|o| o.trim().eq_ignore_ascii_case("lymph node"))
+        });
         match &mut lesions[li] {
             None => {
-                lesions[li] = Some(Lesion { id: row.lesion.clone(), role: row.role, organ: row.organ.clone(), nodal });
+                lesions[li] = Some(Lesion {
+                    id: row.lesion.clone(),
+                    role: row.role,
+                    organ: row.organ.clone(),
+                    nodal,
+                });
                 first_row[li] = row.line;
             }
             Some(l) => {
@@ -145,7 +214,13 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
                     return Err(err(
                         Some(row.line),
                         Some("role"),
-                        format!("lesion {} is {} here but {} on line {}", row.lesion, row.role.name(), l.role.name(), first_row[li]),
+                        format!(
+                            "lesion {} is {} here but {} on line {}",
+                            row.lesion,
+                            row.role.name(),
+                            l.role.name(),
+                            first_row[li]
+                        ),
                         "a lesion keeps its role at every assessment",
                     ));
                 }
@@ -172,7 +247,11 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
                     return Err(err(
                         Some(row.line),
                         Some("start_date"),
-                        format!("start date {} differs from {} on line {line}", format_date(s), format_date(prev)),
+                        format!(
+                            "start date {} differs from {} on line {line}",
+                            format_date(s),
+                            format_date(prev)
+                        ),
                         "a subject has one treatment start date",
                     ))
                 }
@@ -191,14 +270,30 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
                 return Err(err(
                     Some(row.line),
                     Some("lesion"),
-                    format!("lesion {} appears twice at {} (lines {} and {})", row.lesion, format_date(*date), prev.line.unwrap_or(0), row.line),
+                    format!(
+                        "lesion {} appears twice at {} (lines {} and {})",
+                        row.lesion,
+                        format_date(*date),
+                        prev.line.unwrap_or(0),
+                        row.line
+                    ),
                     "each lesion has one row per assessment",
                 ));
             }
             if t == 0 && row.role == Role::New {
-                return Err(err(Some(row.line), Some("role"), format!("new lesion {} at baseline", row.lesion), "lesions at the first (baseline) assessment are target or non-target"));
+                return Err(err(
+                    Some(row.line),
+                    Some("role"),
+                    format!("new lesion {} at baseline", row.lesion),
+                    "lesions at the first (baseline) assessment are target or non-target",
+                ));
             }
-            if t > 0 && row.role != Role::New && !by_date[&baseline_date].iter().any(|r| r.lesion == row.lesion) {
+            if t > 0
+                && row.role != Role::New
+                && !by_date[&baseline_date]
+                    .iter()
+                    .any(|r| r.lesion == row.lesion)
+            {
                 return Err(err(
                     Some(row.line),
                     Some("lesion"),
@@ -221,14 +316,15 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
                 if let Some(v) = value_of(row, i)? {
                     match scan[k] {
                         None => scan[k] = Some((v, row.line)),
-                        Some((prev, line)) if prev != v => {
-                            return Err(err(
-                                Some(row.line),
-                                Some(&rs.inputs[i].name),
-                                format!("{} differs between rows of one scan (line {line} and line {})", rs.inputs[i].name, row.line),
-                                "a scan-level value repeated on several rows must be the same on each",
-                            ))
-                        }
+                        Some((prev, line)) if prev != v => return Err(err(
+                            Some(row.line),
+                            Some(&rs.inputs[i].name),
+                            format!(
+                                "{} differs between rows of one scan (line {line} and line {})",
+                                rs.inputs[i].name, row.line
+                            ),
+                            "a scan-level value repeated on several rows must be the same on each",
+                        )),
                         _ => {}
                     }
                 }
@@ -249,18 +345,35 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
                     }
                 }
             }
-            slots.push(Slot { lesion: li, status, values, missing_row: false, line: Some(row.line) });
+            slots.push(Slot {
+                lesion: li,
+                status,
+                values,
+                missing_row: false,
+                line: Some(row.line),
+            });
         }
         if t > 0 {
             // Baseline lesions without a row here were not evaluated.
             for (li, l) in lesions.iter().enumerate() {
                 if l.role != Role::New && !slots.iter().any(|s| s.lesion == li) {
-                    slots.push(Slot { lesion: li, status: Status::NotEvaluated, values: vec![None; lesion_inputs.len()], missing_row: true, line: None });
+                    slots.push(Slot {
+                        lesion: li,
+                        status: Status::NotEvaluated,
+                        values: vec![None; lesion_inputs.len()],
+                        missing_row: true,
+                        line: None,
+                    });
                 }
             }
         }
         slots.sort_by_key(|s| s.lesion);
-        let visit = rows.iter().map(|r| r.visit.as_str()).find(|v| !v.is_empty()).unwrap_or("").to_string();
+        let visit = rows
+            .iter()
+            .map(|r| r.visit.as_str())
+            .find(|v| !v.is_empty())
+            .unwrap_or("")
+            .to_string();
         assessments.push(Assessment {
             visit,
             date: *date,
@@ -275,6 +388,9 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
         start: start.map(|(s, _)| s).unwrap_or(baseline_date),
         lesions,
         assessments,
-        subject_inputs: subject_values.into_iter().map(|v| v.map(|(d, _)| d)).collect(),
+        subject_inputs: subject_values
+            .into_iter()
+            .map(|v| v.map(|(d, _)| d))
+            .collect(),
     })
 }

@@ -122,7 +122,10 @@ impl Subject {
     /// The slot of a lesion at an assessment, if it is there.
     pub fn slot(&self, t: usize, lesion: usize) -> Option<&Slot> {
         let slots = &self.assessments[t].slots;
-        slots.binary_search_by_key(&lesion, |s| s.lesion).ok().map(|i| &slots[i])
+        slots
+            .binary_search_by_key(&lesion, |s| s.lesion)
+            .ok()
+            .map(|i| &slots[i])
     }
 }
 

@@ -6,14 +6,28 @@ use std::collections::BTreeMap;
 use super::model::*;
 use crate::check::ir::{Role, Status};
 
-const CORE: &[&str] = &["subject", "reader", "visit", "date", "lesion", "role", "organ", "nodal", "status", "start_date"];
+const CORE: &[&str] = &[
+    "subject",
+    "reader",
+    "visit",
+    "date",
+    "lesion",
+    "role",
+    "organ",
+    "nodal",
+    "status",
+    "start_date",
+];
 const REQUIRED: &[&str] = &["subject", "visit", "date", "lesion", "role"];
 
 /// Splits `name[unit]` into its name (lower case) and unit.
 pub fn split_header(h: &str) -> (String, Option<String>) {
     let h = h.trim();
     match (h.find('['), h.ends_with(']')) {
-        (Some(i), true) => (h[..i].trim().to_lowercase(), Some(h[i + 1..h.len() - 1].trim().to_string())),
+        (Some(i), true) => (
+            h[..i].trim().to_lowercase(),
+            Some(h[i + 1..h.len() - 1].trim().to_string()),
+        ),
         _ => (h.to_lowercase(), None),
     }
 }
@@ -25,10 +39,19 @@ pub struct Record {
 }
 
 pub fn read_csv(file: &str, text: &str) -> Result<RawCohort, DataError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| DataError { file: file.into(), line: Some(1), column: None, message: format!("cannot read the header: {e}"), help: None })?
+        .map_err(|e| DataError {
+            file: file.into(),
+            line: Some(1),
+            column: None,
+            message: format!("cannot read the header: {e}"),
+            help: None,
+        })?
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -37,7 +60,14 @@ pub fn read_csv(file: &str, text: &str) -> Result<RawCohort, DataError> {
         match rec {
             Ok(r) => {
                 let line = r.position().map(|p| p.line() as usize).unwrap_or(i + 2);
-                records.push(Record { line, cells: headers.iter().cloned().zip(r.iter().map(|s| s.to_string())).collect() });
+                records.push(Record {
+                    line,
+                    cells: headers
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(|s| s.to_string()))
+                        .collect(),
+                });
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize);
@@ -64,14 +94,19 @@ pub fn read_json(file: &str, text: &str) -> Result<RawCohort, DataError> {
         message: format!("invalid JSON: {e}"),
         help: None,
     })?;
-    let bad = |m: &str| DataError {
+    let bad = |m: &str| {
+        DataError {
         file: file.into(),
         line: None,
         column: None,
         message: m.to_string(),
         help: Some("expected {\"subjects\": [{\"subject\": ..., \"assessments\": [{\"visit\", \"date\", \"lesions\": [...]}]}]}".into()),
+    }
     };
-    let subjects = v.get("subjects").and_then(|s| s.as_array()).ok_or_else(|| bad("no \"subjects\" array"))?;
+    let subjects = v
+        .get("subjects")
+        .and_then(|s| s.as_array())
+        .ok_or_else(|| bad("no \"subjects\" array"))?;
     let mut headers: Vec<String> = CORE.iter().map(|s| s.to_string()).collect();
     let mut records = vec![];
     let text_of = |x: &serde_json::Value| match x {
@@ -86,17 +121,29 @@ pub fn read_json(file: &str, text: &str) -> Result<RawCohort, DataError> {
                 base.push((k.to_string(), text_of(x)));
             }
         }
-        let assessments = s.get("assessments").and_then(|a| a.as_array()).ok_or_else(|| bad(&format!("subject #{} has no \"assessments\" array", si + 1)))?;
+        let assessments = s
+            .get("assessments")
+            .and_then(|a| a.as_array())
+            .ok_or_else(|| bad(&format!("subject #{} has no \"assessments\" array", si + 1)))?;
         for a in assessments {
-            let obj = a.as_object().ok_or_else(|| bad("an assessment is not an object"))?;
+            let obj = a
+                .as_object()
+                .ok_or_else(|| bad("an assessment is not an object"))?;
             let mut at = base.clone();
             for (k, x) in obj {
                 if k != "lesions" {
                     at.push((k.clone(), text_of(x)));
                 }
             }
-            for l in obj.get("lesions").and_then(|l| l.as_array()).map(|v| v.as_slice()).unwrap_or(&[]) {
-                let lo = l.as_object().ok_or_else(|| bad("a lesion is not an object"))?;
+            for l in obj
+                .get("lesions")
+                .and_then(|l| l.as_array())
+                .map(|v| v.as_slice())
+                .unwrap_or(&[])
+            {
+                let lo = l
+                    .as_object()
+                    .ok_or_else(|| bad("a lesion is not an object"))?;
                 let mut cells = at.clone();
                 for (k, x) in lo {
                     cells.push((k.clone(), text_of(x)));
@@ -106,7 +153,10 @@ pub fn read_json(file: &str, text: &str) -> Result<RawCohort, DataError> {
                         headers.push(k.clone());
                     }
                 }
-                records.push(Record { line: records.len() + 1, cells });
+                records.push(Record {
+                    line: records.len() + 1,
+                    cells,
+                });
             }
         }
     }
@@ -115,7 +165,11 @@ pub fn read_json(file: &str, text: &str) -> Result<RawCohort, DataError> {
 
 fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCohort, DataError> {
     let names: Vec<String> = headers.iter().map(|h| split_header(h).0).collect();
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|r| !names.iter().any(|n| n == r)).collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|r| !names.iter().any(|n| n == r))
+        .collect();
     if !missing.is_empty() {
         return Err(DataError {
             file: file.into(),
@@ -132,11 +186,19 @@ fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCoho
             columns.push(Column { name, unit });
         }
     }
-    let mut cohort = RawCohort { file: file.into(), has_reader: names.iter().any(|n| n == "reader"), ..Default::default() };
+    let mut cohort = RawCohort {
+        file: file.into(),
+        has_reader: names.iter().any(|n| n == "reader"),
+        ..Default::default()
+    };
     let mut by_key: BTreeMap<(String, Option<String>), RawSubject> = BTreeMap::new();
     for rec in records {
         let get = |k: &str| -> &str {
-            rec.cells.iter().find(|(h, _)| split_header(h).0 == k).map(|(_, v)| v.as_str()).unwrap_or("")
+            rec.cells
+                .iter()
+                .find(|(h, _)| split_header(h).0 == k)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
         };
         let subject = get("subject").trim().to_string();
         let err = |col: &str, message: String, help: Option<&str>| DataError {
@@ -147,11 +209,22 @@ fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCoho
             help: help.map(|h| h.to_string()),
         };
         if subject.is_empty() {
-            cohort.errors.push(err("subject", "row without a subject id".into(), Some("every row needs the subject it belongs to")));
+            cohort.errors.push(err(
+                "subject",
+                "row without a subject id".into(),
+                Some("every row needs the subject it belongs to"),
+            ));
             continue;
         }
         let reader = Some(get("reader").trim().to_string()).filter(|r| !r.is_empty());
-        let entry = by_key.entry((subject.clone(), reader.clone())).or_insert_with(|| RawSubject { subject, reader, rows: vec![], errors: vec![] });
+        let entry = by_key
+            .entry((subject.clone(), reader.clone()))
+            .or_insert_with(|| RawSubject {
+                subject,
+                reader,
+                rows: vec![],
+                errors: vec![],
+            });
         let mut row_errs = vec![];
         let date_text = get("date").trim();
         let date = match parse_date(date_text) {
@@ -167,12 +240,20 @@ fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCoho
         };
         let lesion = get("lesion").trim().to_string();
         if lesion.is_empty() {
-            row_errs.push(err("lesion", "row without a lesion id".into(), Some("give every lesion an id that stays the same across visits")));
+            row_errs.push(err(
+                "lesion",
+                "row without a lesion id".into(),
+                Some("give every lesion an id that stays the same across visits"),
+            ));
         }
         let role_text = get("role").trim().to_lowercase();
         let role = Role::parse(&role_text);
         if role.is_none() {
-            row_errs.push(err("role", format!("unknown role `{role_text}`"), Some("roles are target, non-target and new")));
+            row_errs.push(err(
+                "role",
+                format!("unknown role `{role_text}`"),
+                Some("roles are target, non-target and new"),
+            ));
         }
         let status_text = get("status").trim().to_lowercase();
         let status = if status_text.is_empty() {
@@ -194,7 +275,11 @@ fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCoho
             "true" | "yes" | "1" | "y" => Some(true),
             "false" | "no" | "0" | "n" => Some(false),
             other => {
-                row_errs.push(err("nodal", format!("`{other}` is not true or false"), Some("write true or false")));
+                row_errs.push(err(
+                    "nodal",
+                    format!("`{other}` is not true or false"),
+                    Some("write true or false"),
+                ));
                 None
             }
         };
@@ -205,11 +290,18 @@ fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCoho
         } else {
             let d = parse_date(start_text);
             if d.is_none() {
-                row_errs.push(err("start_date", format!("start date `{start_text}` is not a full date"), Some("write dates as YYYY-MM-DD")));
+                row_errs.push(err(
+                    "start_date",
+                    format!("start date `{start_text}` is not a full date"),
+                    Some("write dates as YYYY-MM-DD"),
+                ));
             }
             d
         };
-        let extra = columns.iter().map(|c| get(&c.name).trim().to_string()).collect();
+        let extra = columns
+            .iter()
+            .map(|c| get(&c.name).trim().to_string())
+            .collect();
         if row_errs.is_empty() {
             entry.rows.push(RawRow {
                 line: rec.line,

@@ -12,11 +12,34 @@ use crate::units::MINUTES_PER_DAY;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Note {
     /// Timepoints after this one are not considered.
-    Stopped { t: usize },
-    Relabeled { t: usize, from: CatId, to: CatId, by: usize },
-    Confirmed { t: usize, by: usize, days: i64 },
-    NotConfirmed { t: usize, from: CatId, to: CatId, line: usize },
-    TooEarly { t: usize, from: CatId, to: CatId, days: i64, min_days: Decimal, line: usize },
+    Stopped {
+        t: usize,
+    },
+    Relabeled {
+        t: usize,
+        from: CatId,
+        to: CatId,
+        by: usize,
+    },
+    Confirmed {
+        t: usize,
+        by: usize,
+        days: i64,
+    },
+    NotConfirmed {
+        t: usize,
+        from: CatId,
+        to: CatId,
+        line: usize,
+    },
+    TooEarly {
+        t: usize,
+        from: CatId,
+        to: CatId,
+        days: i64,
+        min_days: Decimal,
+        line: usize,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -50,7 +73,9 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     let ne = rs.not_evaluable;
     let n = ev.subj.assessments.len();
     let mut out = BestOutcome::default();
-    let mut cats: Vec<(usize, CatId)> = (1..n).filter_map(|t| ev.category(t, rs.overall).map(|c| (t, c))).collect();
+    let mut cats: Vec<(usize, CatId)> = (1..n)
+        .filter_map(|t| ev.category(t, rs.overall).map(|c| (t, c)))
+        .collect();
 
     if let Some(pos) = cats.iter().position(|(_, c)| b.stop_after.contains(c)) {
         if pos + 1 < cats.len() {
@@ -64,10 +89,17 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
             if cats[i].1 != from {
                 continue;
             }
-            let next = cats[i + 1..].iter().find(|(_, c)| *c != from && Some(*c) != ne);
+            let next = cats[i + 1..]
+                .iter()
+                .find(|(_, c)| *c != from && Some(*c) != ne);
             if let Some(&(tj, c)) = next {
                 if c == followed_by {
-                    out.notes.push(Note::Relabeled { t: cats[i].0, from, to, by: tj });
+                    out.notes.push(Note::Relabeled {
+                        t: cats[i].0,
+                        from,
+                        to,
+                        by: tj,
+                    });
                     cats[i].1 = to;
                 }
             }
@@ -75,14 +107,26 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     }
 
     let original = cats.clone();
-    let max_ne: Option<(usize, CatId)> = b.allow_ne.as_ref().filter(|(_, _, g)| active(ev, g)).map(|(e, c, _)| {
-        let v = match ev.eval(0, None, e) {
-            Val::Num(iv) => iv.value().and_then(|d| rust_decimal::prelude::ToPrimitive::to_usize(&d)).unwrap_or(0),
-            _ => 0,
-        };
-        (v, *c)
-    });
-    let allowed: Vec<CatId> = b.allow_between.iter().filter(|(_, g)| active(ev, g)).flat_map(|(cs, _)| cs.iter().copied()).collect();
+    let max_ne: Option<(usize, CatId)> =
+        b.allow_ne
+            .as_ref()
+            .filter(|(_, _, g)| active(ev, g))
+            .map(|(e, c, _)| {
+                let v = match ev.eval(0, None, e) {
+                    Val::Num(iv) => iv
+                        .value()
+                        .and_then(|d| rust_decimal::prelude::ToPrimitive::to_usize(&d))
+                        .unwrap_or(0),
+                    _ => 0,
+                };
+                (v, *c)
+            });
+    let allowed: Vec<CatId> = b
+        .allow_between
+        .iter()
+        .filter(|(_, g)| active(ev, g))
+        .flat_map(|(cs, _)| cs.iter().copied())
+        .collect();
     for rule in b.confirms.iter().filter(|r| active(ev, &r.guard)) {
         let min = minutes(ev, &rule.min);
         for i in 0..original.len() {
@@ -110,9 +154,18 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
                 break;
             }
             match confirmed {
-                Some((tj, days)) => out.notes.push(Note::Confirmed { t: ti, by: tj, days }),
+                Some((tj, days)) => out.notes.push(Note::Confirmed {
+                    t: ti,
+                    by: tj,
+                    days,
+                }),
                 None => {
-                    out.notes.push(Note::NotConfirmed { t: ti, from: ci, to: rule.fallback, line: rule.line });
+                    out.notes.push(Note::NotConfirmed {
+                        t: ti,
+                        from: ci,
+                        to: rule.fallback,
+                        line: rule.line,
+                    });
                     cats[i].1 = rule.fallback;
                 }
             }
@@ -131,14 +184,25 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
             }
             let days = (ev.subj.assessments[entry.0].date - anchor).whole_days();
             if Decimal::from(days) * MINUTES_PER_DAY < min {
-                out.notes.push(Note::TooEarly { t: entry.0, from: entry.1, to: rule.fallback, days, min_days: min / MINUTES_PER_DAY, line: rule.line });
+                out.notes.push(Note::TooEarly {
+                    t: entry.0,
+                    from: entry.1,
+                    to: rule.fallback,
+                    days,
+                    min_days: min / MINUTES_PER_DAY,
+                    line: rule.line,
+                });
                 entry.1 = rule.fallback;
             }
         }
     }
 
     out.notes.sort_by_key(|n| match n {
-        Note::Stopped { t } | Note::Relabeled { t, .. } | Note::Confirmed { t, .. } | Note::NotConfirmed { t, .. } | Note::TooEarly { t, .. } => *t,
+        Note::Stopped { t }
+        | Note::Relabeled { t, .. }
+        | Note::Confirmed { t, .. }
+        | Note::NotConfirmed { t, .. }
+        | Note::TooEarly { t, .. } => *t,
     });
     let rank = |c: CatId| b.rank.iter().position(|&r| r == c).unwrap_or(usize::MAX);
     let best = cats.iter().min_by_key(|(t, c)| (rank(*c), *t));

@@ -8,7 +8,10 @@ use rust_decimal::Decimal;
 
 use super::best::{self, BestOutcome};
 use super::value::{Iv, Tri, Val};
-use crate::check::ir::{self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ref, Ruleset, Ty};
+use crate::check::ir::{
+    self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit,
+    ParamValue, Ref, Ruleset, Ty,
+};
 use crate::data::model::Subject;
 use crate::units::MINUTES_PER_DAY;
 
@@ -20,7 +23,10 @@ pub struct Fired {
 }
 
 impl Fired {
-    pub const NONE: Fired = Fired { index: u32::MAX, undecided: false };
+    pub const NONE: Fired = Fired {
+        index: u32::MAX,
+        undecided: false,
+    };
     pub fn rule(&self) -> Option<usize> {
         (self.index != u32::MAX).then_some(self.index as usize)
     }
@@ -50,7 +56,11 @@ impl<'r> Engine<'r> {
                 counts[k] - 1
             })
             .collect();
-        Engine { rs, params: rs.params.iter().map(|p| p.value.clone()).collect(), input_pos }
+        Engine {
+            rs,
+            params: rs.params.iter().map(|p| p.value.clone()).collect(),
+            input_pos,
+        }
     }
 
     pub fn evaluate<'a>(&'a self, subj: &'a Subject) -> Evaluation<'a> {
@@ -146,15 +156,30 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    fn rules(&self, t: usize, l: Option<usize>, rules: &[ir::Rule], from: usize, ty: Ty) -> (Val, Fired) {
+    fn rules(
+        &self,
+        t: usize,
+        l: Option<usize>,
+        rules: &[ir::Rule],
+        from: usize,
+        ty: Ty,
+    ) -> (Val, Fired) {
         for (i, r) in rules.iter().enumerate().skip(from) {
-            let fired = Fired { index: i as u32, undecided: false };
-            let Some(c) = &r.cond else { return (self.eval(t, l, &r.head), fired) };
+            let fired = Fired {
+                index: i as u32,
+                undecided: false,
+            };
+            let Some(c) = &r.cond else {
+                return (self.eval(t, l, &r.head), fired);
+            };
             match truth(&self.eval(t, l, c)) {
                 Tri::True => return (self.eval(t, l, &r.head), fired),
                 Tri::False => continue,
                 Tri::Unknown => {
-                    let undecided = Fired { index: i as u32, undecided: true };
+                    let undecided = Fired {
+                        index: i as u32,
+                        undecided: true,
+                    };
                     if ty == Ty::Cat {
                         return (self.undecided_cat(), undecided);
                     }
@@ -176,8 +201,24 @@ impl<'a> Evaluation<'a> {
                 m = m.and(cell_match(cell, v));
             }
             match m {
-                Tri::True => return (Val::Cat(row.output), Fired { index: i as u32, undecided: false }),
-                Tri::Unknown => return (self.undecided_cat(), Fired { index: i as u32, undecided: true }),
+                Tri::True => {
+                    return (
+                        Val::Cat(row.output),
+                        Fired {
+                            index: i as u32,
+                            undecided: false,
+                        },
+                    )
+                }
+                Tri::Unknown => {
+                    return (
+                        self.undecided_cat(),
+                        Fired {
+                            index: i as u32,
+                            undecided: true,
+                        },
+                    )
+                }
                 Tri::False => {}
             }
         }
@@ -202,7 +243,9 @@ impl<'a> Evaluation<'a> {
                 }
                 start
             }
-            Ref::Last(d) => (0..t).rev().find(|&k| self.vals[k][d] == Val::Bool(Tri::True)),
+            Ref::Last(d) => (0..t)
+                .rev()
+                .find(|&k| self.vals[k][d] == Val::Bool(Tri::True)),
         }
     }
 
@@ -213,10 +256,16 @@ impl<'a> Evaluation<'a> {
     fn input(&self, t: usize, l: Option<usize>, i: usize) -> Val {
         let input = &self.rs().inputs[i];
         let pos = self.eng.input_pos[i];
-        let unknown = if input.dim.hu != 0 { Iv::ALL } else { Iv::NONNEG };
+        let unknown = if input.dim.hu != 0 {
+            Iv::ALL
+        } else {
+            Iv::NONNEG
+        };
         let v = match input.level {
             InputLevel::Lesion => {
-                let Some(slot) = l.and_then(|l| self.subj.slot(t, l)) else { return Val::None };
+                let Some(slot) = l.and_then(|l| self.subj.slot(t, l)) else {
+                    return Val::None;
+                };
                 slot.values[pos]
             }
             InputLevel::Scan => self.subj.assessments[t].scan[pos],
@@ -245,10 +294,18 @@ impl<'a> Evaluation<'a> {
                 let Some(l) = l else { return Val::None };
                 let lesion = &self.subj.lesions[l];
                 match f {
-                    ir::Field::Status => self.subj.slot(t, l).map(|s| Val::Status(s.status)).unwrap_or(Val::None),
+                    ir::Field::Status => self
+                        .subj
+                        .slot(t, l)
+                        .map(|s| Val::Status(s.status))
+                        .unwrap_or(Val::None),
                     ir::Field::Role => Val::Role(lesion.role),
                     ir::Field::Nodal => Val::Bool(Tri::from(lesion.nodal)),
-                    ir::Field::Organ => lesion.organ.as_deref().map(|o| Val::Text(Arc::from(o))).unwrap_or(Val::None),
+                    ir::Field::Organ => lesion
+                        .organ
+                        .as_deref()
+                        .map(|o| Val::Text(Arc::from(o)))
+                        .unwrap_or(Val::None),
                     ir::Field::Id => Val::Text(Arc::from(lesion.id.as_str())),
                 }
             }
@@ -259,20 +316,28 @@ impl<'a> Evaluation<'a> {
                     None => Val::None,
                 },
             },
-            K::Neg(x) => num1(self.eval(t, l, x), Iv::neg),
+            K::Neg(x) => num1(self.eval(t, l, x), Iv::negate),
             K::Abs(x) => num1(self.eval(t, l, x), Iv::abs),
             K::Bin(op, a, b) => {
-                let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else { return Val::None };
+                let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else {
+                    return Val::None;
+                };
                 match op {
-                    BinOp::Add => Val::Num(x.add(y)),
-                    BinOp::Sub => Val::Num(x.sub(y)),
-                    BinOp::Mul => Val::Num(x.mul(y)),
-                    BinOp::Div => x.div(y).map(Val::Num).unwrap_or(Val::None),
+                    BinOp::Add => Val::Num(x.plus(y)),
+                    BinOp::Sub => Val::Num(x.minus(y)),
+                    BinOp::Mul => Val::Num(x.times(y)),
+                    BinOp::Div => x.over(y).map(Val::Num).unwrap_or(Val::None),
                 }
             }
             K::Min2(a, b) | K::Max2(a, b) => {
-                let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else { return Val::None };
-                Val::Num(if matches!(e.kind, K::Min2(..)) { x.min(y) } else { x.max(y) })
+                let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else {
+                    return Val::None;
+                };
+                Val::Num(if matches!(e.kind, K::Min2(..)) {
+                    x.min(y)
+                } else {
+                    x.max(y)
+                })
             }
             K::Cmp(op, a, b) => Val::Bool(compare(*op, &self.eval(t, l, a), &self.eval(t, l, b))),
             K::In(x, items, negated) => {
@@ -283,7 +348,7 @@ impl<'a> Evaluation<'a> {
                 let hit = items.iter().any(|lit| lit_eq(lit, &v));
                 Val::Bool(Tri::from(hit != *negated))
             }
-            K::Not(x) => Val::Bool(truth(&self.eval(t, l, x)).not()),
+            K::Not(x) => Val::Bool(truth(&self.eval(t, l, x)).negate()),
             K::And(xs) => {
                 let mut acc = Tri::True;
                 for x in xs {
@@ -322,11 +387,16 @@ impl<'a> Evaluation<'a> {
                 None => Val::None,
             },
             K::DaysSince(r) => match self.resolve(t, *r) {
-                Some(k) => Val::Num(Iv::exact(Decimal::from(self.days_between(k, t)) * MINUTES_PER_DAY)),
+                Some(k) => Val::Num(Iv::exact(
+                    Decimal::from(self.days_between(k, t)) * MINUTES_PER_DAY,
+                )),
                 None => Val::None,
             },
             K::Nadir(x, r) => match self.resolve(t, *r) {
-                Some(k0) => self.nadir(t, l, x, k0).map(|(v, _)| Val::Num(v)).unwrap_or(Val::None),
+                Some(k0) => self
+                    .nadir(t, l, x, k0)
+                    .map(|(v, _)| Val::Num(v))
+                    .unwrap_or(Val::None),
                 None => Val::None,
             },
             K::Last(x) => self.last(t, l, x).map(|(v, _)| v).unwrap_or(Val::None),
@@ -345,7 +415,9 @@ impl<'a> Evaluation<'a> {
             })),
             K::Definitely(x) => Val::Bool(Tri::from(truth(&self.eval(t, l, x)) == Tri::True)),
             K::TableCall(d, args) => {
-                let Body::Table(tab) = &self.rs().defs[*d].body else { return Val::None };
+                let Body::Table(tab) = &self.rs().defs[*d].body else {
+                    return Val::None;
+                };
                 let vals: Vec<Val> = args.iter().map(|a| self.eval(t, l, a)).collect();
                 self.lookup(tab, &vals).0
             }
@@ -353,7 +425,13 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Smallest exact value over assessments `from..t`, and where it was.
-    pub fn nadir(&self, t: usize, l: Option<usize>, x: &ir::Expr, from: usize) -> Option<(Iv, usize)> {
+    pub fn nadir(
+        &self,
+        t: usize,
+        l: Option<usize>,
+        x: &ir::Expr,
+        from: usize,
+    ) -> Option<(Iv, usize)> {
         let mut best: Option<(Decimal, usize)> = None;
         let mut any: Option<(Iv, usize)> = None;
         for k in from..t {
@@ -390,7 +468,11 @@ impl<'a> Evaluation<'a> {
     /// Lesions of a group at an assessment, with whether each surely belongs.
     pub fn members(&self, t: usize, g: &ir::Group) -> Vec<(usize, Tri)> {
         match g {
-            ir::Group::All => self.subj.assessments[t].slots.iter().map(|s| (s.lesion, Tri::True)).collect(),
+            ir::Group::All => self.subj.assessments[t]
+                .slots
+                .iter()
+                .map(|s| (s.lesion, Tri::True))
+                .collect(),
             ir::Group::Named(id) => self.members(t, &self.rs().groups[*id].group),
             ir::Group::Where(base, c) => self
                 .members(t, base)
@@ -405,16 +487,27 @@ impl<'a> Evaluation<'a> {
                 self.members(t, base)
                     .into_iter()
                     .filter_map(|(l, m)| {
-                        let inside = out.iter().find(|(o, _)| *o == l).map(|(_, om)| *om).unwrap_or(Tri::False);
-                        let m = m.and(inside.not());
+                        let inside = out
+                            .iter()
+                            .find(|(o, _)| *o == l)
+                            .map(|(_, om)| *om)
+                            .unwrap_or(Tri::False);
+                        let m = m.and(inside.negate());
                         (m != Tri::False).then_some((l, m))
                     })
                     .collect()
             }
-            ir::Group::Top { n, of, key, per_organ } => {
+            ir::Group::Top {
+                n,
+                of,
+                key,
+                per_organ,
+            } => {
                 let cands = self.members(t, of);
                 let count = |e: &ir::Expr| match self.eval(t, None, e) {
-                    Val::Num(iv) => iv.value().and_then(|v| rust_decimal::prelude::ToPrimitive::to_usize(&v.trunc())),
+                    Val::Num(iv) => iv
+                        .value()
+                        .and_then(|v| rust_decimal::prelude::ToPrimitive::to_usize(&v.trunc())),
                     _ => None,
                 };
                 let n = count(n).unwrap_or(0);
@@ -435,7 +528,10 @@ impl<'a> Evaluation<'a> {
                 }
                 let mut sorted = keyed;
                 let lesions = &self.subj.lesions;
-                sorted.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| lesions[a.0].id.cmp(&lesions[b.0].id)));
+                sorted.sort_by(|a, b| {
+                    b.2.cmp(&a.2)
+                        .then_with(|| lesions[a.0].id.cmp(&lesions[b.0].id))
+                });
                 let mut out = vec![];
                 let mut per_organ_count: Vec<(&str, usize)> = vec![];
                 for (l, _, _) in sorted {
@@ -464,25 +560,38 @@ impl<'a> Evaluation<'a> {
                 let sure = members.iter().filter(|(_, m)| *m == Tri::True).count();
                 let lo = Decimal::from(sure);
                 let hi = Decimal::from(members.len());
-                Val::Num(Iv { lo: Some(lo), hi: Some(hi) })
+                Val::Num(Iv {
+                    lo: Some(lo),
+                    hi: Some(hi),
+                })
             }
             AggFn::All | AggFn::Any => {
                 let elem = elem.expect("checked: all/any have a condition");
                 let mut acc = Tri::from(f == AggFn::All);
                 for (l, m) in members {
                     let v = truth(&self.eval(t, Some(l), elem));
-                    acc = if f == AggFn::All { acc.and(m.not().or(v)) } else { acc.or(m.and(v)) };
+                    acc = if f == AggFn::All {
+                        acc.and(m.negate().or(v))
+                    } else {
+                        acc.or(m.and(v))
+                    };
                 }
                 Val::Bool(acc)
             }
             AggFn::Sum | AggFn::Max | AggFn::Min => {
                 let elem = elem.expect("checked: sum/max/min have a value");
-                let mut acc: Option<Iv> = if f == AggFn::Sum { Some(Iv::exact(Decimal::ZERO)) } else { None };
+                let mut acc: Option<Iv> = if f == AggFn::Sum {
+                    Some(Iv::exact(Decimal::ZERO))
+                } else {
+                    None
+                };
                 for (l, m) in members {
-                    let Val::Num(v) = self.eval(t, Some(l), elem) else { continue };
+                    let Val::Num(v) = self.eval(t, Some(l), elem) else {
+                        continue;
+                    };
                     acc = Some(match (f, acc) {
-                        (AggFn::Sum, Some(a)) if m == Tri::True => a.add(v),
-                        (AggFn::Sum, Some(a)) => a.add(v.hull(Iv::exact(Decimal::ZERO))),
+                        (AggFn::Sum, Some(a)) if m == Tri::True => a.plus(v),
+                        (AggFn::Sum, Some(a)) => a.plus(v.hull(Iv::exact(Decimal::ZERO))),
                         (_, None) if m == Tri::True => v,
                         (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
                         (_, None) => Iv { lo: v.lo, hi: None },
@@ -537,7 +646,10 @@ fn cell_match(cell: &ir::Cell, v: &Val) -> Tri {
     match v {
         Val::Cat(c) => Tri::from(cell.matches(&Lit::Cat(*c))),
         Val::Bool(Tri::Unknown) => {
-            let (t, f) = (cell.matches(&Lit::Bool(true)), cell.matches(&Lit::Bool(false)));
+            let (t, f) = (
+                cell.matches(&Lit::Bool(true)),
+                cell.matches(&Lit::Bool(false)),
+            );
             match (t, f) {
                 (true, true) => Tri::True,
                 (false, false) => Tri::False,
@@ -558,12 +670,16 @@ pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
             CmpOp::Gt => y.lt(*x),
             CmpOp::Ge => y.le(*x),
             CmpOp::Eq => x.same(*y),
-            CmpOp::Ne => x.same(*y).not(),
+            CmpOp::Ne => x.same(*y).negate(),
         },
         (Val::Bool(x), Val::Bool(y)) => {
-            let eq = if *x == Tri::Unknown || *y == Tri::Unknown { Tri::Unknown } else { Tri::from(x == y) };
+            let eq = if *x == Tri::Unknown || *y == Tri::Unknown {
+                Tri::Unknown
+            } else {
+                Tri::from(x == y)
+            };
             if op == CmpOp::Ne {
-                eq.not()
+                eq.negate()
             } else {
                 eq
             }

@@ -48,7 +48,7 @@ impl Tri {
     pub fn or(self, o: Tri) -> Tri {
         self.max(o)
     }
-    pub fn not(self) -> Tri {
+    pub fn negate(self) -> Tri {
         match self {
             Tri::True => Tri::False,
             Tri::False => Tri::True,
@@ -71,10 +71,16 @@ impl Ord for Tri {
 
 impl Iv {
     pub fn exact(d: Decimal) -> Iv {
-        Iv { lo: Some(d), hi: Some(d) }
+        Iv {
+            lo: Some(d),
+            hi: Some(d),
+        }
     }
     /// [0, ∞): an unmeasured size.
-    pub const NONNEG: Iv = Iv { lo: Some(Decimal::ZERO), hi: None };
+    pub const NONNEG: Iv = Iv {
+        lo: Some(Decimal::ZERO),
+        hi: None,
+    };
     pub const ALL: Iv = Iv { lo: None, hi: None };
 
     pub fn value(&self) -> Option<Decimal> {
@@ -87,18 +93,27 @@ impl Iv {
         self.value().is_some()
     }
     pub fn hull(self, o: Iv) -> Iv {
-        Iv { lo: lo_min(self.lo, o.lo), hi: hi_max(self.hi, o.hi) }
+        Iv {
+            lo: lo_min(self.lo, o.lo),
+            hi: hi_max(self.hi, o.hi),
+        }
     }
-    pub fn add(self, o: Iv) -> Iv {
-        Iv { lo: both(self.lo, o.lo, Decimal::checked_add), hi: both(self.hi, o.hi, Decimal::checked_add) }
+    pub fn plus(self, o: Iv) -> Iv {
+        Iv {
+            lo: both(self.lo, o.lo, Decimal::checked_add),
+            hi: both(self.hi, o.hi, Decimal::checked_add),
+        }
     }
-    pub fn neg(self) -> Iv {
-        Iv { lo: self.hi.map(|x| -x), hi: self.lo.map(|x| -x) }
+    pub fn negate(self) -> Iv {
+        Iv {
+            lo: self.hi.map(|x| -x),
+            hi: self.lo.map(|x| -x),
+        }
     }
-    pub fn sub(self, o: Iv) -> Iv {
-        self.add(o.neg())
+    pub fn minus(self, o: Iv) -> Iv {
+        self.plus(o.negate())
     }
-    pub fn mul(self, o: Iv) -> Iv {
+    pub fn times(self, o: Iv) -> Iv {
         if let (Some(a), Some(b)) = (self.value(), o.value()) {
             return a.checked_mul(b).map(Iv::exact).unwrap_or(Iv::ALL);
         }
@@ -110,14 +125,18 @@ impl Iv {
         ];
         let lo = ends.iter().copied().fold(Ext::PosInf, Ext::min);
         let hi = ends.iter().copied().fold(Ext::NegInf, Ext::max);
-        Iv { lo: lo.finite(), hi: hi.finite() }
+        Iv {
+            lo: lo.finite(),
+            hi: hi.finite(),
+        }
     }
     /// Division; `None` when the divisor is exactly zero (no value), [-∞, ∞] when it may be.
-    pub fn div(self, o: Iv) -> Option<Iv> {
+    pub fn over(self, o: Iv) -> Option<Iv> {
         if o.value() == Some(Decimal::ZERO) {
             return None;
         }
-        let contains_zero = o.lo.is_none_or(|l| l <= Decimal::ZERO) && o.hi.is_none_or(|h| h >= Decimal::ZERO);
+        let contains_zero =
+            o.lo.is_none_or(|l| l <= Decimal::ZERO) && o.hi.is_none_or(|h| h >= Decimal::ZERO);
         if contains_zero {
             return Some(Iv::ALL);
         }
@@ -125,15 +144,24 @@ impl Iv {
             return Some(a.checked_div(b).map(Iv::exact).unwrap_or(Iv::ALL));
         }
         // 1/o for an interval without zero (an infinite end gives 0), then multiply.
-        let inv = |x: Option<Decimal>| x.and_then(|v| Decimal::ONE.checked_div(v)).or(Some(Decimal::ZERO));
-        let recip = Iv { lo: inv(o.hi), hi: inv(o.lo) };
-        Some(self.mul(recip))
+        let inv = |x: Option<Decimal>| {
+            x.and_then(|v| Decimal::ONE.checked_div(v))
+                .or(Some(Decimal::ZERO))
+        };
+        let recip = Iv {
+            lo: inv(o.hi),
+            hi: inv(o.lo),
+        };
+        Some(self.times(recip))
     }
     pub fn abs(self) -> Iv {
         match (self.lo, self.hi) {
             (Some(l), _) if l >= Decimal::ZERO => self,
-            (_, Some(h)) if h <= Decimal::ZERO => self.neg(),
-            (Some(l), Some(h)) => Iv { lo: Some(Decimal::ZERO), hi: Some(h.max(-l)) },
+            (_, Some(h)) if h <= Decimal::ZERO => self.negate(),
+            (Some(l), Some(h)) => Iv {
+                lo: Some(Decimal::ZERO),
+                hi: Some(h.max(-l)),
+            },
             _ => Iv::NONNEG,
         }
     }
@@ -143,7 +171,10 @@ impl Iv {
             (a, None) => a,
             (None, b) => b,
         };
-        Iv { lo: lo_min(self.lo, o.lo), hi }
+        Iv {
+            lo: lo_min(self.lo, o.lo),
+            hi,
+        }
     }
     pub fn max(self, o: Iv) -> Iv {
         let lo = match (self.lo, o.lo) {
@@ -151,7 +182,10 @@ impl Iv {
             (a, None) => a,
             (None, b) => b,
         };
-        Iv { lo, hi: hi_max(self.hi, o.hi) }
+        Iv {
+            lo,
+            hi: hi_max(self.hi, o.hi),
+        }
     }
     /// self < o
     pub fn lt(self, o: Iv) -> Tri {
@@ -195,7 +229,11 @@ impl Iv {
     }
 }
 
-fn both(a: Option<Decimal>, b: Option<Decimal>, f: fn(Decimal, Decimal) -> Option<Decimal>) -> Option<Decimal> {
+fn both(
+    a: Option<Decimal>,
+    b: Option<Decimal>,
+    f: fn(Decimal, Decimal) -> Option<Decimal>,
+) -> Option<Decimal> {
     match (a, b) {
         (Some(x), Some(y)) => f(x, y),
         _ => None,
@@ -248,10 +286,13 @@ impl Ext {
 
 fn ext_mul(a: Ext, b: Ext) -> Ext {
     match (a, b) {
-        (Ext::Fin(x), Ext::Fin(y)) => x
-            .checked_mul(y)
-            .map(Ext::Fin)
-            .unwrap_or(if x.is_sign_negative() != y.is_sign_negative() { Ext::NegInf } else { Ext::PosInf }),
+        (Ext::Fin(x), Ext::Fin(y)) => x.checked_mul(y).map(Ext::Fin).unwrap_or(
+            if x.is_sign_negative() != y.is_sign_negative() {
+                Ext::NegInf
+            } else {
+                Ext::PosInf
+            },
+        ),
         _ => match a.sign() * b.sign() {
             0 => Ext::Fin(Decimal::ZERO),
             s if s > 0 => Ext::PosInf,
@@ -274,15 +315,24 @@ mod tests {
     #[test]
     fn exact_thirty_percent() {
         // 33 mm -> 23.1 mm is exactly -30 %.
-        let r = Iv::exact(d("23.1")).sub(Iv::exact(d("33"))).div(Iv::exact(d("33"))).unwrap();
+        let r = Iv::exact(d("23.1"))
+            .minus(Iv::exact(d("33")))
+            .over(Iv::exact(d("33")))
+            .unwrap();
         assert_eq!(r.value(), Some(d("-0.3")));
     }
 
     #[test]
     fn unknown_size_bounds() {
-        let sum = Iv::exact(d("80")).add(Iv::NONNEG);
+        let sum = Iv::exact(d("80")).plus(Iv::NONNEG);
         assert_eq!(Iv::exact(d("60")).le(sum), Tri::True);
         assert_eq!(sum.le(Iv::exact(d("90"))), Tri::Unknown);
-        assert_eq!(Iv::NONNEG.mul(Iv::exact(d("-1"))), Iv { lo: None, hi: Some(d("0")) });
+        assert_eq!(
+            Iv::NONNEG.times(Iv::exact(d("-1"))),
+            Iv {
+                lo: None,
+                hi: Some(d("0"))
+            }
+        );
     }
 }

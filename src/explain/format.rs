@@ -32,7 +32,11 @@ pub fn num(v: Decimal, ty: Ty) -> String {
                 if pct {
                     return format!("{} %", fixed(v * Decimal::ONE_HUNDRED, 2));
                 }
-                return if v.fract().is_zero() { v.trunc().normalize().to_string() } else { fixed(v, 4) };
+                return if v.fract().is_zero() {
+                    v.trunc().normalize().to_string()
+                } else {
+                    fixed(v, 4)
+                };
             }
             let (unit, factor) = units::display_unit(dim, Some(v));
             let x = v / factor;

@@ -9,8 +9,17 @@ use crate::eval::engine::{Engine, Evaluation};
 
 pub fn criteria_json(eng: &Engine) -> Value {
     let rs = eng.rs;
-    let params: Map<String, Value> =
-        rs.params.iter().enumerate().map(|(i, p)| (p.name.clone(), Value::String(format::param(rs, i, &eng.params[i])))).collect();
+    let params: Map<String, Value> = rs
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                p.name.clone(),
+                Value::String(format::param(rs, i, &eng.params[i])),
+            )
+        })
+        .collect();
     json!({"id": rs.id, "name": rs.title, "params": params})
 }
 
@@ -52,12 +61,16 @@ pub fn error_json(raw: &RawSubject, e: &DataError) -> Value {
 }
 
 fn cat_value(rs: &Ruleset, c: Option<usize>) -> Value {
-    c.map(|c| Value::String(rs.cat_name(c).to_string())).unwrap_or(Value::Null)
+    c.map(|c| Value::String(rs.cat_name(c).to_string()))
+        .unwrap_or(Value::Null)
 }
 
 /// CSV header: subject,reader,visit,date,response, then one column per named response.
 pub fn csv_header(rs: &Ruleset) -> Vec<String> {
-    let mut h: Vec<String> = ["subject", "reader", "visit", "date", "response"].iter().map(|s| s.to_string()).collect();
+    let mut h: Vec<String> = ["subject", "reader", "visit", "date", "response"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     h.extend(rs.responses.iter().map(|&d| rs.defs[d].name.clone()));
     h
 }

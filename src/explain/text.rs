@@ -16,7 +16,7 @@ pub struct Options {
     pub verbose: bool,
 }
 
-fn src_text<'a>(rs: &'a Ruleset, d: DefId, span: ir::Span) -> &'a str {
+fn src_text(rs: &Ruleset, d: DefId, span: ir::Span) -> &str {
     let text = rs.source_text(rs.defs[d].src);
     text.get(span.start..span.end).unwrap_or("").trim()
 }
@@ -47,10 +47,20 @@ pub fn subject(ev: &Evaluation, opts: &Options) -> String {
     let rs = ev.rs();
     let s = ev.subj;
     let mut out = String::new();
-    let reader = s.reader.as_deref().map(|r| format!(" (reader {r})")).unwrap_or_default();
+    let reader = s
+        .reader
+        .as_deref()
+        .map(|r| format!(" (reader {r})"))
+        .unwrap_or_default();
     let _ = writeln!(out, "{} — subject {}{reader}", rs.title, s.subject);
     let base = &s.assessments[0];
-    let _ = writeln!(out, "baseline {}  {}{}", base.visit, format_date(base.date), imputed(base.date_imputed));
+    let _ = writeln!(
+        out,
+        "baseline {}  {}{}",
+        base.visit,
+        format_date(base.date),
+        imputed(base.date_imputed)
+    );
     for t in 1..s.assessments.len() {
         timepoint(ev, t, opts, &mut out);
     }
@@ -70,8 +80,18 @@ fn timepoint(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
     let rs = ev.rs();
     let a = &ev.subj.assessments[t];
     let overall = rs.overall;
-    let cat = ev.category(t, overall).map(|c| rs.cat_name(c)).unwrap_or("none");
-    let _ = writeln!(out, "{}  {}{}  overall {cat}   [{}]", a.visit, format_date(a.date), imputed(a.date_imputed), how(ev, t, overall));
+    let cat = ev
+        .category(t, overall)
+        .map(|c| rs.cat_name(c))
+        .unwrap_or("none");
+    let _ = writeln!(
+        out,
+        "{}  {}{}  overall {cat}   [{}]",
+        a.visit,
+        format_date(a.date),
+        imputed(a.date_imputed),
+        how(ev, t, overall)
+    );
     let missing = missing_lesions(ev, t);
     for &d in &rs.responses {
         response(ev, t, d, 1, opts, &missing, out);
@@ -102,8 +122,17 @@ fn how(ev: &Evaluation, t: usize, d: DefId) -> String {
     match (&def.body, f.rule()) {
         (Body::Table(tab), Some(i)) => {
             let row = &tab.rows[i];
-            let label = row.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
-            format!("table {} row {}{label} · {}", def.name, i + 1, location(rs, d, row.line, None))
+            let label = row
+                .label
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            format!(
+                "table {} row {}{label} · {}",
+                def.name,
+                i + 1,
+                location(rs, d, row.line, None)
+            )
         }
         (Body::Rules(rules), Some(i)) => {
             let r = &rules[i];
@@ -119,7 +148,15 @@ fn how(ev: &Evaluation, t: usize, d: DefId) -> String {
     }
 }
 
-fn response(ev: &Evaluation, t: usize, d: DefId, depth: usize, opts: &Options, missing: &[String], out: &mut String) {
+fn response(
+    ev: &Evaluation,
+    t: usize,
+    d: DefId,
+    depth: usize,
+    opts: &Options,
+    missing: &[String],
+    out: &mut String,
+) {
     let rs = ev.rs();
     let def = &rs.defs[d];
     let pad = "  ".repeat(depth);
@@ -133,8 +170,16 @@ fn response(ev: &Evaluation, t: usize, d: DefId, depth: usize, opts: &Options, m
             let upto = f.rule().unwrap_or(rules.len().saturating_sub(1));
             if opts.verbose {
                 for r in rules.iter().take(upto) {
-                    let cond = r.cond.as_ref().expect("only the last rule lacks a condition");
-                    let _ = writeln!(out, "{pad}  not {}: {}", head_text(rs, d, r), one_line(src_text(rs, d, cond.span)));
+                    let cond = r
+                        .cond
+                        .as_ref()
+                        .expect("only the last rule lacks a condition");
+                    let _ = writeln!(
+                        out,
+                        "{pad}  not {}: {}",
+                        head_text(rs, d, r),
+                        one_line(src_text(rs, d, cond.span))
+                    );
                     condition(ev, t, d, cond, depth + 2, &mut vec![], out);
                 }
             }
@@ -145,10 +190,19 @@ fn response(ev: &Evaluation, t: usize, d: DefId, depth: usize, opts: &Options, m
                 }
                 Some(c) => {
                     let verb = if f.undecided { "undecided" } else { "yes" };
-                    let _ = writeln!(out, "{pad}  {verb} {}: {}", head_text(rs, d, r), one_line(src_text(rs, d, c.span)));
+                    let _ = writeln!(
+                        out,
+                        "{pad}  {verb} {}: {}",
+                        head_text(rs, d, r),
+                        one_line(src_text(rs, d, c.span))
+                    );
                     condition(ev, t, d, c, depth + 2, &mut vec![], out);
                     if f.undecided {
-                        let m = if missing.is_empty() { "a value is unknown".to_string() } else { format!("missing: {}", missing.join(", ")) };
+                        let m = if missing.is_empty() {
+                            "a value is unknown".to_string()
+                        } else {
+                            format!("missing: {}", missing.join(", "))
+                        };
                         let _ = writeln!(out, "{pad}    → not evaluable: {m}");
                     }
                 }
@@ -159,7 +213,13 @@ fn response(ev: &Evaluation, t: usize, d: DefId, depth: usize, opts: &Options, m
             // A head that is another definition (super, a table lookup) explains itself below.
             if let K::Def(h) = &r.head.kind {
                 if !f.undecided && rs.defs[*h].ty == Ty::Cat {
-                    let _ = writeln!(out, "{pad}    {} {}   [{}]", rs.defs[*h].name, cat, how(ev, t, *h));
+                    let _ = writeln!(
+                        out,
+                        "{pad}    {} {}   [{}]",
+                        rs.defs[*h].name,
+                        cat,
+                        how(ev, t, *h)
+                    );
                 }
             }
         }
@@ -168,7 +228,13 @@ fn response(ev: &Evaluation, t: usize, d: DefId, depth: usize, opts: &Options, m
             let cols: Vec<String> = tab
                 .columns
                 .iter()
-                .map(|c| format!("{} {}", one_line(src_text(rs, d, c.span)), format::value(rs, &ev.eval(t, None, c), c.ty)))
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        one_line(src_text(rs, d, c.span)),
+                        format::value(rs, &ev.eval(t, None, c), c.ty)
+                    )
+                })
                 .collect();
             let _ = writeln!(out, "{pad}  {}", cols.join(", "));
             if f.undecided {
@@ -186,7 +252,15 @@ fn head_text(rs: &Ruleset, d: DefId, r: &ir::Rule) -> String {
 }
 
 /// The parts of a condition with their values, one per line.
-fn condition(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, seen: &mut Vec<String>, out: &mut String) {
+fn condition(
+    ev: &Evaluation,
+    t: usize,
+    d: DefId,
+    e: &ir::Expr,
+    depth: usize,
+    seen: &mut Vec<String>,
+    out: &mut String,
+) {
     let rs = ev.rs();
     let pad = "  ".repeat(depth);
     match &e.kind {
@@ -230,14 +304,28 @@ fn condition(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, se
             } else if detail.is_empty() {
                 String::new()
             } else {
-                let word = if *f == AggFn::All && verdict != Tri::True { "not met by" } else { "met by" };
+                let word = if *f == AggFn::All && verdict != Tri::True {
+                    "not met by"
+                } else {
+                    "met by"
+                };
                 format!(" — {word} {}", detail.join(", "))
             };
-            let _ = writeln!(out, "{pad}{} {}{tail}", format::tri(verdict), one_line(src_text(rs, d, e.span)));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}{tail}",
+                format::tri(verdict),
+                one_line(src_text(rs, d, e.span))
+            );
         }
         _ => {
             let v = ev.eval(t, None, e);
-            let _ = writeln!(out, "{pad}{} {}", format::value(rs, &v, e.ty), one_line(src_text(rs, d, e.span)));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}",
+                format::value(rs, &v, e.ty),
+                one_line(src_text(rs, d, e.span))
+            );
             references(ev, t, d, e, depth + 1, seen, out);
         }
     }
@@ -245,13 +333,19 @@ fn condition(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, se
 
 fn lesion_brief(ev: &Evaluation, t: usize, l: usize) -> String {
     let lesion = &ev.subj.lesions[l];
-    let status = ev.subj.slot(t, l).map(|s| s.status.name()).unwrap_or("not seen");
+    let status = ev
+        .subj
+        .slot(t, l)
+        .map(|s| s.status.name())
+        .unwrap_or("not seen");
     let sizes: Vec<String> = ev
         .rs()
         .defs
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.level == ir::DefLevel::Lesion && matches!(d.ty, Ty::Num { .. }) && !d.hidden)
+        .filter(|(_, d)| {
+            d.level == ir::DefLevel::Lesion && matches!(d.ty, Ty::Num { .. }) && !d.hidden
+        })
         .take(1)
         .filter_map(|(i, d)| match ev.lesion_value(t, l, i) {
             Val::Num(iv) => Some(format!("{} {}", d.name, format::interval(*iv, d.ty))),
@@ -267,7 +361,15 @@ fn lesion_brief(ev: &Evaluation, t: usize, l: usize) -> String {
 }
 
 /// Values a sub-expression reads: definitions (with the terms of a sum) and earlier assessments.
-fn references(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, seen: &mut Vec<String>, out: &mut String) {
+fn references(
+    ev: &Evaluation,
+    t: usize,
+    d: DefId,
+    e: &ir::Expr,
+    depth: usize,
+    seen: &mut Vec<String>,
+    out: &mut String,
+) {
     let pad = "  ".repeat(depth);
     let mut lines = String::new();
     reference_lines(ev, t, d, e, seen, &mut lines);
@@ -277,7 +379,14 @@ fn references(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, depth: usize, s
 }
 
 /// One line per value read, each shown once per rule.
-fn reference_lines(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, seen: &mut Vec<String>, out: &mut String) {
+fn reference_lines(
+    ev: &Evaluation,
+    t: usize,
+    d: DefId,
+    e: &ir::Expr,
+    seen: &mut Vec<String>,
+    out: &mut String,
+) {
     let rs = ev.rs();
     let mut emit = |line: String, out: &mut String| {
         if !seen.contains(&line) {
@@ -286,46 +395,104 @@ fn reference_lines(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, seen: &mut
         }
     };
     match &e.kind {
-        K::Def(x) if rs.defs[*x].level == ir::DefLevel::Assessment && matches!(rs.defs[*x].ty, Ty::Num { .. }) => {
+        K::Def(x)
+            if rs.defs[*x].level == ir::DefLevel::Assessment
+                && matches!(rs.defs[*x].ty, Ty::Num { .. }) =>
+        {
             let def = &rs.defs[*x];
             let v = ev.value(t, *x);
-            emit(format!("{} = {}{}", def.name, format::value(rs, v, def.ty), terms(ev, t, *x)), out);
+            emit(
+                format!(
+                    "{} = {}{}",
+                    def.name,
+                    format::value(rs, v, def.ty),
+                    terms(ev, t, *x)
+                ),
+                out,
+            );
         }
         K::At(x, r) => {
             if let Some(k) = ev.resolve(t, *r) {
                 let v = ev.eval(k, None, x);
-                emit(format!("{} = {} at {}", one_line(src_text(rs, d, e.span)), format::value(rs, &v, e.ty), at(ev, k)), out);
+                emit(
+                    format!(
+                        "{} = {} at {}",
+                        one_line(src_text(rs, d, e.span)),
+                        format::value(rs, &v, e.ty),
+                        at(ev, k)
+                    ),
+                    out,
+                );
             } else {
                 let what = match r {
                     Ref::StartOf(c) => format!("no current run of {}", rs.cat_name(*c)),
                     Ref::Last(c) => format!("{} never held before", rs.defs[*c].name),
                     _ => "no such assessment".into(),
                 };
-                emit(format!("{}: none ({what})", one_line(src_text(rs, d, e.span))), out);
+                emit(
+                    format!("{}: none ({what})", one_line(src_text(rs, d, e.span))),
+                    out,
+                );
             }
         }
         K::Nadir(x, r) => {
             let from = ev.resolve(t, *r);
             match from.and_then(|f| ev.nadir(t, None, x, f)) {
                 Some((iv, k)) => {
-                    emit(format!("{} = {} at {}", one_line(src_text(rs, d, e.span)), format::interval(iv, e.ty), at(ev, k)), out);
+                    emit(
+                        format!(
+                            "{} = {} at {}",
+                            one_line(src_text(rs, d, e.span)),
+                            format::interval(iv, e.ty),
+                            at(ev, k)
+                        ),
+                        out,
+                    );
                 }
                 None => {
-                    emit(format!("{}: none (no earlier assessment)", one_line(src_text(rs, d, e.span))), out);
+                    emit(
+                        format!(
+                            "{}: none (no earlier assessment)",
+                            one_line(src_text(rs, d, e.span))
+                        ),
+                        out,
+                    );
                 }
             }
         }
         K::Last(x) => match ev.last(t, None, x) {
             Some((v, k)) => {
-                emit(format!("{} = {} at {}", one_line(src_text(rs, d, e.span)), format::value(rs, &v, e.ty), at(ev, k)), out);
+                emit(
+                    format!(
+                        "{} = {} at {}",
+                        one_line(src_text(rs, d, e.span)),
+                        format::value(rs, &v, e.ty),
+                        at(ev, k)
+                    ),
+                    out,
+                );
             }
             None => {
-                emit(format!("{}: none (no earlier evaluable assessment)", one_line(src_text(rs, d, e.span))), out);
+                emit(
+                    format!(
+                        "{}: none (no earlier evaluable assessment)",
+                        one_line(src_text(rs, d, e.span))
+                    ),
+                    out,
+                );
             }
         },
         K::DaysSince(r) => {
             if let Some(k) = ev.resolve(t, *r) {
-                emit(format!("{} = {} days (from {})", one_line(src_text(rs, d, e.span)), ev.days_between(k, t), at(ev, k)), out);
+                emit(
+                    format!(
+                        "{} = {} days (from {})",
+                        one_line(src_text(rs, d, e.span)),
+                        ev.days_between(k, t),
+                        at(ev, k)
+                    ),
+                    out,
+                );
             }
         }
         K::Bin(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
@@ -340,8 +507,12 @@ fn reference_lines(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr, seen: &mut
 /// For a sum over lesions: the terms, e.g. ` (T01 12.0 + T02 9.0)`.
 fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
     let rs = ev.rs();
-    let Body::Expr(e) = &rs.defs[x].body else { return String::new() };
-    let K::Agg(AggFn::Sum, Some(elem), g) = &e.kind else { return String::new() };
+    let Body::Expr(e) = &rs.defs[x].body else {
+        return String::new();
+    };
+    let K::Agg(AggFn::Sum, Some(elem), g) = &e.kind else {
+        return String::new();
+    };
     let parts: Vec<String> = ev
         .members(t, g)
         .iter()
@@ -371,18 +542,51 @@ fn best(ev: &Evaluation, out: &mut String) {
         Some(t) => format!(" at {}", at(ev, t)),
         None => " (no follow-up assessment)".into(),
     };
-    let _ = writeln!(out, "best response {cat}{whence}   [{}:{} · {}]", rs.source_name(rs.best.src), rs.best.line, rank_text(rs));
+    let _ = writeln!(
+        out,
+        "best response {cat}{whence}   [{}:{} · {}]",
+        rs.source_name(rs.best.src),
+        rs.best.line,
+        rank_text(rs)
+    );
     for n in &b.notes {
         let line = match n {
-            Note::Stopped { t } => format!("stopped after {}: later timepoints do not count", at(ev, *t)),
+            Note::Stopped { t } => format!(
+                "stopped after {}: later timepoints do not count",
+                at(ev, *t)
+            ),
             Note::Relabeled { t, from, to, by } => {
-                format!("{} at {} counts as {} (followed by {} at {})", rs.cat_name(*from), at(ev, *t), rs.cat_name(*to), rs.cat_name(*to), at(ev, *by))
+                format!(
+                    "{} at {} counts as {} (followed by {} at {})",
+                    rs.cat_name(*from),
+                    at(ev, *t),
+                    rs.cat_name(*to),
+                    rs.cat_name(*to),
+                    at(ev, *by)
+                )
             }
-            Note::Confirmed { t, by, days } => format!("{} confirmed at {}, {} later", at(ev, *t), at(ev, *by), days_text(*days)),
+            Note::Confirmed { t, by, days } => format!(
+                "{} confirmed at {}, {} later",
+                at(ev, *t),
+                at(ev, *by),
+                days_text(*days)
+            ),
             Note::NotConfirmed { t, from, to, line } => {
-                format!("{} at {} not confirmed: counts as {} (line {line})", rs.cat_name(*from), at(ev, *t), rs.cat_name(*to))
+                format!(
+                    "{} at {} not confirmed: counts as {} (line {line})",
+                    rs.cat_name(*from),
+                    at(ev, *t),
+                    rs.cat_name(*to)
+                )
             }
-            Note::TooEarly { t, from, to, days, min_days, line } => format!(
+            Note::TooEarly {
+                t,
+                from,
+                to,
+                days,
+                min_days,
+                line,
+            } => format!(
                 "{} at {} is {} after start, needs at least {} days: counts as {} (line {line})",
                 rs.cat_name(*from),
                 at(ev, *t),
@@ -404,5 +608,10 @@ fn days_text(d: i64) -> String {
 }
 
 fn rank_text(rs: &Ruleset) -> String {
-    rs.best.rank.iter().map(|&c| rs.cat_name(c)).collect::<Vec<_>>().join(" > ")
+    rs.best
+        .rank
+        .iter()
+        .map(|&c| rs.cat_name(c))
+        .collect::<Vec<_>>()
+        .join(" > ")
 }

@@ -50,7 +50,10 @@ pub struct Ruleset {
 
 impl Default for Name {
     fn default() -> Self {
-        Spanned { node: String::new(), span: Span::default() }
+        Spanned {
+            node: String::new(),
+            span: Span::default(),
+        }
     }
 }
 
@@ -82,8 +85,14 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 pub enum ItemKind {
-    Input { level: Level, unit: Name, optional: bool },
-    Param { value: ParamValue },
+    Input {
+        level: Level,
+        unit: Name,
+        optional: bool,
+    },
+    Param {
+        value: ParamValue,
+    },
     /// Per-lesion definition (`lesion`), evaluated for each lesion at each assessment.
     Lesion(Body),
     Value(Body),
@@ -161,17 +170,51 @@ pub enum Anchor {
 pub enum BestLine {
     Rank(Vec<Name>, Span),
     StopAfter(Vec<Name>, Span),
-    Require { cats: Vec<Name>, min: Expr, anchor: Anchor, fallback: Name, guard: Option<Guard>, span: Span },
-    Confirm { cats: Vec<Name>, by: Vec<Name>, min: Expr, fallback: Name, guard: Option<Guard>, span: Span },
-    AllowNe { max: Expr, ne: Name, guard: Option<Guard>, span: Span },
-    AllowCats { cats: Vec<Name>, guard: Option<Guard>, span: Span },
-    Relabel { from: Name, to: Name, followed_by: Name, span: Span },
+    Require {
+        cats: Vec<Name>,
+        min: Expr,
+        anchor: Anchor,
+        fallback: Name,
+        guard: Option<Guard>,
+        span: Span,
+    },
+    Confirm {
+        cats: Vec<Name>,
+        by: Vec<Name>,
+        min: Expr,
+        fallback: Name,
+        guard: Option<Guard>,
+        span: Span,
+    },
+    AllowNe {
+        max: Expr,
+        ne: Name,
+        guard: Option<Guard>,
+        span: Span,
+    },
+    AllowCats {
+        cats: Vec<Name>,
+        guard: Option<Guard>,
+        span: Span,
+    },
+    Relabel {
+        from: Name,
+        to: Name,
+        followed_by: Name,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub enum GroupExpr {
     Named(Name),
-    Top { n: Box<Expr>, of: Name, key: Box<Expr>, per_organ: Option<Box<Expr>>, span: Span },
+    Top {
+        n: Box<Expr>,
+        of: Name,
+        key: Box<Expr>,
+        per_organ: Option<Box<Expr>>,
+        span: Span,
+    },
     Where(Box<GroupExpr>, Box<Expr>),
     Except(Box<GroupExpr>, Name),
 }

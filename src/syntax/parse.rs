@@ -15,8 +15,20 @@ use crate::diag::{Diag, Source};
 struct CritParser;
 
 const ITEM_WORDS: &[&str] = &[
-    "criteria", "version", "cite", "categories", "rename", "input", "param", "lesion", "group",
-    "value", "response", "table", "best", "override",
+    "criteria",
+    "version",
+    "cite",
+    "categories",
+    "rename",
+    "input",
+    "param",
+    "lesion",
+    "group",
+    "value",
+    "response",
+    "table",
+    "best",
+    "override",
 ];
 
 /// Byte ranges of the declarations: each starts on a line whose first word starts a declaration.
@@ -25,7 +37,10 @@ fn chunks(src: &str) -> Vec<(usize, usize)> {
     let mut offset = 0;
     for line in src.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        let word: String = trimmed.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let word: String = trimmed
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         if ITEM_WORDS.contains(&word.as_str()) {
             starts.push(offset + (line.len() - trimmed.len()));
         }
@@ -66,7 +81,10 @@ pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
                     if pair.as_rule() == Rule::EOI {
                         continue;
                     }
-                    let mut b = Builder { offset: start, diags: &mut diags };
+                    let mut b = Builder {
+                        offset: start,
+                        diags: &mut diags,
+                    };
                     if pair.as_rule() == Rule::header {
                         if seen_header {
                             b.diags.push(
@@ -107,8 +125,16 @@ pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
 
 fn friendly(r: &Rule) -> Option<&'static str> {
     Some(match r {
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp | Rule::add | Rule::mul
-        | Rule::unary | Rule::postfix | Rule::expr_nowhen => "an expression",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp
+        | Rule::add
+        | Rule::mul
+        | Rule::unary
+        | Rule::postfix
+        | Rule::expr_nowhen => "an expression",
         Rule::ident | Rule::name | Rule::cat_name => "a name",
         Rule::string => "a quoted string",
         Rule::number | Rule::number_lit => "a number",
@@ -130,7 +156,9 @@ fn friendly(r: &Rule) -> Option<&'static str> {
         Rule::level => "`lesion`, `scan` or `subject`",
         Rule::param_value => "a number or `true`/`false`",
         Rule::table_row => "a table row `| ... | => CATEGORY |`",
-        Rule::cell | Rule::cell_list | Rule::cell_value | Rule::any_cell | Rule::neg_cell => "a cell value",
+        Rule::cell | Rule::cell_list | Rule::cell_value | Rule::any_cell | Rule::neg_cell => {
+            "a cell value"
+        }
         Rule::hit_decl => "`hit unique|any|first`",
         Rule::group_expr | Rule::where_clause | Rule::except_clause => "a lesion group",
         Rule::category_line => "a category line `NAME [CLASS] [\"description\"]`",
@@ -149,14 +177,24 @@ fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag
         InputLocation::Span((s, _)) => s,
     };
     let at = offset + pos;
-    let found: String = piece[pos..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+    let found: String = piece[pos..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(20)
+        .collect();
     let mut expected: Vec<&str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(friendly).collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(friendly).collect()
+        }
         ErrorVariant::CustomError { .. } => vec![],
     };
     expected.sort();
     expected.dedup();
-    let what = if found.is_empty() { "end of line".to_string() } else { format!("`{found}`") };
+    let what = if found.is_empty() {
+        "end of line".to_string()
+    } else {
+        format!("`{found}`")
+    };
     let msg = format!("unexpected {what}");
     let label = if expected.is_empty() {
         "not understood here".to_string()
@@ -167,7 +205,12 @@ fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag
     if found.contains('-') || found.contains('/') {
         help = "names may contain `-` and `/` (non-CR/non-PD), so put spaces around `-` and `/` when you mean minus or division".into();
     }
-    Diag::error("crit::syntax", msg).label(Span::new(at, at + found.len().max(1).min(piece.len() - pos).max(0)), label).help(help)
+    Diag::error("crit::syntax", msg)
+        .label(
+            Span::new(at, at + found.len().max(1).min(piece.len() - pos)),
+            label,
+        )
+        .help(help)
 }
 
 fn join_or(items: &[&str]) -> String {
@@ -195,7 +238,10 @@ impl Builder<'_> {
     }
 
     fn name(&self, p: &Pair<Rule>) -> Name {
-        Spanned { node: p.as_str().trim().to_string(), span: self.span(p) }
+        Spanned {
+            node: p.as_str().trim().to_string(),
+            span: self.span(p),
+        }
     }
 
     fn header(&mut self, pair: Pair<Rule>, rs: &mut Ruleset) {
@@ -215,7 +261,11 @@ impl Builder<'_> {
             Rule::cite_decl => rs.cites.push(unquote(&pair.into_inner().next().unwrap())),
             Rule::categories_decl => {
                 for line in pair.into_inner() {
-                    let mut decl = CategoryDecl { name: Name::default(), class: None, description: None };
+                    let mut decl = CategoryDecl {
+                        name: Name::default(),
+                        class: None,
+                        description: None,
+                    };
                     for p in line.into_inner() {
                         match p.as_rule() {
                             Rule::cat_name => decl.name = self.name(&p),
@@ -275,7 +325,11 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                item.kind = ItemKind::Input { level, unit, optional };
+                item.kind = ItemKind::Input {
+                    level,
+                    unit,
+                    optional,
+                };
             }
             Rule::param_decl => {
                 item.name = self.name(&it.next().unwrap());
@@ -304,7 +358,11 @@ impl Builder<'_> {
                     }
                 }
                 let body = body?;
-                item.kind = if kind == Rule::lesion_decl { ItemKind::Lesion(body) } else { ItemKind::Value(body) };
+                item.kind = if kind == Rule::lesion_decl {
+                    ItemKind::Lesion(body)
+                } else {
+                    ItemKind::Value(body)
+                };
             }
             Rule::group_decl => {
                 item.name = self.name(&it.next().unwrap());
@@ -330,7 +388,12 @@ impl Builder<'_> {
             Rule::table_decl => {
                 let name_pair = it.next().unwrap();
                 item.name = self.name(&name_pair);
-                let mut table = Table { columns: vec![], hit: HitPolicy::Unique, rows: vec![], header_span: span };
+                let mut table = Table {
+                    columns: vec![],
+                    hit: HitPolicy::Unique,
+                    rows: vec![],
+                    header_span: span,
+                };
                 let mut header_end = name_pair.as_span().end();
                 for p in it {
                     match p.as_rule() {
@@ -355,7 +418,10 @@ impl Builder<'_> {
                 item.kind = ItemKind::Table(table);
             }
             Rule::best_decl => {
-                item.name = Spanned { node: "best response".into(), span: Span::new(span.start, span.start + if is_override { 22 } else { 13 }) };
+                item.name = Spanned {
+                    node: "best response".into(),
+                    span: Span::new(span.start, span.start + if is_override { 22 } else { 13 }),
+                };
                 item.kind = ItemKind::Best(it.map(|p| self.best_line(p)).collect());
             }
             _ => return None,
@@ -370,7 +436,13 @@ impl Builder<'_> {
                 let span = self.span(&r);
                 let mut it = r.into_inner();
                 let head = self.expr(it.next().unwrap());
-                let mut rule = Rule_ { head, cond: None, reason: None, cite: None, span };
+                let mut rule = Rule_ {
+                    head,
+                    cond: None,
+                    reason: None,
+                    cite: None,
+                    span,
+                };
                 for p in it {
                     match p.as_rule() {
                         Rule::expr => rule.cond = Some(self.expr(p)),
@@ -386,14 +458,21 @@ impl Builder<'_> {
 
     fn row(&mut self, p: Pair<Rule>) -> TableRow {
         let span = self.span(&p);
-        let mut row = TableRow { cells: vec![], output: Name::default(), label: None, span };
+        let mut row = TableRow {
+            cells: vec![],
+            output: Name::default(),
+            label: None,
+            span,
+        };
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::cell => {
                     let inner = c.into_inner().next().unwrap();
                     row.cells.push(match inner.as_rule() {
                         Rule::any_cell => Cell::Any(self.span(&inner)),
-                        Rule::neg_cell => Cell::Not(self.cell_list(inner.into_inner().next().unwrap())),
+                        Rule::neg_cell => {
+                            Cell::Not(self.cell_list(inner.into_inner().next().unwrap()))
+                        }
                         _ => Cell::Is(self.cell_list(inner)),
                     });
                 }
@@ -435,10 +514,21 @@ impl Builder<'_> {
             Rule::require_line => {
                 let cats = self.cat_list(parts[0].clone());
                 let min = self.expr(parts[1].clone());
-                let anchor = if parts[2].as_str() == "baseline" { Anchor::Baseline } else { Anchor::Start };
+                let anchor = if parts[2].as_str() == "baseline" {
+                    Anchor::Baseline
+                } else {
+                    Anchor::Start
+                };
                 let fallback = self.name(&parts[3]);
                 let guard = parts.get(4).map(|g| self.guard(g.clone()));
-                BestLine::Require { cats, min, anchor, fallback, guard, span }
+                BestLine::Require {
+                    cats,
+                    min,
+                    anchor,
+                    fallback,
+                    guard,
+                    span,
+                }
             }
             Rule::confirm_line => {
                 let cats = self.cat_list(parts[0].clone());
@@ -446,7 +536,14 @@ impl Builder<'_> {
                 let min = self.expr(parts[2].clone());
                 let fallback = self.name(&parts[3]);
                 let guard = parts.get(4).map(|g| self.guard(g.clone()));
-                BestLine::Confirm { cats, by, min, fallback, guard, span }
+                BestLine::Confirm {
+                    cats,
+                    by,
+                    min,
+                    fallback,
+                    guard,
+                    span,
+                }
             }
             Rule::between_line => {
                 let inner = parts[0].clone();
@@ -455,9 +552,18 @@ impl Builder<'_> {
                     let mut it = inner.into_inner();
                     let max = self.expr(it.next().unwrap());
                     let ne = self.name(&it.next().unwrap());
-                    BestLine::AllowNe { max, ne, guard, span }
+                    BestLine::AllowNe {
+                        max,
+                        ne,
+                        guard,
+                        span,
+                    }
                 } else {
-                    BestLine::AllowCats { cats: self.cat_list(inner.into_inner().next().unwrap()), guard, span }
+                    BestLine::AllowCats {
+                        cats: self.cat_list(inner.into_inner().next().unwrap()),
+                        guard,
+                        span,
+                    }
                 }
             }
             _ => BestLine::Relabel {
@@ -476,9 +582,12 @@ impl Builder<'_> {
             Ok(d) => d,
             Err(_) => {
                 self.diags.push(
-                    Diag::error("crit::syntax", format!("number `{}` is out of range", num.as_str()))
-                        .label(self.span(&num), "too many digits")
-                        .help("numbers have at most 28 significant digits"),
+                    Diag::error(
+                        "crit::syntax",
+                        format!("number `{}` is out of range", num.as_str()),
+                    )
+                    .label(self.span(&num), "too many digits")
+                    .help("numbers have at most 28 significant digits"),
                 );
                 Decimal::ZERO
             }
@@ -496,8 +605,16 @@ impl Builder<'_> {
                 let n = self.expr_any(bi.next().unwrap());
                 let of = self.name(&bi.next().unwrap());
                 let key = self.expr_any(bi.next().unwrap());
-                let per_organ = bi.next().map(|po| Box::new(self.expr_any(po.into_inner().next().unwrap())));
-                GroupExpr::Top { n: Box::new(n), of, key: Box::new(key), per_organ, span }
+                let per_organ = bi
+                    .next()
+                    .map(|po| Box::new(self.expr_any(po.into_inner().next().unwrap())));
+                GroupExpr::Top {
+                    n: Box::new(n),
+                    of,
+                    key: Box::new(key),
+                    per_organ,
+                    span,
+                }
             }
             _ => GroupExpr::Named(self.name(&base)),
         };
@@ -543,7 +660,11 @@ impl Builder<'_> {
                 if it.next().is_some() {
                     let cond = self.expr_any(it.next().unwrap());
                     let other = self.expr_any(it.next().unwrap());
-                    return mk(ExprKind::If(Box::new(cond), Box::new(first), Box::new(other)));
+                    return mk(ExprKind::If(
+                        Box::new(cond),
+                        Box::new(first),
+                        Box::new(other),
+                    ));
                 }
                 first
             }
@@ -557,14 +678,21 @@ impl Builder<'_> {
                 if parts.len() == 1 {
                     return parts.into_iter().next().unwrap();
                 }
-                mk(if kind == Rule::or_expr { ExprKind::Or(parts) } else { ExprKind::And(parts) })
+                mk(if kind == Rule::or_expr {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                })
             }
             Rule::not_expr => {
                 let parts: Vec<Pair<Rule>> = p.into_inner().collect();
                 let nots = parts.iter().filter(|x| x.as_rule() == Rule::not_op).count();
                 let mut e = self.expr_any(parts.last().unwrap().clone());
                 for _ in 0..nots {
-                    e = Expr { kind: ExprKind::Not(Box::new(e)), span };
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span,
+                    };
                 }
                 e
             }
@@ -578,7 +706,10 @@ impl Builder<'_> {
                     let items = rhs.into_inner().map(|i| {
                         let n = self.name(&i);
                         if i.as_rule() == Rule::string {
-                            Spanned { node: unquote(&i), span: n.span }
+                            Spanned {
+                                node: unquote(&i),
+                                span: n.span,
+                            }
                         } else {
                             n
                         }
@@ -593,7 +724,11 @@ impl Builder<'_> {
                     "<" => CmpOp::Lt,
                     _ => CmpOp::Gt,
                 };
-                mk(ExprKind::Cmp(op, Box::new(lhs), Box::new(self.expr_any(rhs))))
+                mk(ExprKind::Cmp(
+                    op,
+                    Box::new(lhs),
+                    Box::new(self.expr_any(rhs)),
+                ))
             }
             Rule::add | Rule::mul => {
                 let mut it = p.into_inner();
@@ -607,7 +742,10 @@ impl Builder<'_> {
                         _ => BinOp::Div,
                     };
                     let s = Span::new(acc.span.start, rhs.span.end);
-                    acc = Expr { kind: ExprKind::Bin(op, Box::new(acc), Box::new(rhs)), span: s };
+                    acc = Expr {
+                        kind: ExprKind::Bin(op, Box::new(acc), Box::new(rhs)),
+                        span: s,
+                    };
                 }
                 acc
             }
@@ -616,7 +754,10 @@ impl Builder<'_> {
                 let negs = parts.len() - 1;
                 let mut e = self.expr_any(parts.last().unwrap().clone());
                 for _ in 0..negs {
-                    e = Expr { kind: ExprKind::Neg(Box::new(e)), span };
+                    e = Expr {
+                        kind: ExprKind::Neg(Box::new(e)),
+                        span,
+                    };
                 }
                 e
             }
@@ -626,13 +767,19 @@ impl Builder<'_> {
                 for at in it {
                     let r = self.reference(at.into_inner().next().unwrap());
                     let s = Span::new(e.span.start, span.end);
-                    e = Expr { kind: ExprKind::At(Box::new(e), r), span: s };
+                    e = Expr {
+                        kind: ExprKind::At(Box::new(e), r),
+                        span: s,
+                    };
                 }
                 e
             }
             Rule::paren => {
                 let inner = self.expr_any(p.into_inner().next().unwrap());
-                Expr { kind: inner.kind, span }
+                Expr {
+                    kind: inner.kind,
+                    span,
+                }
             }
             Rule::number_lit => {
                 let (d, u) = self.number_lit(p);
@@ -642,10 +789,18 @@ impl Builder<'_> {
             Rule::string => mk(ExprKind::Str(unquote(&p))),
             Rule::super_kw => mk(ExprKind::Super),
             Rule::super_call => {
-                let args = p.into_inner().next().unwrap().into_inner().map(|a| self.expr_any(a)).collect();
+                let args = p
+                    .into_inner()
+                    .next()
+                    .unwrap()
+                    .into_inner()
+                    .map(|a| self.expr_any(a))
+                    .collect();
                 mk(ExprKind::SuperCall(args))
             }
-            Rule::days_since => mk(ExprKind::DaysSince(self.reference(p.into_inner().next().unwrap()))),
+            Rule::days_since => mk(ExprKind::DaysSince(
+                self.reference(p.into_inner().next().unwrap()),
+            )),
             Rule::aggregate => {
                 let mut it = p.into_inner();
                 let f = match it.next().unwrap().as_str() {

@@ -1,0 +1,215 @@
+//! The command line as users and scripts see it: exit codes, streams, and the JSON contract.
+
+use std::process::Command;
+
+fn crit(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_crit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn write_temp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("crit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into()
+}
+
+#[test]
+fn check_shipped_rulesets_is_clean() {
+    let (code, _, err) = crit(&["check", "recist-1.1", "criteria/recist-1.1.crit"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("recist-1.1: ok"));
+}
+
+#[test]
+fn check_reports_a_missing_table_row_and_exits_1() {
+    let src = "criteria t \"T\"\ncategories\n  A complete\n  B stable\n  yes\n  no\nresponse r\n  yes when true\n  no otherwise\ntable overall(r)\n  | yes | => A |\nbest response\n  rank A > B\n";
+    let path = write_temp("incomplete.crit", src);
+    let (code, out, err) = crit(&["check", &path]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "diagnostics go to stderr");
+    assert!(
+        err.contains("table `overall` has no row for 1 combination"),
+        "{err}"
+    );
+    assert!(
+        err.contains("| no | => ? |"),
+        "names the missing combination: {err}"
+    );
+}
+
+#[test]
+fn eval_json_follows_the_contract() {
+    let (code, out, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["criteria"]["id"], "recist-1.1");
+    assert_eq!(v["criteria"]["name"], "RECIST 1.1");
+    assert_eq!(v["criteria"]["params"]["pd_increase"], "20 %");
+    let subjects = v["subjects"].as_array().unwrap();
+    assert_eq!(subjects.len(), 8);
+    let p04 = subjects.iter().find(|s| s["subject"] == "P04").unwrap();
+    assert_eq!(p04["reader"], "CENTRAL");
+    assert_eq!(p04["best_response"], "SD");
+    assert!(p04["error"].is_null());
+    let tp = &p04["timepoints"][1];
+    assert_eq!(tp["visit"], "WEEK 12");
+    assert_eq!(tp["date"], "2024-05-27");
+    assert_eq!(tp["response"], "PD");
+    assert_eq!(tp["responses"]["target"], "PD");
+    assert_eq!(tp["responses"]["non_target"], "NA");
+    assert_eq!(tp["responses"]["new_lesions"], "no");
+}
+
+#[test]
+fn eval_csv_has_one_row_per_timepoint() {
+    let (code, out, _) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("subject,reader,visit,date,response,target,non_target,new_lesions,overall")
+    );
+    assert_eq!(lines.count(), 15);
+}
+
+#[test]
+fn bad_data_fails_its_subject_only() {
+    let data = "subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,10\nA,FU,2020-02-26,T1,target,-3\nB,BL,2020-01-01,T1,target,10\nB,FU,2020-02-26,T1,target,6\nC,BL,2020-13-01,T1,target,10\n";
+    let path = write_temp("bad.csv", data);
+    let (code, out, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        &path,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "data errors exit 1");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let subjects = v["subjects"].as_array().unwrap();
+    assert_eq!(subjects.len(), 3, "no subject is dropped");
+    assert!(subjects[0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("bad.csv:3 (column long_axis): negative long_axis `-3`"));
+    assert!(subjects[0]["best_response"].is_null());
+    assert_eq!(subjects[1]["best_response"], "PR");
+    assert!(subjects[2]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("date `2020-13-01` is not a full date"));
+    assert!(err.contains("subject A"), "{err}");
+}
+
+#[test]
+fn missing_required_column_is_a_file_error() {
+    let path = write_temp(
+        "nolong.csv",
+        "subject,visit,date,lesion,role\nA,BL,2020-01-01,T1,target\n",
+    );
+    let (code, out, err) = crit(&["eval", "--criteria", "recist-1.1", &path]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("reads `long_axis` (mm), but the table has no such column"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, _) = crit(&["eval"]);
+    assert_eq!(code, 2);
+    let (code, _, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--set",
+        "pd_increse=25%",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `pd_increase`?"), "{err}");
+    let (code, _, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--set",
+        "pd_increase=25 mm",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is in %, not mm"), "{err}");
+}
+
+#[test]
+fn explain_shows_one_subject_with_verbose_reasons() {
+    let (code, out, _) = crit(&[
+        "explain",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--subject",
+        "P05",
+        "--verbose",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(out);
+    let (code, _, err) = crit(&[
+        "explain",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--subject",
+        "P5",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no subject `P5`"), "{err}");
+}
+
+#[test]
+fn list_names_shipped_rulesets() {
+    let (code, out, _) = crit(&["list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("recist-1.1\tRECIST 1.1\t1.1\tEisenhauer")),
+        "{out}"
+    );
+}
+
+#[test]
+fn unknown_ruleset_suggests_a_shipped_one() {
+    let (code, _, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-11",
+        "examples/recist-cohort.csv",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean `recist-1.1`?"), "{err}");
+}

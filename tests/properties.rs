@@ -1,0 +1,266 @@
+//! Properties: arbitrary text never panics the checker; arbitrary lesion tables never panic the
+//! evaluator and no subject goes missing; the order of rows changes nothing; scaling every size
+//! (and the absolute thresholds with it) keeps RECIST 1.1's decisions.
+
+use crit::check;
+use crit::data::{bind, table};
+use crit::eval::{self, Engine};
+use crit::explain::{output, text};
+use proptest::prelude::*;
+
+const RECIST: &str = include_str!("../criteria/recist-1.1.crit");
+
+/// Evaluates a CSV table with recist-1.1 (with `--set` overrides): one JSON value per subject,
+/// plus every explanation rendered (so rendering is exercised too).
+fn run(csv: &str, sets: &[String]) -> Vec<serde_json::Value> {
+    let checked = check::load("recist-1.1").unwrap();
+    let rs = &checked.ruleset;
+    let mut eng = Engine::new(rs);
+    for s in sets {
+        crit::cli::apply_set(&mut eng, s).unwrap();
+    }
+    let cohort = match table::read_csv("prop.csv", csv) {
+        Ok(c) => c,
+        Err(_) => return vec![],
+    };
+    let binding = bind::plan(rs, &cohort).unwrap();
+    let out = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
+        Ok(ev) => {
+            let _ = text::subject(ev, &text::Options { verbose: true });
+            output::subject_json(ev)
+        }
+        Err(e) => output::error_json(raw, e),
+    });
+    assert_eq!(
+        out.len(),
+        cohort.subjects.len(),
+        "every subject is reported"
+    );
+    out
+}
+
+#[derive(Debug, Clone)]
+struct LesionSpec {
+    role: &'static str,
+    nodal: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Cell {
+    status: &'static str,
+    long: Option<u32>,
+    short: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct SubjectSpec {
+    gaps: Vec<u16>,
+    lesions: Vec<LesionSpec>,
+    cells: Vec<Vec<Option<Cell>>>,
+    new_at: Vec<(usize, &'static str)>,
+}
+
+fn status() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        6 => Just(""),
+        1 => Just("absent"),
+        1 => Just("too-small"),
+        1 => Just("not-evaluated"),
+        1 => Just("unequivocal-progression"),
+        1 => Just("increased"),
+        1 => Just("equivocal"),
+    ]
+}
+
+fn cell() -> impl Strategy<Value = Option<Cell>> {
+    prop::option::weighted(
+        0.9,
+        (
+            status(),
+            prop::option::weighted(0.9, 0u32..2000),
+            prop::option::weighted(0.7, 0u32..400),
+        )
+            .prop_map(|(status, long, short)| Cell {
+                status,
+                long,
+                short,
+            }),
+    )
+}
+
+fn subject() -> impl Strategy<Value = SubjectSpec> {
+    (1usize..6, 0usize..6).prop_flat_map(|(n, k)| {
+        (
+            prop::collection::vec(1u16..120, n),
+            prop::collection::vec(
+                (
+                    prop_oneof![3 => Just("target"), 1 => Just("non-target")],
+                    any::<bool>(),
+                )
+                    .prop_map(|(role, nodal)| LesionSpec { role, nodal }),
+                k,
+            ),
+            prop::collection::vec(prop::collection::vec(cell(), k), n),
+            prop::collection::vec((1usize..6, status()), 0..2),
+        )
+            .prop_map(|(gaps, lesions, cells, new_at)| SubjectSpec {
+                gaps,
+                lesions,
+                cells,
+                new_at,
+            })
+    })
+}
+
+/// Sizes are tenths of a millimetre times `scale`.
+fn to_rows(subjects: &[SubjectSpec], scale: u32) -> Vec<String> {
+    let mut rows = vec![];
+    for (si, s) in subjects.iter().enumerate() {
+        let mut day = 0u32;
+        for (t, gap) in s.gaps.iter().enumerate() {
+            if t > 0 {
+                day += *gap as u32;
+            }
+            let date = time::Date::from_calendar_date(2020, time::Month::January, 1).unwrap()
+                + time::Duration::days(day as i64);
+            let date = crit::data::model::format_date(date);
+            for (li, l) in s.lesions.iter().enumerate() {
+                let Some(c) = &s.cells[t][li] else {
+                    if t == 0 {
+                        rows.push(format!(
+                            "S{si},V{t},{date},L{li},{},{},present,{},",
+                            l.role,
+                            organ(l),
+                            10 * scale
+                        ));
+                    }
+                    continue;
+                };
+                let status = if t == 0 { "" } else { c.status };
+                let fmt = |v: Option<u32>| {
+                    v.map(|x| format!("{}.{}", x * scale / 10, x * scale % 10))
+                        .unwrap_or_default()
+                };
+                rows.push(format!(
+                    "S{si},V{t},{date},L{li},{},{},{status},{},{}",
+                    l.role,
+                    organ(l),
+                    fmt(c.long),
+                    fmt(c.short)
+                ));
+            }
+            for (k, (at, st)) in s.new_at.iter().enumerate() {
+                if *at == t && t > 0 {
+                    rows.push(format!(
+                        "S{si},V{t},{date},N{k},new,liver,{st},{},",
+                        7 * scale
+                    ));
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn organ(l: &LesionSpec) -> &'static str {
+    if l.nodal {
+        "lymph node"
+    } else {
+        "lung"
+    }
+}
+
+fn csv(rows: &[String]) -> String {
+    let mut s = "subject,visit,date,lesion,role,organ,status,long_axis,short_axis\n".to_string();
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    s
+}
+
+fn categories(out: &[serde_json::Value]) -> Vec<(String, Vec<String>, String)> {
+    out.iter()
+        .map(|s| {
+            let tps = s["timepoints"]
+                .as_array()
+                .map(|a| a.iter().map(|t| t["responses"].to_string()).collect())
+                .unwrap_or_default();
+            (
+                s["subject"].to_string(),
+                tps,
+                s["best_response"].to_string(),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics_the_checker(src in "\\PC{0,300}") {
+        let _ = check::check_text("fuzz.crit", &src);
+    }
+
+    #[test]
+    fn crit_like_text_never_panics_the_checker(words in prop::collection::vec(prop_oneof![
+        Just("criteria x \"X\"\n"), Just("categories\n"), Just("  A complete\n"), Just("value v = "),
+        Just("response overall\n"), Just("  A when "), Just(" otherwise\n"), Just("table t(a, b)\n"),
+        Just("| A | - | => A |\n"), Just("sum(size of targets)"), Just("nadir(v)"), Just(" and "),
+        Just(" >= "), Just("5 mm"), Just("30 %"), Just("("), Just(")"), Just("best response\n"),
+        Just("  rank A > B\n"), Just("lesion s = long_axis\n"), Just("input lesion long_axis : mm\n"),
+        Just("x at start of A"), Just("days since last v"), Just("\n"), Just("-"), Just("{A, B}"),
+        Just("override value v = 1\n"), Just("extends recist-1.1"), Just("super"),
+    ], 0..40)) {
+        let src: String = words.concat();
+        let _ = check::check_text("fuzz.crit", &src);
+    }
+
+    #[test]
+    fn edited_recist_never_panics_the_checker(pos in 0usize..RECIST.len(), cut in 0usize..40, insert in "\\PC{0,5}") {
+        let mut s = RECIST.to_string();
+        let start = (0..=pos).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        let end = (start + cut..=s.len()).find(|&i| s.is_char_boundary(i)).unwrap_or(s.len());
+        s.replace_range(start..end, &insert);
+        let _ = check::check_text("recist-1.1.crit", &s);
+    }
+
+    #[test]
+    fn arbitrary_tables_never_panic(subjects in prop::collection::vec(subject(), 1..5), junk in prop::option::weighted(0.3, "[-a-z0-9.e]{0,6}")) {
+        let mut rows = to_rows(&subjects, 1);
+        if let (Some(j), Some(first)) = (junk, rows.first_mut()) {
+            // Garbage in a measurement cell fails that subject only.
+            *first = format!("{},{j}", first.rsplit_once(',').map(|(a, _)| a).unwrap_or(""));
+        }
+        run(&csv(&rows), &[]);
+    }
+
+    #[test]
+    fn permuting_rows_changes_nothing(subjects in prop::collection::vec(subject(), 1..4), seed in any::<u64>()) {
+        let rows = to_rows(&subjects, 1);
+        let mut shuffled = rows.clone();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        // Error records name the offending line, which moves with the rows: compare their presence.
+        let strip = |v: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
+            v.into_iter().map(|mut s| { if !s["error"].is_null() { s["error"] = serde_json::json!("error"); } s }).collect()
+        };
+        prop_assert_eq!(strip(run(&csv(&rows), &[])), strip(run(&csv(&shuffled), &[])));
+    }
+
+    #[test]
+    fn scaling_sizes_keeps_decisions(subjects in prop::collection::vec(subject(), 1..4), k in 2u32..6) {
+        let base = run(&csv(&to_rows(&subjects, 1)), &[]);
+        let sets = vec![
+            format!("pd_min_increase={} mm", 5 * k),
+            format!("too_small={} mm", 5 * k),
+            format!("node_normal={} mm", 10 * k),
+        ];
+        let scaled = run(&csv(&to_rows(&subjects, k)), &sets);
+        prop_assert_eq!(categories(&base), categories(&scaled));
+    }
+}

@@ -13,7 +13,11 @@ const RECIST: &str = include_str!("../criteria/recist-1.1.crit");
 /// Evaluates a CSV table with recist-1.1 (with `--set` overrides): one JSON value per subject,
 /// plus every explanation rendered (so rendering is exercised too).
 fn run(csv: &str, sets: &[String]) -> Vec<serde_json::Value> {
-    let checked = check::load("recist-1.1").unwrap();
+    run_with("recist-1.1", csv, sets)
+}
+
+fn run_with(criteria: &str, csv: &str, sets: &[String]) -> Vec<serde_json::Value> {
+    let checked = check::load(criteria).unwrap();
     let rs = &checked.ruleset;
     let mut eng = Engine::new(rs);
     for s in sets {
@@ -250,6 +254,31 @@ proptest! {
             v.into_iter().map(|mut s| { if !s["error"].is_null() { s["error"] = serde_json::json!("error"); } s }).collect()
         };
         prop_assert_eq!(strip(run(&csv(&rows), &[])), strip(run(&csv(&shuffled), &[])));
+    }
+
+    #[test]
+    fn irecist_is_recist_with_an_i_until_progression(subjects in prop::collection::vec(subject(), 1..4)) {
+        let table = csv(&to_rows(&subjects, 1));
+        let recist = run_with("recist-1.1", &table, &[]);
+        let irecist = run_with("irecist", &table, &[]);
+        let with_i = |c: &serde_json::Value| -> String {
+            match c.as_str().unwrap_or("null") {
+                "non-CR/non-PD" => "non-iCR/non-iUPD".to_string(),
+                "NE" => "NE".to_string(),
+                "null" => "null".to_string(),
+                other => format!("i{other}"),
+            }
+        };
+        for (r, i) in recist.iter().zip(&irecist) {
+            let tps = r["timepoints"].as_array().cloned().unwrap_or_default();
+            if tps.iter().any(|t| t["response"] == "PD") {
+                continue;
+            }
+            let expected: Vec<String> = tps.iter().map(|t| with_i(&t["response"])).collect();
+            let got: Vec<String> = i["timepoints"].as_array().cloned().unwrap_or_default().iter().map(|t| t["response"].as_str().unwrap().to_string()).collect();
+            prop_assert_eq!(got, expected, "subject {}", r["subject"]);
+            prop_assert_eq!(i["best_response"].as_str().unwrap_or("null").to_string(), with_i(&r["best_response"]));
+        }
     }
 
     #[test]

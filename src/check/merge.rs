@@ -8,7 +8,10 @@ use crate::diag::{did_you_mean, Diag, Source};
 use crate::syntax::ast::{self, ItemKind, Span};
 
 pub struct MergedCategory {
+    /// The final name (after every `rename`).
     pub name: String,
+    /// The name each ruleset of the chain knows it by (`None` before it is declared).
+    pub names: Vec<Option<String>>,
     pub class: Option<String>,
     pub description: Option<String>,
     pub span: Span,
@@ -88,6 +91,7 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                 continue;
             }
             m.categories.push(MergedCategory {
+                names: vec![None; si],
                 name: c.name.node.clone(),
                 class: c.class.as_ref().map(|n| n.node.clone()),
                 description: c.description.clone(),
@@ -127,6 +131,9 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                     diags.push(d.with_src(src));
                 }
             }
+        }
+        for c in m.categories.iter_mut() {
+            c.names.push(Some(c.name.clone()));
         }
         // Definitions.
         let mut own: HashMap<String, Span> = HashMap::new();

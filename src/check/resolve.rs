@@ -51,7 +51,8 @@ pub(super) struct Resolver<'a> {
     pub m: &'a Merged,
     pub diags: &'a mut Vec<Diag>,
     syms: HashMap<String, Sym>,
-    pub cats: HashMap<String, usize>,
+    /// Category names as each ruleset of the chain writes them (a child may rename).
+    cats_by_src: Vec<HashMap<String, usize>>,
     slot_def: Vec<Option<DefId>>,
     pub def_slot: Vec<usize>,
     pub def_level: Vec<DefLevel>,
@@ -72,11 +73,14 @@ pub fn resolve(m: Merged, diags: &mut Vec<Diag>) -> Option<ir::Ruleset> {
         m: &m,
         diags,
         syms: HashMap::new(),
-        cats: m
-            .categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.clone(), i))
+        cats_by_src: (0..m.sources.len())
+            .map(|si| {
+                m.categories
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| c.names.get(si).cloned().flatten().map(|n| (n, i)))
+                    .collect()
+            })
             .collect(),
         slot_def: vec![None; m.slots.len()],
         def_slot: vec![],
@@ -213,7 +217,7 @@ impl<'a> Resolver<'a> {
                 if slot.hidden {
                     continue;
                 }
-                if self.cats.contains_key(&name) {
+                if self.cats_by_src[slot.src].contains_key(&name) {
                     let d = Diag::error(
                         "crit::duplicate",
                         format!(
@@ -244,6 +248,13 @@ impl<'a> Resolver<'a> {
         match self.def_state[id] {
             State::Done => return self.def_ty[id],
             State::Busy => {
+                // Referenced while being checked (e.g. through `ever(x)` inside x's own
+                // dependencies): the form of its body tells the type; the evaluation order check
+                // later rejects real same-assessment cycles.
+                let si = self.def_slot[id];
+                if let Some(t) = shallow_ty(&self.m.slots[si].item.kind) {
+                    return t;
+                }
                 if self.def_ty[id] != Ty::Cat {
                     let si = self.def_slot[id];
                     let slot = &self.m.slots[si];
@@ -449,10 +460,10 @@ impl<'a> Resolver<'a> {
     }
 
     pub fn category(&mut self, n: &ast::Name, cx: Cx) -> Option<usize> {
-        if let Some(&c) = self.cats.get(&n.node) {
+        if let Some(&c) = self.cats_by_src[cx.src].get(&n.node) {
             return Some(c);
         }
-        let names: Vec<String> = self.cats.keys().cloned().collect();
+        let names: Vec<String> = self.cats_by_src[cx.src].keys().cloned().collect();
         let mut d = Diag::error(
             "crit::unknown-name",
             format!("unknown category `{}`", n.node),
@@ -634,13 +645,16 @@ impl<'a> Resolver<'a> {
 
     fn unknown_name(&self, name: &str, span: Span, cx: Cx) -> Diag {
         let mut cands: Vec<&str> = self.syms.keys().map(|s| s.as_str()).collect();
-        cands.extend(self.cats.keys().map(|s| s.as_str()));
+        cands.extend(self.cats_by_src[cx.src].keys().map(|s| s.as_str()));
         if cx.lesion {
             cands.extend(FIELDS);
         }
         let mut d = Diag::error("crit::unknown-name", format!("unknown name `{name}`"))
             .label(span, "not defined");
-        if name.contains('-') || name.contains('/') {
+        let renamed = self.m.categories.iter().find(|c| c.name != name && c.names.iter().flatten().any(|n| n == name));
+        if let Some(c) = renamed {
+            d = d.help(format!("the category `{name}` is called `{}` in this ruleset (renamed)", c.name));
+        } else if name.contains('-') || name.contains('/') {
             d = d.help("names may contain `-` and `/`; if you meant subtraction or division, put spaces around the operator");
         } else if let Some(s) = did_you_mean(name, cands) {
             d = d.help(format!("did you mean `{s}`?"));
@@ -671,7 +685,7 @@ impl<'a> Resolver<'a> {
                 }
             }
             Some(Ty::Cat) => {
-                if let Some(&c) = self.cats.get(s) {
+                if let Some(&c) = self.cats_by_src[cx.src].get(s) {
                     return mk(K::Lit(Lit::Cat(c)), Ty::Cat);
                 }
             }
@@ -741,7 +755,7 @@ impl<'a> Resolver<'a> {
                 mk(K::Bool(false), Ty::Error)
             }
             None => {
-                if let Some(&c) = self.cats.get(s) {
+                if let Some(&c) = self.cats_by_src[cx.src].get(s) {
                     return mk(K::Lit(Lit::Cat(c)), Ty::Cat);
                 }
                 if let Some(st) = ir::Status::parse(s) {
@@ -1365,6 +1379,20 @@ impl<'a> Resolver<'a> {
             .help("declare a `param` and use it here");
             self.err(cx.src, d);
         }
+    }
+}
+
+/// The type of a definition that its outermost form decides (conditions, categories).
+fn shallow_ty(kind: &ItemKind) -> Option<Ty> {
+    let e = match kind {
+        ItemKind::Response(_) | ItemKind::Table(_) => return Some(Ty::Cat),
+        ItemKind::Lesion(ast::Body::Expr(e)) | ItemKind::Value(ast::Body::Expr(e)) => e,
+        _ => return None,
+    };
+    match &e.kind {
+        E::Cmp(..) | E::In(..) | E::And(_) | E::Or(_) | E::Not(_) | E::Bool(_) => Some(Ty::Bool),
+        E::Agg(ast::AggFn::All | ast::AggFn::Any, ..) => Some(Ty::Bool),
+        _ => None,
     }
 }
 

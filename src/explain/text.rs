@@ -62,7 +62,7 @@ pub fn subject(ev: &Evaluation, opts: &Options) -> String {
         imputed(base.date_imputed)
     );
     for t in 1..s.assessments.len() {
-        timepoint(ev, t, opts, &mut out);
+        timepoint_into(ev, t, opts, &mut out);
     }
     best(ev, &mut out);
     out
@@ -76,7 +76,14 @@ fn imputed(b: bool) -> &'static str {
     }
 }
 
-fn timepoint(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
+/// One timepoint's explanation (its header line and every response).
+pub fn timepoint(ev: &Evaluation, t: usize, opts: &Options) -> String {
+    let mut out = String::new();
+    timepoint_into(ev, t, opts, &mut out);
+    out
+}
+
+fn timepoint_into(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
     let rs = ev.rs();
     let a = &ev.subj.assessments[t];
     let overall = rs.overall;
@@ -93,7 +100,9 @@ fn timepoint(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
         how(ev, t, overall)
     );
     let missing = missing_lesions(ev, t);
-    for &d in &rs.responses {
+    // The overall response first (its header is the timepoint line), then the others.
+    response(ev, t, overall, 1, opts, &missing, out);
+    for &d in rs.responses.iter().filter(|&&d| d != overall) {
         response(ev, t, d, 1, opts, &missing, out);
     }
 }
@@ -210,7 +219,44 @@ fn response(
             if let Some(reason) = &r.reason {
                 let _ = writeln!(out, "{pad}    ({reason})");
             }
-            // A head that is another definition (super, a table lookup) explains itself below.
+            // A head that looks up a table: which row.
+            if let K::TableCall(tab, args) = &r.head.kind {
+                if let Body::Table(table) = &rs.defs[*tab].body {
+                    let vals: Vec<_> = args.iter().map(|a| ev.eval(t, None, a)).collect();
+                    {
+                        let (_, f) = ev.lookup(table, &vals);
+                        if let Some(i) = f.rule() {
+                            let row = &table.rows[i];
+                            let label = row
+                                .label
+                                .as_deref()
+                                .map(|l| format!(" ({l})"))
+                                .unwrap_or_default();
+                            let shown: Vec<String> = args
+                                .iter()
+                                .zip(&vals)
+                                .map(|(a, v)| {
+                                    format!(
+                                        "{} {}",
+                                        one_line(src_text(rs, d, a.span)),
+                                        format::value(rs, v, a.ty)
+                                    )
+                                })
+                                .collect();
+                            let _ = writeln!(
+                                out,
+                                "{pad}    {cat} by table {} row {}{label} · {}:{} — {}",
+                                rs.defs[*tab].name,
+                                i + 1,
+                                rs.source_name(rs.defs[*tab].src),
+                                row.line,
+                                shown.join(", ")
+                            );
+                        }
+                    }
+                }
+            }
+            // A head that is another definition (super, a response) explains itself below.
             if let K::Def(h) = &r.head.kind {
                 if !f.undecided && rs.defs[*h].ty == Ty::Cat {
                     let _ = writeln!(
@@ -265,8 +311,18 @@ fn condition(
     let pad = "  ".repeat(depth);
     match &e.kind {
         K::And(xs) | K::Or(xs) => {
+            // Up to the part that decides: the first false one of an `and`, the first true one
+            // of an `or`.
+            let stop = if matches!(e.kind, K::And(_)) {
+                Tri::False
+            } else {
+                Tri::True
+            };
             for x in xs {
                 condition(ev, t, d, x, depth, seen, out);
+                if truth(&ev.eval(t, None, x)) == stop {
+                    break;
+                }
             }
         }
         K::Cmp(op, a, b) => {
@@ -318,6 +374,31 @@ fn condition(
                 one_line(src_text(rs, d, e.span))
             );
         }
+        K::In(x, ..) => {
+            let v = ev.eval(t, None, x);
+            let verdict = truth(&ev.eval(t, None, e));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}: {}",
+                format::tri(verdict),
+                one_line(src_text(rs, d, e.span)),
+                format::value(rs, &v, x.ty)
+            );
+            references(ev, t, d, x, depth + 1, seen, out);
+        }
+        K::Def(x) if is_condition_value(rs, *x) && depth < 8 => {
+            // A named condition: its parts, one level down.
+            let v = ev.eval(t, None, e);
+            let _ = writeln!(
+                out,
+                "{pad}{} {}",
+                format::value(rs, &v, e.ty),
+                rs.defs[*x].name
+            );
+            if let Body::Expr(body) = &rs.defs[*x].body {
+                condition(ev, t, *x, body, depth + 1, seen, out);
+            }
+        }
         _ => {
             let v = ev.eval(t, None, e);
             let _ = writeln!(
@@ -329,6 +410,11 @@ fn condition(
             references(ev, t, d, e, depth + 1, seen, out);
         }
     }
+}
+
+fn is_condition_value(rs: &Ruleset, x: DefId) -> bool {
+    let def = &rs.defs[x];
+    def.ty == Ty::Bool && def.level == ir::DefLevel::Assessment && matches!(def.body, Body::Expr(_))
 }
 
 fn lesion_brief(ev: &Evaluation, t: usize, l: usize) -> String {

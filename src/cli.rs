@@ -1,4 +1,4 @@
-//! The command line: `crit check`, `crit eval`, `crit explain`, `crit list`.
+//! The command line: `crit check`, `crit eval`, `crit explain`, `crit compare`, `crit audit`, `crit list`.
 //! Exit codes: 0 ok, 1 invalid ruleset or data errors, 2 usage.
 
 use std::io::Write;
@@ -38,8 +38,14 @@ pub enum Command {
         /// Ruleset: a shipped id (see `crit list`) or a .crit file.
         #[arg(long, short)]
         criteria: String,
-        /// Lesion table (CSV, or JSON of the same model).
-        data: String,
+        /// Lesion table (CSV, or JSON of the same model); not needed with --sdtm.
+        #[arg(required_unless_present = "sdtm")]
+        data: Option<String>,
+        #[command(flatten)]
+        sdtm: SdtmArgs,
+        /// Only this reader.
+        #[arg(long)]
+        reader: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Override a param, e.g. --set pd_increase=25% (repeatable).
@@ -50,7 +56,10 @@ pub enum Command {
     Explain {
         #[arg(long, short)]
         criteria: String,
-        data: String,
+        #[arg(required_unless_present = "sdtm")]
+        data: Option<String>,
+        #[command(flatten)]
+        sdtm: SdtmArgs,
         #[arg(long)]
         subject: String,
         #[arg(long)]
@@ -61,8 +70,57 @@ pub enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
+    /// Compare criteria (or parameter variants) on one cohort: agreement, rates, reclassification.
+    Compare(crate::compare::CompareArgs),
+    /// Recompute the overall responses recorded in SDTM RS and list every disagreement (exit 1 if any).
+    Audit {
+        /// Ruleset: a shipped id (see `crit list`) or a .crit file.
+        #[arg(long, short)]
+        criteria: String,
+        #[command(flatten)]
+        sdtm: SdtmArgs,
+        /// Only this reader (RSEVALID, else RSEVAL; TREVALID, else TREVAL).
+        #[arg(long)]
+        reader: Option<String>,
+        /// RSCAT of the rows to compare (default: the ruleset's title).
+        #[arg(long, value_name = "TEXT")]
+        rscat: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::audit::Format::Text)]
+        format: crate::audit::Format,
+        /// Override a param, e.g. --set pd_increase=25% (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
     /// List the shipped rulesets.
     List,
+}
+
+/// Reading CDISC SDTM (TU, TR, and DM, RS when present) instead of a lesion table.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SdtmArgs {
+    /// Folder with SDTM tu, tr (and dm, rs) files, .csv or .xpt (SAS transport v5/v8).
+    #[arg(long, value_name = "DIR")]
+    pub sdtm: Option<String>,
+    /// Dataset name: `--dataset onco_recist` reads tu_onco_recist.*, tr_onco_recist.*, rs_onco_recist.*.
+    #[arg(long, value_name = "NAME", requires = "sdtm")]
+    pub dataset: Option<String>,
+    /// Only results with TRACPTFL = Y (RSACPTFL = Y): one accepted timeline per subject.
+    #[arg(long, requires = "sdtm")]
+    pub accepted: bool,
+    /// Complete partial dates (2014-02): first → the 1st (1 January), middle → the 15th (1 July).
+    #[arg(long, value_enum, value_name = "HOW", requires = "sdtm")]
+    pub impute_dates: Option<crate::data::sdtm::Impute>,
+}
+
+impl SdtmArgs {
+    fn options(&self, reader: Option<&str>) -> crate::data::sdtm::Options {
+        crate::data::sdtm::Options {
+            dataset: self.dataset.clone(),
+            reader: reader.map(|r| r.to_string()),
+            accepted: self.accepted,
+            impute: self.impute_dates,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -70,6 +128,8 @@ pub enum Format {
     Text,
     Json,
     Csv,
+    /// CDISC SDTM RS rows (CSV): OVRLRESP, TRGRESP, NTRGRESP, NEWLIND per timepoint.
+    SdtmRs,
 }
 
 pub fn run(cli: Cli) -> i32 {
@@ -78,17 +138,40 @@ pub fn run(cli: Cli) -> i32 {
         Command::Eval {
             criteria,
             data,
+            sdtm,
+            reader,
             format,
             set,
-        } => eval_cmd(&criteria, &data, format, &set),
+        } => eval_cmd(&criteria, &Source { data, sdtm, reader }, format, &set),
         Command::Explain {
             criteria,
             data,
+            sdtm,
             subject,
             reader,
             verbose,
             set,
-        } => explain_cmd(&criteria, &data, &subject, reader.as_deref(), verbose, &set),
+        } => explain_cmd(
+            &criteria,
+            &Source {
+                data,
+                sdtm,
+                reader: reader.clone(),
+            },
+            &subject,
+            reader.as_deref(),
+            verbose,
+            &set,
+        ),
+        Command::Audit {
+            criteria,
+            sdtm,
+            reader,
+            rscat,
+            format,
+            set,
+        } => audit_cmd(&criteria, &sdtm, reader, rscat, format, &set),
+        Command::Compare(args) => crate::compare::run(&args),
         Command::List => list(),
     }
 }
@@ -193,7 +276,35 @@ fn data_error_diag(e: &DataError) -> String {
 }
 
 /// Loads ruleset, params and data; on failure prints why and returns the exit code.
-fn prepare(criteria: &str, data: &str) -> Result<(check::Checked, RawCohort), i32> {
+/// Where the lesion data comes from: a lesion table, or an SDTM folder.
+struct Source {
+    data: Option<String>,
+    sdtm: SdtmArgs,
+    reader: Option<String>,
+}
+
+impl Source {
+    fn name(&self) -> &str {
+        self.data
+            .as_deref()
+            .or(self.sdtm.sdtm.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// Loads ruleset, params and data; on failure prints why and returns the exit code. SDTM input
+/// also yields what RS output and audits need.
+fn prepare(
+    criteria: &str,
+    source: &Source,
+) -> Result<(check::Checked, RawCohort, crate::data::sdtm::Sdtm), i32> {
+    if source.data.is_some() && source.sdtm.sdtm.is_some() {
+        eprint_diags(&[Diag::error(
+            "crit::usage",
+            "give either a lesion table or --sdtm DIR, not both",
+        )]);
+        return Err(2);
+    }
     let checked = match check::load(criteria) {
         Ok(c) => c,
         Err(d) => {
@@ -201,14 +312,38 @@ fn prepare(criteria: &str, data: &str) -> Result<(check::Checked, RawCohort), i3
             return Err(1);
         }
     };
-    let cohort = match table::read_path(data) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{}", data_error_diag(&e));
-            return Err(1);
+    let loaded = match (&source.data, &source.sdtm.sdtm) {
+        (Some(data), _) => table::read_path(data).map(|mut c| {
+            if let Some(r) = &source.reader {
+                c.subjects.retain(|s| {
+                    s.reader
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(r))
+                });
+            }
+            (c, crate::data::sdtm::Sdtm::default())
+        }),
+        (None, Some(dir)) => {
+            crate::data::sdtm::read_dir(dir, &source.sdtm.options(source.reader.as_deref())).map(
+                |mut s| {
+                    s.notes.iter().for_each(|n| eprintln!("note: {n}"));
+                    (std::mem::take(&mut s.cohort), s)
+                },
+            )
+        }
+        (None, None) => {
+            eprint_diags(&[Diag::error("crit::usage", "no lesion data")
+                .help("give a lesion table, or --sdtm DIR")]);
+            return Err(2);
         }
     };
-    Ok((checked, cohort))
+    match loaded {
+        Ok((cohort, sdtm)) => Ok((checked, cohort, sdtm)),
+        Err(e) => {
+            eprintln!("{}", data_error_diag(&e));
+            Err(1)
+        }
+    }
 }
 
 fn engine<'r>(rs: &'r ir::Ruleset, set: &[String]) -> Result<Engine<'r>, i32> {
@@ -222,8 +357,8 @@ fn engine<'r>(rs: &'r ir::Ruleset, set: &[String]) -> Result<Engine<'r>, i32> {
     Ok(eng)
 }
 
-fn eval_cmd(criteria: &str, data: &str, format: Format, set: &[String]) -> i32 {
-    let (checked, cohort) = match prepare(criteria, data) {
+fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> i32 {
+    let (checked, cohort, sdtm) = match prepare(criteria, source) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -288,6 +423,30 @@ fn eval_cmd(criteria: &str, data: &str, format: Format, set: &[String]) -> i32 {
             }
             let _ = w.flush();
         }
+        Format::SdtmRs => {
+            let rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
+                Ok(ev) => Ok(crate::audit::rs_rows(ev, &sdtm)),
+                Err(e) => Err(format!(
+                    "error: subject {}{}: {e}",
+                    raw.subject,
+                    reader_suffix(raw.reader.as_deref())
+                )),
+            });
+            let mut w = csv::Writer::from_writer(&mut out);
+            let _ = w.write_record(crate::audit::RS_COLUMNS);
+            for r in rows {
+                match r {
+                    Ok(rows) => rows.iter().for_each(|row| {
+                        let _ = w.write_record(row);
+                    }),
+                    Err(m) => {
+                        eprintln!("{m}");
+                        code = 1;
+                    }
+                }
+            }
+            let _ = w.flush();
+        }
         Format::Text => {
             let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
                 Ok(ev) => Ok(text::subject(ev, &text::Options { verbose: false })),
@@ -320,13 +479,13 @@ fn reader_suffix(r: Option<&str>) -> String {
 
 fn explain_cmd(
     criteria: &str,
-    data: &str,
+    source: &Source,
     subject: &str,
     reader: Option<&str>,
     verbose: bool,
     set: &[String],
 ) -> i32 {
-    let (checked, mut cohort) = match prepare(criteria, data) {
+    let (checked, mut cohort, _) = match prepare(criteria, source) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -341,7 +500,11 @@ fn explain_cmd(
     if cohort.subjects.is_empty() {
         let mut d = Diag::error(
             "crit::subject",
-            format!("no subject `{subject}`{} in {data}", reader_suffix(reader)),
+            format!(
+                "no subject `{subject}`{} in {}",
+                reader_suffix(reader),
+                source.name()
+            ),
         );
         if let Some(s) = diag::did_you_mean(subject, all.iter().map(|s| s.as_str())) {
             d = d.help(format!("did you mean `{s}`?"));
@@ -376,6 +539,99 @@ fn explain_cmd(
         }
     }
     code
+}
+
+fn audit_cmd(
+    criteria: &str,
+    sdtm: &SdtmArgs,
+    reader: Option<String>,
+    rscat: Option<String>,
+    format: crate::audit::Format,
+    set: &[String],
+) -> i32 {
+    use crate::audit;
+    if sdtm.sdtm.is_none() {
+        eprint_diags(&[
+            Diag::error("crit::usage", "crit audit reads SDTM: give --sdtm DIR")
+                .help("e.g. crit audit --criteria recist-1.1 --sdtm data --dataset onco_recist"),
+        ]);
+        return 2;
+    }
+    let source = Source {
+        data: None,
+        sdtm: sdtm.clone(),
+        reader: reader.clone(),
+    };
+    let (checked, cohort, data) = match prepare(criteria, &source) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let Some(recorded) = &data.recorded else {
+        eprintln!(
+            "error: no RS file (rs{}.csv or .xpt) in {}",
+            sdtm.dataset
+                .as_deref()
+                .map(|d| format!("_{d}"))
+                .unwrap_or_default(),
+            source.name()
+        );
+        return 1;
+    };
+    let eng = match engine(&checked.ruleset, set) {
+        Ok(e) => e,
+        Err(c) => return c,
+    };
+    let binding = match bind::plan(&checked.ruleset, &cohort) {
+        Ok(b) => b,
+        Err(errs) => {
+            errs.iter()
+                .for_each(|e| eprintln!("{}", data_error_diag(e)));
+            return 1;
+        }
+    };
+    let opts = audit::Options {
+        category: rscat,
+        reader,
+        accepted: sdtm.accepted,
+        explain: format == audit::Format::Text,
+    };
+    let report = match audit::audit(&eng, &binding, &cohort, recorded, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}", data_error_diag(&e));
+            return 1;
+        }
+    };
+    cohort
+        .errors
+        .iter()
+        .chain(&recorded.errors)
+        .for_each(|e| eprintln!("{}", data_error_diag(e)));
+    report
+        .subject_errors
+        .iter()
+        .for_each(|e| eprintln!("error: {e}"));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        audit::Format::Text => {
+            let _ = write!(out, "{}", audit::render_text(&report, &checked.ruleset));
+        }
+        audit::Format::Json => {
+            let _ = serde_json::to_writer_pretty(&mut out, &audit::render_json(&report));
+            let _ = writeln!(out);
+        }
+        audit::Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            let _ = w.write_record(audit::CSV_COLUMNS);
+            audit::csv_rows(&report).iter().for_each(|r| {
+                let _ = w.write_record(r);
+            });
+            let _ = w.flush();
+            eprintln!("{}", audit::summary_line(&report, &checked.ruleset));
+        }
+    }
+    i32::from(report.summary.disagreed > 0 || !report.subject_errors.is_empty())
 }
 
 fn list() -> i32 {

@@ -4,8 +4,10 @@
 //! Pipeline: [`syntax`] (source → AST) → [`check`] (names, units, tables → IR) → [`eval`]
 //! (values with unknowns, per subject) → [`explain`] (text, JSON, CSV).
 
+pub mod audit;
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod diag;
 pub mod eval;

@@ -651,9 +651,16 @@ impl<'a> Resolver<'a> {
         }
         let mut d = Diag::error("crit::unknown-name", format!("unknown name `{name}`"))
             .label(span, "not defined");
-        let renamed = self.m.categories.iter().find(|c| c.name != name && c.names.iter().flatten().any(|n| n == name));
+        let renamed = self
+            .m
+            .categories
+            .iter()
+            .find(|c| c.name != name && c.names.iter().flatten().any(|n| n == name));
         if let Some(c) = renamed {
-            d = d.help(format!("the category `{name}` is called `{}` in this ruleset (renamed)", c.name));
+            d = d.help(format!(
+                "the category `{name}` is called `{}` in this ruleset (renamed)",
+                c.name
+            ));
         } else if name.contains('-') || name.contains('/') {
             d = d.help("names may contain `-` and `/`; if you meant subtraction or division, put spaces around the operator");
         } else if let Some(s) = did_you_mean(name, cands) {

@@ -1,0 +1,282 @@
+//! The HTML report of `crit compare`: one self-contained file (inline CSS and SVG, no script,
+//! nothing fetched), well-formed XML (XHTML syntax) so that it can be checked and embedded.
+
+use std::fmt::Write;
+
+use super::charts::{self, esc, Palette};
+use super::report_text::{ci3, num3, p_value, pct, pct_ci};
+use super::{letter, Report, SubjectRow};
+use crate::data::model::format_date;
+
+const CSS: &str = "
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; color: #222; margin: 2rem auto; max-width: 1360px; padding: 0 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.4rem; border-bottom: 2px solid #0072B2; padding-bottom: 0.2rem; }
+p.sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
+th, td { padding: 0.3rem 0.7rem; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+th { background: #f3f5f7; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.differs td { background: #fff4e5; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.88em; }
+.chip { display: inline-block; padding: 0 0.45rem; border-radius: 0.6rem; font-size: 0.85rem; white-space: nowrap; }
+.grid { display: flex; flex-wrap: wrap; gap: 1.2rem; align-items: flex-start; }
+figure { margin: 0; border: 1px solid #e3e3e3; border-radius: 6px; padding: 0.3rem; background: #fff; display: inline-block; }
+figcaption { width: 0; min-width: 100%; box-sizing: border-box; font-size: 0.85rem; color: #555; padding: 0.3rem 0.5rem 0.2rem; }
+svg { max-width: 100%; height: auto; display: block; }
+.legend span { margin-right: 1rem; }
+.note { color: #555; font-size: 0.88rem; max-width: 60rem; }
+.error { color: #a03000; }
+";
+
+fn chip(p: &Palette, class: &str, text: &str) -> String {
+    let c = p.colour(class);
+    let l = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
+    let fg = if l < 140.0 { "#FFFFFF" } else { "#222222" };
+    format!(
+        r#"<span class="chip" style="background: {}; color: {fg}" title="{}">{}</span>"#,
+        p.hex(class),
+        esc(class),
+        esc(text)
+    )
+}
+
+fn best_cell(p: &Palette, s: &SubjectRow, i: usize) -> String {
+    match &s.per[i] {
+        Ok(o) => chip(p, &o.best_class, o.best.as_deref().unwrap_or("none")),
+        Err(_) => r#"<span class="error">data error</span>"#.into(),
+    }
+}
+
+fn figure(svg: &str, caption: &str) -> String {
+    format!("<figure>{svg}<figcaption>{caption}</figcaption></figure>\n")
+}
+
+/// Renders the report.
+pub fn render(r: &Report) -> String {
+    let palette = Palette::new(&r.classes);
+    let k = r.criteria.len();
+    let n_inc = r.included().count();
+    let n_exc = r.subjects.len() - n_inc;
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
+    let _ = writeln!(h, "<title>crit compare — {}</title>", esc(&r.data));
+    let _ = writeln!(h, "<style>{CSS}</style>\n</head>\n<body>");
+    let _ = writeln!(h, "<h1>Comparison of {k} response criteria</h1>");
+    let _ = writeln!(
+        h,
+        r#"<p class="sub">Data <code>{}</code> · {} subjects · {n_inc} in the statistics{}</p>"#,
+        esc(&r.data),
+        r.subjects.len(),
+        if n_exc > 0 {
+            format!(" · {n_exc} excluded for data errors")
+        } else {
+            String::new()
+        }
+    );
+
+    h.push_str("<h2>Criteria</h2>\n<table><thead><tr><th></th><th>label</th><th>ruleset</th><th>overrides</th></tr></thead><tbody>\n");
+    for (i, c) in r.criteria.iter().enumerate() {
+        let params = c
+            .params
+            .iter()
+            .map(|(n, v)| format!("<code>{}</code> = {}", esc(n), esc(v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            h,
+            "<tr><td><b>{}</b></td><td><code>{}</code></td><td>{} (<code>{}</code>)</td><td>{}</td></tr>",
+            letter(i),
+            esc(&c.label),
+            esc(&c.title),
+            esc(&c.id),
+            if params.is_empty() { "—".into() } else { params }
+        );
+    }
+    h.push_str("</tbody></table>\n");
+    h.push_str(r#"<p class="legend">Response classes: "#);
+    for c in palette.classes() {
+        let _ = write!(h, "<span>{}</span>", chip(&palette, c, c));
+    }
+    h.push_str("</p>\n");
+
+    h.push_str("<h2>Response rates</h2>\n<table><thead><tr><th></th><th class=\"num\">n</th><th class=\"num\">ORR</th><th class=\"num\">95 % CI</th><th class=\"num\">DCR</th><th class=\"num\">95 % CI</th>");
+    let _ = writeln!(
+        h,
+        "<th class=\"num\">reclassified vs {}</th></tr></thead><tbody>",
+        letter(0)
+    );
+    for (i, x) in r.rates.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<tr><td><b>{}</b></td><td class=\"num\">{}</td><td class=\"num\">{}/{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}/{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            letter(i),
+            x.orr.n,
+            x.orr.count,
+            x.orr.n,
+            pct(x.orr.value),
+            pct_ci(x.orr.ci),
+            x.dcr.count,
+            x.dcr.n,
+            pct(x.dcr.value),
+            pct_ci(x.dcr.ci),
+            x.reclassified.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
+        );
+    }
+    h.push_str("</tbody></table>\n");
+    h.push_str(&figure(&charts::rates_forest(r), "Objective response rate (complete + partial) and disease control rate (complete + partial + stable), exact Clopper–Pearson 95 % intervals."));
+
+    if !r.pairs.is_empty() {
+        h.push_str("<h2>Agreement</h2>\n<table><thead><tr><th>pair</th><th class=\"num\">n</th><th class=\"num\">agreement</th><th class=\"num\">kappa</th><th class=\"num\">95 % CI</th>");
+        h.push_str("<th class=\"num\">responders: both</th><th class=\"num\">first only</th><th class=\"num\">second only</th><th class=\"num\">neither</th><th class=\"num\">McNemar p</th></tr></thead><tbody>\n");
+        for p in &r.pairs {
+            let [[both, a_only], [b_only, neither]] = p.responders;
+            let _ = writeln!(
+                h,
+                "<tr><td><b>{} – {}</b></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{both}</td><td class=\"num\">{a_only}</td><td class=\"num\">{b_only}</td><td class=\"num\">{neither}</td><td class=\"num\">{}</td></tr>",
+                letter(p.a),
+                letter(p.b),
+                p.n(),
+                pct(p.agreement()),
+                num3(p.kappa.kappa),
+                ci3(p.kappa.ci),
+                p_value(p.mcnemar_p)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        h.push_str("<p class=\"note\">Agreement and Cohen's kappa compare best-response classes; the kappa interval uses Cohen's large-sample standard error. The McNemar test (exact, two-sided) compares responders (complete or partial) on the discordant pairs.</p>\n");
+
+        h.push_str("<h2>Cross-tabulations</h2>\n<div class=\"grid\">\n");
+        for (pi, p) in r.pairs.iter().enumerate() {
+            let caption = format!("Best-response classes: <b>{}</b> <code>{}</code> (rows) by <b>{}</b> <code>{}</code> (columns). Outlined: agreement.", letter(p.a), esc(&r.criteria[p.a].label), letter(p.b), esc(&r.criteria[p.b].label));
+            h.push_str(&figure(&charts::heatmap(r, pi), &caption));
+        }
+        h.push_str("</div>\n");
+
+        h.push_str("<h2>Reclassification</h2>\n<div class=\"grid\">\n");
+        for (pi, p) in r.pairs.iter().enumerate().filter(|(_, p)| p.a == 0) {
+            let caption = format!("From <b>{}</b> <code>{}</code> (left) to <b>{}</b> <code>{}</code> (right); ribbon width is the number of subjects, darker ribbons change class.", letter(p.a), esc(&r.criteria[p.a].label), letter(p.b), esc(&r.criteria[p.b].label));
+            h.push_str(&figure(&charts::sankey(r, pi, &palette), &caption));
+        }
+        h.push_str("</div>\n");
+    }
+
+    let with_sum: Vec<usize> = (0..k).filter(|&i| r.criteria[i].has_sum).collect();
+    let waterfalls: Vec<(usize, String)> = with_sum
+        .iter()
+        .filter_map(|&i| charts::waterfall(r, i, &palette).map(|s| (i, s)))
+        .collect();
+    if !waterfalls.is_empty() {
+        h.push_str("<h2>Waterfall plots</h2>\n<div class=\"grid\">\n");
+        for (i, svg) in &waterfalls {
+            let caption = format!("<b>{}</b> <code>{}</code>: most negative percent change of the sum from baseline per subject, coloured by best-response class.", letter(*i), esc(&r.criteria[*i].label));
+            h.push_str(&figure(svg, &caption));
+        }
+        h.push_str("</div>\n");
+    }
+    let spiders: Vec<(usize, (String, usize, usize))> = with_sum
+        .iter()
+        .filter_map(|&i| charts::spider(r, i, &palette).map(|s| (i, s)))
+        .collect();
+    if !spiders.is_empty() {
+        h.push_str("<h2>Spider plots</h2>\n<div class=\"grid\">\n");
+        for (i, (svg, shown, total)) in &spiders {
+            let sample = if shown < total {
+                format!(" Showing {shown} of {total} subjects: those whose timepoint responses differ between criteria first, then the others in cohort order.")
+            } else {
+                String::new()
+            };
+            let caption = format!("<b>{}</b> <code>{}</code>: percent change of the sum over time; lines coloured by best-response class, dots by timepoint response class.{sample}", letter(*i), esc(&r.criteria[*i].label));
+            h.push_str(&figure(svg, &caption));
+        }
+        h.push_str("</div>\n");
+    }
+    if let Some((svg, shown, total)) = charts::swimmer(r, &palette) {
+        h.push_str("<h2>Swimmer plot</h2>\n");
+        let lanes = (0..k)
+            .map(|i| {
+                format!(
+                    "<b>{}</b> <code>{}</code>",
+                    letter(i),
+                    esc(&r.criteria[i].label)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sample = if shown < total {
+            format!(" Showing {shown} of {total} subjects: those whose timepoint responses differ between criteria first, then the others in cohort order.")
+        } else {
+            String::new()
+        };
+        h.push_str(&figure(&svg, &format!("Each subject has one lane per criterion ({lanes}); each segment ends at an assessment and shows its timepoint response class. Subjects whose best-response classes differ are named in red.{sample}")));
+    }
+
+    h.push_str("<h2>Subjects</h2>\n<table><thead><tr><th>subject</th><th>reader</th>");
+    for i in 0..k {
+        let _ = write!(h, "<th>best {}</th>", letter(i));
+    }
+    for i in 0..k {
+        let _ = write!(h, "<th>first progression {}</th>", letter(i));
+    }
+    h.push_str("<th>classes differ</th></tr></thead><tbody>\n");
+    for s in &r.subjects {
+        let differs = s.included() && s.differs();
+        let _ = write!(
+            h,
+            "<tr{}><td>{}</td><td>{}</td>",
+            if differs { r#" class="differs""# } else { "" },
+            esc(&s.subject),
+            esc(s.reader.as_deref().unwrap_or("—"))
+        );
+        for i in 0..k {
+            let _ = write!(h, "<td>{}</td>", best_cell(&palette, s, i));
+        }
+        for i in 0..k {
+            let d = s
+                .outcome(i)
+                .and_then(|o| o.first_progression.as_ref())
+                .map(|(v, d)| format!("{} ({})", format_date(*d), esc(v)))
+                .unwrap_or_else(|| "—".into());
+            let _ = write!(h, "<td>{d}</td>");
+        }
+        let flag = if !s.included() {
+            r#"<span class="error">excluded</span>"#
+        } else if differs {
+            "yes"
+        } else {
+            "no"
+        };
+        let _ = writeln!(h, "<td>{flag}</td></tr>");
+    }
+    h.push_str("</tbody></table>\n");
+
+    if n_exc > 0 || !r.file_errors.is_empty() {
+        h.push_str("<h2>Excluded from the statistics</h2>\n<ul>\n");
+        for e in &r.file_errors {
+            let _ = writeln!(h, "<li class=\"error\">{}</li>", esc(e));
+        }
+        for s in r.excluded() {
+            for (i, res) in s.per.iter().enumerate() {
+                if let Err(m) = res {
+                    let _ = writeln!(
+                        h,
+                        "<li><b>{}</b> under {}: <span class=\"error\">{}</span></li>",
+                        esc(&s.name()),
+                        letter(i),
+                        esc(m)
+                    );
+                }
+            }
+        }
+        h.push_str("</ul>\n");
+    }
+
+    h.push_str("<h2>Methods</h2>\n<p class=\"note\">Each criterion was evaluated on every subject; comparisons use the class of each category (a category without a class compares by its name). ");
+    h.push_str("ORR counts best responses of class complete or partial, DCR those of class complete, partial or stable (custom classes do not count). ");
+    h.push_str("Intervals for rates are exact Clopper–Pearson 95 % intervals. Cohen's kappa is given with a Wald 95 % interval from Cohen's (1960) large-sample standard error sqrt(po(1 − po) / (n (1 − pe)²)). ");
+    h.push_str("The McNemar test is the exact two-sided binomial test on the discordant responder pairs. Subjects with a data error under any criterion are excluded from the statistics. ");
+    h.push_str("The sum is the ruleset's value named <code>sum</code>; its best change is the most negative percent change from baseline over the follow-up assessments.</p>\n");
+    h.push_str("</body>\n</html>\n");
+    h
+}

@@ -540,3 +540,48 @@ fn cli_compare_excludes_subjects_with_data_errors() {
     assert_eq!(v["excluded"][0]["subject"], "P03");
     assert!(v["subjects"][2]["error"].is_object());
 }
+
+#[test]
+fn cohort_with_a_second_reader_and_a_subject_without_follow_up() {
+    let mut text = std::fs::read_to_string(COHORT).unwrap();
+    // A second reader for P01, and P09 with a baseline only.
+    let p01: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("P01,CENTRAL,"))
+        .map(|l| l.replacen("P01,CENTRAL,", "P01,LOCAL,", 1))
+        .collect();
+    for l in p01 {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    text.push_str("P09,CENTRAL,BASELINE,2024-02-05,T01,target,liver,,30,,\n");
+    let path = std::env::temp_dir().join(format!("crit-compare-edge-{}.csv", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let cohort = table::read_path(&path.to_string_lossy()).expect("reads");
+    let _ = std::fs::remove_file(&path);
+    let r = compare::build(&specs(&CRITERIA[..2]), &cohort, false).expect("builds");
+    assert_eq!(r.subjects.len(), 10);
+    assert!(r.several_readers);
+    // A baseline only: no follow-up, best response not evaluable; the subject stays in the
+    // denominators as a non-responder.
+    let p09 = r.subjects.iter().find(|s| s.subject == "P09").unwrap();
+    let o = p09.outcome(0).unwrap();
+    assert!(o.timepoints.is_empty());
+    assert_eq!(o.best_class, "not-evaluable");
+    assert_eq!(r.rates[0].orr.n, 10);
+    assert_eq!(r.rates[0].orr.count, 5, "P01 counts once per reader");
+    let html = report_html::render(&r);
+    let doc = parse_xml(&html).expect("well-formed");
+    let text: String = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        text.contains("P01 (LOCAL)"),
+        "charts name the reader when there are several"
+    );
+    assert!(text.contains("P09"));
+    let txt = report_text::render(&r);
+    assert!(txt.contains("not-evaluable"), "{txt}");
+}

@@ -499,6 +499,13 @@ pub fn summarize(
     }
 }
 
+fn text_map(pairs: &[(String, String)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
 fn round6(x: f64) -> Value {
     if x.is_finite() {
         json!((x * 1e6).round() / 1e6)
@@ -516,18 +523,25 @@ fn ci_json(ci: Option<(f64, f64)>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// The JSON form of a report (see the module docs of `crit compare` in the README).
+/// The JSON form of a report. Stable keys (extend, don't rename):
+/// `criteria: [{label, id, name, params}]` (`params`: the label's overrides, `all_params`: every
+/// param of the variant), `subjects: [{subject, reader, best: {LABEL: category}, class,
+/// first_progression, differs, error}]`, `pairs: [{a, b, n, agreement, kappa, kappa_se,
+/// kappa_ci, crosstab: {classes, counts}, responders, mcnemar_p}]`,
+/// `rates: {LABEL: {orr: {value, ci, count, n}, dcr: {…}, reclassified}}`, `excluded`,
+/// `file_errors`, `data`. Statistics are rounded to 6 decimals; undefined ones are null.
 pub fn to_json(r: &Report) -> Value {
     let criteria: Vec<Value> = r
         .criteria
         .iter()
         .map(|c| {
-            let params: Map<String, Value> = c
-                .params
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            json!({"label": c.label, "id": c.id, "name": c.title, "params": params})
+            json!({
+                "label": c.label,
+                "id": c.id,
+                "name": c.title,
+                "params": text_map(&c.params),
+                "all_params": text_map(&c.all_params),
+            })
         })
         .collect();
     let subjects: Vec<Value> = r
@@ -587,7 +601,9 @@ pub fn to_json(r: &Report) -> Value {
                 "kappa_se": opt_round(p.kappa.se),
                 "kappa_ci": ci_json(p.kappa.ci),
                 "crosstab": {"classes": p.classes, "counts": p.table},
-                "responders": {"both": both, "a_only": a_only, "b_only": b_only, "neither": neither},
+                "responders": {
+                    "both": both, "a_only": a_only, "b_only": b_only, "neither": neither
+                },
                 "mcnemar_p": round6(p.mcnemar_p),
             })
         })
@@ -849,7 +865,8 @@ pub fn run(args: &CompareArgs) -> i32 {
         }
     }
     if specs.len() < 2 {
-        return usage("compare needs at least two criteria".into(), "repeat --criteria, e.g. --criteria recist-1.1 --criteria 'recist-1.1[pd_increase=25%]'");
+        let help = "repeat --criteria, e.g. --criteria recist-1.1 --criteria 'recist-1.1[pd_increase=25%]'";
+        return usage("compare needs at least two criteria".into(), help);
     }
     if args.subject.is_some() && args.format == ReportFormat::Html {
         return usage(
@@ -961,52 +978,57 @@ pub fn response_at(s: &SubjectRow, i: usize, date: Date) -> Option<Option<&str>>
 /// `--subject` as JSON: each subject's visits with the response under every criterion, the
 /// best responses and the explanations.
 pub fn subject_json(r: &Report) -> Value {
-    let subjects: Vec<Value> = r
-        .subjects
-        .iter()
-        .map(|s| {
-            let visits: Vec<Value> = aligned_visits(s)
-                .iter()
-                .map(|(v, d)| {
-                    let responses: Map<String, Value> = r
-                        .criteria
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (c.label.clone(), response_at(s, i, *d).flatten().map(|x| Value::String(x.to_string())).unwrap_or(Value::Null)))
-                        .collect();
-                    json!({"visit": v, "date": format_date(*d), "responses": responses})
-                })
-                .collect();
-            let mut best = Map::new();
-            let mut explanations = Map::new();
-            for (c, res) in r.criteria.iter().zip(&s.per) {
-                match res {
-                    Ok(o) => {
-                        best.insert(c.label.clone(), o.best.clone().map(Value::String).unwrap_or(Value::Null));
-                        explanations.insert(c.label.clone(), o.explanation.clone().map(Value::String).unwrap_or(Value::Null));
-                    }
-                    Err(m) => {
-                        best.insert(c.label.clone(), Value::Null);
-                        explanations.insert(c.label.clone(), Value::String(format!("data error: {m}")));
-                    }
+    let text = |x: Option<&str>| {
+        x.map(|x| Value::String(x.to_string()))
+            .unwrap_or(Value::Null)
+    };
+    let subject = |s: &SubjectRow| {
+        let visits: Vec<Value> = aligned_visits(s)
+            .iter()
+            .map(|(v, d)| {
+                let responses: Map<String, Value> = (0..r.criteria.len())
+                    .map(|i| {
+                        (
+                            r.criteria[i].label.clone(),
+                            text(response_at(s, i, *d).flatten()),
+                        )
+                    })
+                    .collect();
+                json!({"visit": v, "date": format_date(*d), "responses": responses})
+            })
+            .collect();
+        let mut best = Map::new();
+        let mut explanations = Map::new();
+        for (c, res) in r.criteria.iter().zip(&s.per) {
+            let label = c.label.clone();
+            match res {
+                Ok(o) => {
+                    best.insert(label.clone(), text(o.best.as_deref()));
+                    explanations.insert(label, text(o.explanation.as_deref()));
+                }
+                Err(m) => {
+                    best.insert(label.clone(), Value::Null);
+                    explanations.insert(label, Value::String(format!("data error: {m}")));
                 }
             }
-            json!({"subject": s.subject, "reader": s.reader, "visits": visits, "best": best, "differs": s.included() && s.differs(), "explanations": explanations})
+        }
+        json!({
+            "subject": s.subject,
+            "reader": s.reader,
+            "visits": visits,
+            "best": best,
+            "differs": s.included() && s.differs(),
+            "explanations": explanations,
         })
-        .collect();
+    };
     let criteria: Vec<Value> = r
         .criteria
         .iter()
         .map(|c| {
-            let params: Map<String, Value> = c
-                .params
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            json!({"label": c.label, "id": c.id, "name": c.title, "params": params})
+            json!({"label": c.label, "id": c.id, "name": c.title, "params": text_map(&c.params)})
         })
         .collect();
-    json!({"criteria": criteria, "subjects": subjects})
+    json!({"criteria": criteria, "subjects": r.subjects.iter().map(subject).collect::<Vec<_>>()})
 }
 
 /// `--subject` as CSV: one row per visit: subject, reader, visit, date, then the response

@@ -213,3 +213,65 @@ fn unknown_ruleset_suggests_a_shipped_one() {
     assert_eq!(code, 1);
     assert!(err.contains("did you mean `recist-1.1`?"), "{err}");
 }
+
+#[test]
+fn one_table_with_ct_and_pet_columns_runs_under_both() {
+    let best = |criteria: &str| -> Vec<(String, String)> {
+        let (code, out, err) = crit(&[
+            "eval",
+            "--criteria",
+            criteria,
+            "examples/pet-cohort.csv",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{criteria}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["subject"].as_str().unwrap().to_string(),
+                    s["best_response"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        best("recist-1.1"),
+        pairs(&[
+            ("M01", "PR"),
+            ("M02", "PD"),
+            ("M03", "SD"),
+            ("M04", "SD"),
+            ("M05", "SD")
+        ])
+    );
+    assert_eq!(
+        best("percist-1.0"),
+        pairs(&[
+            ("M01", "CMR"),
+            ("M02", "PMD"),
+            ("M03", "PMD"),
+            ("M04", "NE"),
+            ("M05", "SMD")
+        ])
+    );
+    assert_eq!(
+        best("impercist5"),
+        pairs(&[
+            ("M01", "CMR"),
+            ("M02", "SMD"),
+            ("M03", "SMD"),
+            ("M04", "SMD"),
+            ("M05", "SMD")
+        ])
+    );
+}

@@ -526,34 +526,143 @@ impl<'a> Evaluation<'a> {
                     // Ranking undecided: any candidate may be selected.
                     return cands.into_iter().map(|(l, _)| (l, Tri::Unknown)).collect();
                 }
-                let mut sorted = keyed;
-                let lesions = &self.subj.lesions;
-                sorted.sort_by(|a, b| {
-                    b.2.cmp(&a.2)
-                        .then_with(|| lesions[a.0].id.cmp(&lesions[b.0].id))
-                });
-                let mut out = vec![];
-                let mut per_organ_count: Vec<(&str, usize)> = vec![];
-                for (l, _, _) in sorted {
-                    if out.len() >= n {
-                        break;
-                    }
-                    if let (Some(limit), Some(organ)) = (per, lesions[l].organ.as_deref()) {
-                        match per_organ_count.iter_mut().find(|(o, _)| *o == organ) {
-                            Some((_, c)) if *c >= limit => continue,
-                            Some((_, c)) => *c += 1,
-                            None => per_organ_count.push((organ, 1)),
-                        }
-                    }
-                    out.push((l, Tri::True));
-                }
+                let chosen = self.select(keyed.iter().map(|(l, _, k)| (*l, *k)).collect(), n, per);
+                let mut out: Vec<(usize, Tri)> =
+                    chosen.into_iter().map(|l| (l, Tri::True)).collect();
                 out.sort_by_key(|(l, _)| *l);
                 out
             }
         }
     }
 
+    /// The `n` lesions with the largest keys (`None` = unbounded), at most `per` per organ,
+    /// ties by lesion id.
+    fn select(
+        &self,
+        mut keyed: Vec<(usize, Option<Decimal>)>,
+        n: usize,
+        per: Option<usize>,
+    ) -> Vec<usize> {
+        let lesions = &self.subj.lesions;
+        let rank = |k: Option<Decimal>| k.map(|d| (0u8, d)).unwrap_or((1, Decimal::ZERO));
+        keyed.sort_by(|a, b| {
+            rank(b.1)
+                .cmp(&rank(a.1))
+                .then_with(|| lesions[a.0].id.cmp(&lesions[b.0].id))
+        });
+        let mut out = vec![];
+        let mut per_organ_count: Vec<(&str, usize)> = vec![];
+        for (l, _) in keyed {
+            if out.len() >= n {
+                break;
+            }
+            if let (Some(limit), Some(organ)) = (per, lesions[l].organ.as_deref()) {
+                match per_organ_count.iter_mut().find(|(o, _)| *o == organ) {
+                    Some((_, c)) if *c >= limit => continue,
+                    Some((_, c)) => *c += 1,
+                    None => per_organ_count.push((organ, 1)),
+                }
+            }
+            out.push(l);
+        }
+        out
+    }
+
+    /// Sum or max of the ranking value over a "top N" group whose values are partly unknown:
+    /// both are monotone in every value, so selecting on the lower bounds gives the lower bound
+    /// and selecting on the upper bounds the upper one.
+    fn top_bounds(&self, t: usize, f: AggFn, elem: &ir::Expr, g: &ir::Group) -> Option<Val> {
+        let g = match g {
+            ir::Group::Named(id) => &self.rs().groups[*id].group,
+            other => other,
+        };
+        let ir::Group::Top {
+            n,
+            of,
+            key,
+            per_organ,
+        } = g
+        else {
+            return None;
+        };
+        if !same_value(elem, key) {
+            return None;
+        }
+        let cands = self.members(t, of);
+        if cands.iter().any(|(_, m)| *m != Tri::True) {
+            return None;
+        }
+        let count = |e: &ir::Expr| match self.eval(t, None, e) {
+            Val::Num(iv) => iv
+                .value()
+                .and_then(|v| rust_decimal::prelude::ToPrimitive::to_usize(&v.trunc())),
+            _ => None,
+        };
+        let (n, per) = (count(n).unwrap_or(0), per_organ.as_ref().and_then(count));
+        let keys: Vec<(usize, Iv)> = cands
+            .iter()
+            .filter_map(|&(l, _)| match self.eval(t, Some(l), key) {
+                Val::Num(iv) => Some((l, iv)),
+                _ => None,
+            })
+            .collect();
+        if keys.iter().all(|(_, iv)| iv.is_exact()) {
+            return None;
+        }
+        let pick = |hi: bool| -> Vec<Option<Decimal>> {
+            let keyed = keys
+                .iter()
+                .map(|(l, iv)| {
+                    (
+                        *l,
+                        if hi {
+                            iv.hi
+                        } else {
+                            Some(iv.lo.unwrap_or(Decimal::ZERO))
+                        },
+                    )
+                })
+                .collect();
+            let chosen = self.select(keyed, n, per);
+            chosen
+                .iter()
+                .map(|l| {
+                    keys.iter()
+                        .find(|(k, _)| k == l)
+                        .and_then(|(_, iv)| if hi { iv.hi } else { iv.lo })
+                })
+                .collect()
+        };
+        let agg = |vals: Vec<Option<Decimal>>| -> Option<Option<Decimal>> {
+            if vals.is_empty() {
+                return None;
+            }
+            let mut acc = if f == AggFn::Sum {
+                Some(Decimal::ZERO)
+            } else {
+                None
+            };
+            for v in vals {
+                let v = v?;
+                acc = Some(match (f, acc) {
+                    (AggFn::Sum, Some(a)) => a.checked_add(v)?,
+                    (_, Some(a)) => a.max(v),
+                    (_, None) => v,
+                });
+            }
+            Some(acc)
+        };
+        let lo = agg(pick(false)).flatten();
+        let hi = agg(pick(true)).unwrap_or(None);
+        Some(Val::Num(Iv { lo, hi }))
+    }
+
     fn aggregate(&self, t: usize, f: AggFn, elem: Option<&ir::Expr>, g: &ir::Group) -> Val {
+        if let (AggFn::Sum | AggFn::Max, Some(e)) = (f, elem) {
+            if let Some(v) = self.top_bounds(t, f, e, g) {
+                return v;
+            }
+        }
         let members = self.members(t, g);
         match f {
             AggFn::Count => {
@@ -604,6 +713,15 @@ impl<'a> Evaluation<'a> {
                 acc.map(Val::Num).unwrap_or(Val::None)
             }
         }
+    }
+}
+
+/// The same per-lesion value (a definition or an input), for monotone bounds.
+fn same_value(a: &ir::Expr, b: &ir::Expr) -> bool {
+    match (&a.kind, &b.kind) {
+        (K::Def(x), K::Def(y)) => x == y,
+        (K::Input(x), K::Input(y)) => x == y,
+        _ => false,
     }
 }
 

@@ -500,9 +500,15 @@ fn reference_lines(
         K::At(x, r) => {
             if let Some(k) = ev.resolve(t, *r) {
                 let v = ev.eval(k, None, x);
+                let detail = match &x.kind {
+                    K::Def(xd) if rs.defs[*xd].level == ir::DefLevel::Assessment => {
+                        terms(ev, k, *xd)
+                    }
+                    _ => String::new(),
+                };
                 emit(
                     format!(
-                        "{} = {} at {}",
+                        "{} = {}{detail} at {}",
                         one_line(src_text(rs, d, e.span)),
                         format::value(rs, &v, e.ty),
                         at(ev, k)
@@ -591,14 +597,17 @@ fn reference_lines(
 }
 
 /// For a sum over lesions: the terms, e.g. ` (T01 12.0 + T02 9.0)`.
+/// The lesions behind an aggregate: ` (T01 12.0 + T02 9.0)` for a sum, ` (largest B: A 3.0, B 4.5)`
+/// for a maximum.
 fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
     let rs = ev.rs();
     let Body::Expr(e) = &rs.defs[x].body else {
         return String::new();
     };
-    let K::Agg(AggFn::Sum, Some(elem), g) = &e.kind else {
+    let K::Agg(f @ (AggFn::Sum | AggFn::Max | AggFn::Min), Some(elem), g) = &e.kind else {
         return String::new();
     };
+    let mut best: Option<(rust_decimal::Decimal, &str)> = None;
     let parts: Vec<String> = ev
         .members(t, g)
         .iter()
@@ -606,7 +615,23 @@ fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
             let id = &ev.subj.lesions[*l].id;
             match ev.eval(t, Some(*l), elem) {
                 Val::Num(iv) => match iv.value() {
-                    Some(v) => format!("{id} {}", format::num(v, elem.ty).trim_end_matches(" mm")),
+                    Some(v) => {
+                        let better = match best {
+                            None => true,
+                            Some((b, _)) => {
+                                (*f == AggFn::Max && v > b) || (*f == AggFn::Min && v < b)
+                            }
+                        };
+                        if better {
+                            best = Some((v, id));
+                        }
+                        let shown = format::num(v, elem.ty);
+                        let unit = format!(
+                            " {}",
+                            crate::units::display_unit(dim_of(elem.ty), Some(v)).0
+                        );
+                        format!("{id} {}", shown.trim_end_matches(unit.as_str()))
+                    }
                     None => format!("{id} unknown"),
                 },
                 _ => format!("{id} none"),
@@ -614,9 +639,20 @@ fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
         })
         .collect();
     if parts.is_empty() {
-        " (no lesions)".into()
-    } else {
-        format!(" ({})", parts.join(" + "))
+        return " (no lesions)".into();
+    }
+    match (f, best) {
+        (AggFn::Sum, _) => format!(" ({})", parts.join(" + ")),
+        (AggFn::Max, Some((_, id))) => format!(" (largest {id}: {})", parts.join(", ")),
+        (_, Some((_, id))) => format!(" (smallest {id}: {})", parts.join(", ")),
+        _ => format!(" ({})", parts.join(", ")),
+    }
+}
+
+fn dim_of(ty: Ty) -> crate::units::Dim {
+    match ty {
+        Ty::Num { dim, .. } => dim,
+        _ => crate::units::Dim::NONE,
     }
 }
 

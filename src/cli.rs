@@ -449,7 +449,10 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
         }
         Format::Text => {
             let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
-                Ok(ev) => Ok(text::subject(ev, &text::Options { verbose: false })),
+                Ok(ev) => Ok((
+                    text::subject(ev, &text::Options { verbose: false }),
+                    text::added_categories(ev),
+                )),
                 Err(e) => Err(format!(
                     "{} — subject {}{}: data error\n  {e}\n",
                     checked.ruleset.title,
@@ -457,10 +460,13 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
                     reader_suffix(raw.reader.as_deref())
                 )),
             });
+            let n = texts.len();
+            let mut tallies = vec![];
             for t in texts {
                 match t {
-                    Ok(s) => {
+                    Ok((s, tally)) => {
                         let _ = writeln!(out, "{s}");
+                        tallies.push(tally);
                     }
                     Err(s) => {
                         let _ = writeln!(out, "{s}");
@@ -468,6 +474,11 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
                     }
                 }
             }
+            let _ = write!(
+                out,
+                "{}",
+                text::cohort_summary(&checked.ruleset, n, &tallies)
+            );
         }
     }
     code

@@ -275,3 +275,12 @@ fn one_table_with_ct_and_pet_columns_runs_under_both() {
         ])
     );
 }
+
+#[test]
+fn eval_text_ends_with_the_cohort_line_for_added_categories() {
+    let data = "subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,40\nA,BL,2020-01-01,T2,target,20\nA,FU,2020-02-26,T1,target,24\nA,FU,2020-02-26,T2,target,26\nB,BL,2020-01-01,T1,target,40\nB,FU,2020-02-26,T1,target,20\n";
+    let path = write_temp("dr.csv", data);
+    let (code, out, _) = crit(&["eval", "--criteria", "dr-recist", &path]);
+    assert_eq!(code, 0);
+    assert!(out.trim_end().ends_with("cohort: DR (dissociated) in 1 of 2 subjects at least once; at those timepoints recist-1.1 said SD ×1"), "{out}");
+}

@@ -282,6 +282,25 @@ proptest! {
     }
 
     #[test]
+    fn dr_recist_is_recist_where_there_is_no_dissociated_response(subjects in prop::collection::vec(subject(), 1..4)) {
+        let table = csv(&to_rows(&subjects, 1));
+        let recist = run_with("recist-1.1", &table, &[]);
+        let dr = run_with("dr-recist", &table, &[]);
+        for (r, d) in recist.iter().zip(&dr) {
+            let rt = r["timepoints"].as_array().cloned().unwrap_or_default();
+            let dt = d["timepoints"].as_array().cloned().unwrap_or_default();
+            prop_assert_eq!(rt.len(), dt.len());
+            for (a, b) in rt.iter().zip(&dt) {
+                if b["response"] != "DR" {
+                    prop_assert_eq!(&a["response"], &b["response"], "subject {} at {}", r["subject"], a["visit"]);
+                } else {
+                    prop_assert!(a["response"] == "SD" || a["response"] == "PD");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn scaling_sizes_keeps_decisions(subjects in prop::collection::vec(subject(), 1..4), k in 2u32..6) {
         let base = run(&csv(&to_rows(&subjects, 1)), &[]);
         let sets = vec![

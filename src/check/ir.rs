@@ -311,6 +311,8 @@ pub struct Def {
     /// Ruleset that wrote this definition, and the one whose definition it overrides.
     pub origin: String,
     pub overrides: Option<String>,
+    /// The parent's definition this one overrides (what `super` reads).
+    pub parent: Option<DefId>,
     pub span: Span,
     pub line: usize,
 }

@@ -124,6 +124,7 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
                 src: slot.src,
                 origin: slot.origin.clone(),
                 overrides: slot.overrides.clone(),
+                parent: slot.super_slot.and_then(|s| r.slot_def[s]),
                 span: item.name.span,
                 line: ir::line_of(text, item.span.start),
             }
@@ -176,7 +177,8 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
                             .cond
                             .as_ref()
                             .is_some_and(|c| may_be_unknown(c, &unknown, &groups));
-                        if undecided {
+                        // Undecided per-lesion classes stay a set of categories (see eval).
+                        if undecided && d.level == DefLevel::Assessment {
                             needs_ne[i] = true;
                         }
                     }

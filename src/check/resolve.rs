@@ -53,7 +53,7 @@ pub(super) struct Resolver<'a> {
     syms: HashMap<String, Sym>,
     /// Category names as each ruleset of the chain writes them (a child may rename).
     cats_by_src: Vec<HashMap<String, usize>>,
-    slot_def: Vec<Option<DefId>>,
+    pub slot_def: Vec<Option<DefId>>,
     pub def_slot: Vec<usize>,
     pub def_level: Vec<DefLevel>,
     pub def_ty: Vec<Ty>,

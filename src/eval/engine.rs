@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::best::{self, BestOutcome};
-use super::value::{Iv, Tri, Val};
+use super::value::{cat_bits, Iv, Tri, Val};
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit,
     ParamValue, Ref, Ruleset, Ty,
@@ -180,7 +180,9 @@ impl<'a> Evaluation<'a> {
                         index: i as u32,
                         undecided: true,
                     };
-                    if ty == Ty::Cat {
+                    // A response is then not evaluable; a per-lesion class may be any of the
+                    // categories that could still apply.
+                    if ty == Ty::Cat && l.is_none() {
                         return (self.undecided_cat(), undecided);
                     }
                     // A value is this rule's or one of the later rules'.
@@ -344,6 +346,14 @@ impl<'a> Evaluation<'a> {
                 let v = self.eval(t, l, x);
                 if v == Val::None {
                     return Val::Bool(Tri::False);
+                }
+                if let Val::Cats(m) = v {
+                    let hit = some_all(
+                        (0..64)
+                            .filter(|c| m & (1 << c) != 0)
+                            .map(|c| items.contains(&Lit::Cat(c))),
+                    );
+                    return Val::Bool(if *negated { hit.negate() } else { hit });
                 }
                 let hit = items.iter().any(|lit| lit_eq(lit, &v));
                 Val::Bool(Tri::from(hit != *negated))
@@ -740,6 +750,14 @@ fn num1(v: Val, f: fn(Iv) -> Iv) -> Val {
 }
 
 fn join(a: Val, b: Val) -> Val {
+    if let (Some(x), Some(y)) = (cat_bits(&a), cat_bits(&b)) {
+        let m = x | y;
+        return if m.count_ones() == 1 {
+            Val::Cat(m.trailing_zeros() as usize)
+        } else {
+            Val::Cats(m)
+        };
+    }
     match (a, b) {
         (Val::Num(x), Val::Num(y)) => Val::Num(x.hull(y)),
         (Val::Bool(x), Val::Bool(y)) if x == y => Val::Bool(x),
@@ -762,6 +780,11 @@ fn lit_eq(lit: &Lit, v: &Val) -> bool {
 
 fn cell_match(cell: &ir::Cell, v: &Val) -> Tri {
     match v {
+        Val::Cats(m) => some_all(
+            (0..64)
+                .filter(|c| m & (1 << c) != 0)
+                .map(|c| cell.matches(&Lit::Cat(c))),
+        ),
         Val::Cat(c) => Tri::from(cell.matches(&Lit::Cat(*c))),
         Val::Bool(Tri::Unknown) => {
             let (t, f) = (
@@ -779,7 +802,24 @@ fn cell_match(cell: &ir::Cell, v: &Val) -> Tri {
     }
 }
 
+/// True when every possibility holds, false when none does, unknown otherwise.
+fn some_all(mut it: impl Iterator<Item = bool>) -> Tri {
+    let first = it.next().unwrap_or(false);
+    if it.all(|x| x == first) {
+        Tri::from(first)
+    } else {
+        Tri::Unknown
+    }
+}
+
 pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
+    if matches!(a, Val::Cats(_)) || matches!(b, Val::Cats(_)) {
+        let (Some(x), Some(y)) = (cat_bits(a), cat_bits(b)) else {
+            return Tri::False;
+        };
+        let eq = if x & y == 0 { Tri::False } else { Tri::Unknown };
+        return if op == CmpOp::Ne { eq.negate() } else { eq };
+    }
     match (a, b) {
         (Val::None, _) | (_, Val::None) => Tri::False,
         (Val::Num(x), Val::Num(y)) => match op {

@@ -28,10 +28,22 @@ pub enum Val {
     Num(Iv),
     Bool(Tri),
     Cat(CatId),
+    /// One of several categories, undecided (a per-lesion classification of a lesion with
+    /// missing data); a bit per category id.
+    Cats(u64),
     Status(Status),
     Role(Role),
     Text(Arc<str>),
     None,
+}
+
+/// The categories a category value may be, as a bit set.
+pub fn cat_bits(v: &Val) -> Option<u64> {
+    match v {
+        Val::Cat(c) if *c < 64 => Some(1 << c),
+        Val::Cats(m) => Some(*m),
+        _ => None,
+    }
 }
 
 impl Tri {

@@ -72,6 +72,13 @@ pub fn value(rs: &Ruleset, v: &Val, ty: Ty) -> String {
         Val::Num(iv) => interval(*iv, ty),
         Val::Bool(t) => tri(*t).into(),
         Val::Cat(c) => rs.cat_name(*c).into(),
+        Val::Cats(m) => {
+            let names: Vec<&str> = (0..64)
+                .filter(|c| m & (1 << c) != 0)
+                .map(|c| rs.cat_name(c))
+                .collect();
+            format!("{} (undecided)", names.join(" or "))
+        }
         Val::Status(s) => s.name().into(),
         Val::Role(r) => r.name().into(),
         Val::Text(s) => format!("\"{s}\""),

@@ -386,6 +386,16 @@ fn condition(
             );
             references(ev, t, d, x, depth + 1, seen, out);
         }
+        K::Definitely(x) | K::Known(x) => {
+            let verdict = truth(&ev.eval(t, None, e));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}",
+                format::tri(verdict),
+                one_line(src_text(rs, d, e.span))
+            );
+            condition(ev, t, d, x, depth + 1, seen, out);
+        }
         K::Def(x) if is_condition_value(rs, *x) && depth < 8 => {
             // A named condition: its parts, one level down.
             let v = ev.eval(t, None, e);
@@ -736,4 +746,86 @@ fn rank_text(rs: &Ruleset) -> String {
         .map(|&c| rs.cat_name(c))
         .collect::<Vec<_>>()
         .join(" > ")
+}
+
+/// Classes every criterion shares; a category of any other class (e.g. a dissociated response)
+/// is an addition whose frequency the cohort summary reports.
+const COMMON_CLASSES: &[&str] = &[
+    "complete",
+    "partial",
+    "stable",
+    "progressive",
+    "not-evaluable",
+];
+
+/// For one subject: each timepoint whose overall category has an added class, with what the
+/// overridden (parent) overall response said there.
+pub fn added_categories(ev: &Evaluation) -> Vec<(usize, Option<usize>)> {
+    let rs = ev.rs();
+    let parent = rs.defs[rs.overall].parent;
+    (1..ev.subj.assessments.len())
+        .filter_map(|t| {
+            let c = ev.category(t, rs.overall)?;
+            let class = rs.categories[c].class.as_deref()?;
+            if COMMON_CLASSES.contains(&class) {
+                return None;
+            }
+            Some((c, parent.and_then(|p| ev.category(t, p))))
+        })
+        .collect()
+}
+
+/// The closing cohort line(s) of `crit eval`: how many subjects ever had an added category and
+/// what the base criterion called those timepoints.
+pub fn cohort_summary(
+    rs: &Ruleset,
+    subjects: usize,
+    tallies: &[Vec<(usize, Option<usize>)>],
+) -> String {
+    let mut out = String::new();
+    let base = rs.defs[rs.overall]
+        .overrides
+        .clone()
+        .unwrap_or_else(|| "the base criterion".into());
+    for (c, cat) in rs.categories.iter().enumerate() {
+        let Some(class) = cat.class.as_deref() else {
+            continue;
+        };
+        if COMMON_CLASSES.contains(&class) {
+            continue;
+        }
+        let with: Vec<&Vec<(usize, Option<usize>)>> = tallies
+            .iter()
+            .filter(|t| t.iter().any(|(x, _)| *x == c))
+            .collect();
+        let mut base_counts: Vec<(String, usize)> = vec![];
+        for (x, b) in with.iter().flat_map(|t| t.iter()) {
+            if *x != c {
+                continue;
+            }
+            let name = b
+                .map(|b| rs.cat_name(b).to_string())
+                .unwrap_or_else(|| "none".into());
+            match base_counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, k)) => *k += 1,
+                None => base_counts.push((name, 1)),
+            }
+        }
+        let said = if base_counts.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = base_counts
+                .iter()
+                .map(|(n, k)| format!("{n} ×{k}"))
+                .collect();
+            format!("; at those timepoints {base} said {}", parts.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "cohort: {} ({class}) in {} of {subjects} subjects at least once{said}",
+            cat.name,
+            with.len()
+        );
+    }
+    out
 }

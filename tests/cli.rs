@@ -284,3 +284,83 @@ fn eval_text_ends_with_the_cohort_line_for_added_categories() {
     assert_eq!(code, 0);
     assert!(out.trim_end().ends_with("cohort: DR (dissociated) in 1 of 2 subjects at least once; at those timepoints recist-1.1 said SD ×1"), "{out}");
 }
+
+#[test]
+fn readme_dr_variant_is_two_params_on_dr_recist() {
+    let (code, _, err) = crit(&["check", "examples/dr-variant.crit"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = crit(&[
+        "eval",
+        "--criteria",
+        "examples/dr-variant.crit",
+        "examples/immunotherapy-cohort.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["criteria"]["params"]["dr_strict"], "false");
+    assert_eq!(
+        v["criteria"]["params"]["dr_new_lesions_progressing"],
+        "true"
+    );
+    let p10 = v["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["subject"] == "P10")
+        .unwrap();
+    assert_eq!(p10["best_response"], "DR");
+}
+
+#[test]
+fn compare_recist_irecist_and_dr_in_one_command() {
+    let out_path = write_temp("report.html", "");
+    let (code, _, err) = crit(&[
+        "compare",
+        "examples/immunotherapy-cohort.csv",
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "irecist",
+        "--criteria",
+        "dr-recist",
+        "--format",
+        "html",
+        "--output",
+        &out_path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&out_path).unwrap();
+    assert!(html.contains("<svg") && html.contains("P09") && html.contains("P10"));
+    let (code, out, _) = crit(&[
+        "compare",
+        "examples/immunotherapy-cohort.csv",
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "irecist",
+        "--criteria",
+        "dr-recist",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let best = |s: &str, label: &str| {
+        v["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["subject"] == s)
+            .unwrap()["best"][label]
+            .clone()
+    };
+    // Pseudoprogression: RECIST stops at the first PD, iRECIST resets to iPR.
+    assert_eq!(best("P09", "recist-1.1"), "PD");
+    assert_eq!(best("P09", "irecist"), "iPR");
+    // Dissociated response: RECIST SD, dr-recist DR.
+    assert_eq!(best("P10", "recist-1.1"), "SD");
+    assert_eq!(best("P10", "dr-recist"), "DR");
+    assert_eq!(v["pairs"].as_array().unwrap().len(), 3);
+}

@@ -161,6 +161,9 @@ pub enum ExprKind {
     Or(Vec<Expr>),
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     Agg(AggFn, Option<Box<Expr>>, Box<Group>),
+    /// An aggregate over the subject's organs (`count(organs where ...)`): element and filter are
+    /// evaluated for each organ.
+    OrganAgg(AggFn, Option<Box<Expr>>, Option<Box<Expr>>),
     At(Box<Expr>, Ref),
     DaysSince(Ref),
     Nadir(Box<Expr>, Ref),
@@ -239,6 +242,7 @@ pub struct Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DefLevel {
     Lesion,
+    Organ,
     Assessment,
 }
 

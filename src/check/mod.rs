@@ -15,6 +15,7 @@ use crate::registry;
 use crate::syntax::{self, ast};
 
 pub use merge::Slot;
+pub use order::walk as order_walk;
 
 /// A checked ruleset with the warnings found on the way.
 pub struct Checked {

@@ -32,6 +32,9 @@ pub fn may_be_unknown(e: &ir::Expr, defs_unknown: &[bool], groups: &[ir::GroupDe
         K::Agg(_, elem, g) => {
             elem.as_ref().is_some_and(|x| u(x)) || group_unknown(g, defs_unknown, groups)
         }
+        K::OrganAgg(_, elem, filter) => {
+            elem.as_ref().is_some_and(|x| u(x)) || filter.as_ref().is_some_and(|x| u(x))
+        }
     }
 }
 
@@ -416,6 +419,11 @@ pub fn walk(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
             }
             walk_group(g, f);
         }
+        K::OrganAgg(_, elem, filter) => {
+            for x in elem.iter().chain(filter.iter()) {
+                walk(x, f);
+            }
+        }
         _ => {}
     }
 }
@@ -694,6 +702,11 @@ fn same_time_deps(e: &ir::Expr, groups: &[ir::GroupDef], out: &mut Vec<DefId>) {
                 same_time_deps(x, groups, out);
             }
             group_deps(g, groups, out);
+        }
+        K::OrganAgg(_, elem, filter) => {
+            for x in elem.iter().chain(filter.iter()) {
+                same_time_deps(x, groups, out);
+            }
         }
         _ => {}
     }

@@ -23,6 +23,8 @@ enum Sym {
 pub(super) struct Cx {
     pub src: usize,
     pub lesion: bool,
+    /// Inside a per-organ definition: lesion groups are the organ's lesions.
+    pub organ: bool,
     pub super_def: Option<DefId>,
 }
 
@@ -188,17 +190,17 @@ impl<'a> Resolver<'a> {
                     Some(Sym::Group(self.group_slot.len() - 1))
                 }
                 ItemKind::Lesion(_)
+                | ItemKind::Organ(_)
                 | ItemKind::Value(_)
                 | ItemKind::Response(_)
                 | ItemKind::Table(_) => {
                     let id = self.def_slot.len();
                     self.def_slot.push(si);
-                    self.def_level
-                        .push(if matches!(item.kind, ItemKind::Lesion(_)) {
-                            DefLevel::Lesion
-                        } else {
-                            DefLevel::Assessment
-                        });
+                    self.def_level.push(match item.kind {
+                        ItemKind::Lesion(_) => DefLevel::Lesion,
+                        ItemKind::Organ(_) => DefLevel::Organ,
+                        _ => DefLevel::Assessment,
+                    });
                     self.def_ty.push(
                         if matches!(item.kind, ItemKind::Response(_) | ItemKind::Table(_)) {
                             Ty::Cat
@@ -239,6 +241,7 @@ impl<'a> Resolver<'a> {
         Cx {
             src: slot.src,
             lesion: matches!(slot.item.kind, ItemKind::Lesion(_)),
+            organ: matches!(slot.item.kind, ItemKind::Organ(_)),
             super_def: slot.super_slot.and_then(|s| self.slot_def[s]),
         }
     }
@@ -272,7 +275,7 @@ impl<'a> Resolver<'a> {
         let cx = self.slot_cx(si);
         let item = &self.m.slots[si].item;
         let (body, ty) = match &item.kind {
-            ItemKind::Lesion(b) | ItemKind::Value(b) => match b {
+            ItemKind::Lesion(b) | ItemKind::Organ(b) | ItemKind::Value(b) => match b {
                 ast::Body::Expr(e) => {
                     let e = self.expr(e, cx, None);
                     let ty = e.ty;
@@ -711,10 +714,20 @@ impl<'a> Resolver<'a> {
                 return mk(K::Field(f), ty);
             }
         }
+        if cx.organ && !cx.lesion && s == "organ" {
+            return mk(K::Field(ir::Field::Organ), Ty::Text);
+        }
         match self.syms.get(s).copied() {
             Some(Sym::Def(d)) => {
+                if self.def_level[d] == DefLevel::Organ && (cx.lesion || !cx.organ) {
+                    let diag = Diag::error("crit::level", format!("`{s}` is a per-organ definition, used here outside an organ"))
+                        .label(span, "one value per organ")
+                        .help(format!("aggregate it over organs, e.g. `count(organs where {s} ...)` or `any(organs: {s} ...)`"));
+                    self.err(cx.src, diag);
+                    return mk(K::Def(d), Ty::Error);
+                }
                 if self.def_level[d] == DefLevel::Lesion && !cx.lesion {
-                    let diag = Diag::error("crit::level", format!("`{s}` is a per-lesion definition, used here for the whole assessment"))
+                    let diag = Diag::error("crit::level", format!("`{s}` is a per-lesion definition, used here outside a lesion"))
                         .label(span, "one value per lesion")
                         .help(format!("aggregate it over a group, e.g. `sum({s} of targets)` or `all(targets: {s} ...)`"));
                     self.err(cx.src, diag);
@@ -729,9 +742,7 @@ impl<'a> Resolver<'a> {
                 if inp.level == ir::InputLevel::Lesion && !cx.lesion {
                     let diag = Diag::error(
                         "crit::level",
-                        format!(
-                            "`{s}` is a lesion measurement, used here for the whole assessment"
-                        ),
+                        format!("`{s}` is a lesion measurement, used here outside a lesion"),
                     )
                     .label(span, "one value per lesion")
                     .help(format!(
@@ -831,39 +842,33 @@ impl<'a> Resolver<'a> {
             },
             E::Call(name, args, since) => self.call(name, args, since.as_ref(), span, cx),
             E::Agg(f, elem, group) => {
+                // Over organs: `count(organs where ...)`, `any(organs: ...)`.
+                let organs = match group {
+                    ast::GroupExpr::Named(n) if n.node == "organs" => Some(None),
+                    ast::GroupExpr::Where(b, c) if matches!(&**b, ast::GroupExpr::Named(n) if n.node == "organs") => {
+                        Some(Some(c))
+                    }
+                    _ => None,
+                };
+                if let Some(filter) = organs {
+                    let ocx = Cx {
+                        lesion: false,
+                        organ: true,
+                        ..cx
+                    };
+                    let filter = filter.map(|c| {
+                        let c = self.expr(c, ocx, None);
+                        self.expect_bool(&c, cx, "an organ filter after `where`");
+                        Box::new(c)
+                    });
+                    let elem = elem.as_ref().map(|x| self.expr(x, ocx, None));
+                    let ty = self.agg_ty(*f, elem.as_ref(), span, cx);
+                    return mk(K::OrganAgg(*f, elem.map(Box::new), filter), ty);
+                }
                 let g = self.group(group, cx);
                 let lcx = Cx { lesion: true, ..cx };
                 let elem = elem.as_ref().map(|x| self.expr(x, lcx, None));
-                let ty = match (f, &elem) {
-                    (ast::AggFn::Count, None) => Ty::num(Dim::NONE),
-                    (ast::AggFn::Count, Some(x)) => {
-                        let diag = Diag::error(
-                            "crit::aggregate",
-                            "`count` counts the lesions of a group",
-                        )
-                        .label(x.span, "not expected here")
-                        .help("filter the group instead: `count(targets where status = absent)`");
-                        self.err(cx.src, diag);
-                        Ty::Error
-                    }
-                    (ast::AggFn::All | ast::AggFn::Any, Some(x)) => {
-                        self.expect_bool(x, cx, "the condition of `all`/`any`");
-                        Ty::Bool
-                    }
-                    (ast::AggFn::Sum | ast::AggFn::Max | ast::AggFn::Min, Some(x)) => {
-                        match self.expect_num(x, cx, "the value summed") {
-                            Some((dim, pct)) => Ty::Num { dim, pct },
-                            None => Ty::Error,
-                        }
-                    }
-                    (_, None) => {
-                        let diag = Diag::error("crit::aggregate", "this aggregate needs a value per lesion")
-                            .label(span, "no value given")
-                            .help("write `sum(size of targets)`, `max(sul_peak of lesions)` or `all(targets: size = 0 mm)`");
-                        self.err(cx.src, diag);
-                        Ty::Error
-                    }
-                };
+                let ty = self.agg_ty(*f, elem.as_ref(), span, cx);
                 mk(K::Agg(*f, elem.map(Box::new), Box::new(g)), ty)
             }
             E::DaysSince(r) => {
@@ -952,6 +957,37 @@ impl<'a> Resolver<'a> {
                     Ty::Error
                 };
                 mk(K::If(Box::new(c), Box::new(a), Box::new(b)), ty)
+            }
+        }
+    }
+
+    /// The type of an aggregate from its function and element.
+    fn agg_ty(&mut self, f: ast::AggFn, elem: Option<&ir::Expr>, span: Span, cx: Cx) -> Ty {
+        match (f, elem) {
+            (ast::AggFn::Count, None) => Ty::num(Dim::NONE),
+            (ast::AggFn::Count, Some(x)) => {
+                let diag = Diag::error("crit::aggregate", "`count` counts the lesions of a group")
+                    .label(x.span, "not expected here")
+                    .help("filter the group instead: `count(targets where status = absent)`");
+                self.err(cx.src, diag);
+                Ty::Error
+            }
+            (ast::AggFn::All | ast::AggFn::Any, Some(x)) => {
+                self.expect_bool(x, cx, "the condition of `all`/`any`");
+                Ty::Bool
+            }
+            (ast::AggFn::Sum | ast::AggFn::Max | ast::AggFn::Min, Some(x)) => {
+                match self.expect_num(x, cx, "the value summed") {
+                    Some((dim, pct)) => Ty::Num { dim, pct },
+                    None => Ty::Error,
+                }
+            }
+            (_, None) => {
+                let diag = Diag::error("crit::aggregate", "this aggregate needs a value per lesion")
+                            .label(span, "no value given")
+                            .help("write `sum(size of targets)`, `max(sul_peak of lesions)` or `all(targets: size = 0 mm)`");
+                self.err(cx.src, diag);
+                Ty::Error
             }
         }
     }
@@ -1247,6 +1283,7 @@ impl<'a> Resolver<'a> {
         let cx = Cx {
             src: slot.src,
             lesion: false,
+            organ: false,
             super_def: None,
         };
         let ItemKind::Best(lines) = &slot.item.kind else {

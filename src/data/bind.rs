@@ -205,6 +205,7 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
                     id: row.lesion.clone(),
                     role: row.role,
                     organ: row.organ.clone(),
+                    organ_index: None,
                     nodal,
                 });
                 first_row[li] = row.line;
@@ -230,7 +231,20 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
             }
         }
     }
-    let lesions: Vec<Lesion> = lesions.into_iter().map(|l| l.unwrap()).collect();
+    let mut lesions: Vec<Lesion> = lesions.into_iter().map(|l| l.unwrap()).collect();
+    let organ_key = |o: &str| o.trim().to_lowercase();
+    let mut organs: Vec<String> = lesions
+        .iter()
+        .filter_map(|l| l.organ.as_deref().map(organ_key))
+        .collect();
+    organs.sort();
+    organs.dedup();
+    for l in lesions.iter_mut() {
+        l.organ_index = l
+            .organ
+            .as_deref()
+            .and_then(|o| organs.binary_search(&organ_key(o)).ok());
+    }
 
     // Assessments by date.
     let mut by_date: BTreeMap<time::Date, Vec<&RawRow>> = BTreeMap::new();
@@ -387,6 +401,7 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
         reader: raw.reader.clone(),
         start: start.map(|(s, _)| s).unwrap_or(baseline_date),
         lesions,
+        organs,
         assessments,
         subject_inputs: subject_values
             .into_iter()

@@ -81,6 +81,8 @@ pub struct Lesion {
     pub id: String,
     pub role: Role,
     pub organ: Option<String>,
+    /// Index into `Subject::organs`.
+    pub organ_index: Option<usize>,
     pub nodal: bool,
 }
 
@@ -114,6 +116,9 @@ pub struct Subject {
     pub reader: Option<String>,
     pub start: Date,
     pub lesions: Vec<Lesion>,
+    /// Distinct organs of the subject's lesions (trimmed, lower case, sorted), for organ-level
+    /// definitions.
+    pub organs: Vec<String>,
     pub assessments: Vec<Assessment>,
     pub subject_inputs: Vec<Option<Decimal>>,
 }

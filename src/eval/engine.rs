@@ -15,6 +15,30 @@ use crate::check::ir::{
 use crate::data::model::Subject;
 use crate::units::MINUTES_PER_DAY;
 
+/// Where an expression is evaluated: for the whole assessment, for one lesion, or for one organ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Assessment,
+    Lesion(usize),
+    Organ(usize),
+}
+
+impl From<Option<usize>> for Scope {
+    /// `None` is the assessment, `Some(l)` lesion `l`.
+    fn from(l: Option<usize>) -> Scope {
+        l.map(Scope::Lesion).unwrap_or(Scope::Assessment)
+    }
+}
+
+impl Scope {
+    fn lesion(self) -> Option<usize> {
+        match self {
+            Scope::Lesion(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
 /// Which rule or row decided a definition; `undecided` when its condition was unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fired {
@@ -72,12 +96,14 @@ impl<'r> Engine<'r> {
             subj,
             vals: Vec::with_capacity(n),
             lvals: Vec::with_capacity(n),
+            ovals: Vec::with_capacity(n),
             fired: Vec::with_capacity(n),
             best: BestOutcome::default(),
         };
         for t in 0..n {
             ev.vals.push(vec![Val::None; ndefs]);
             ev.lvals.push(vec![Val::None; nles * ndefs]);
+            ev.ovals.push(vec![Val::None; subj.organs.len() * ndefs]);
             ev.fired.push(vec![Fired::NONE; ndefs]);
             for &d in &self.rs.order {
                 let def = &self.rs.defs[d];
@@ -87,15 +113,21 @@ impl<'r> Engine<'r> {
                         if t == 0 && def.ty == Ty::Cat {
                             continue;
                         }
-                        let (v, f) = ev.body(t, None, d);
+                        let (v, f) = ev.body(t, Scope::Assessment, d);
                         ev.vals[t][d] = v;
                         ev.fired[t][d] = f;
                     }
                     DefLevel::Lesion => {
                         for si in 0..subj.assessments[t].slots.len() {
                             let l = subj.assessments[t].slots[si].lesion;
-                            let (v, _) = ev.body(t, Some(l), d);
+                            let (v, _) = ev.body(t, Scope::Lesion(l), d);
                             ev.lvals[t][l * ndefs + d] = v;
+                        }
+                    }
+                    DefLevel::Organ => {
+                        for o in 0..subj.organs.len() {
+                            let (v, _) = ev.body(t, Scope::Organ(o), d);
+                            ev.ovals[t][o * ndefs + d] = v;
                         }
                     }
                 }
@@ -115,6 +147,7 @@ pub struct Evaluation<'a> {
     pub subj: &'a Subject,
     vals: Vec<Vec<Val>>,
     lvals: Vec<Vec<Val>>,
+    ovals: Vec<Vec<Val>>,
     pub fired: Vec<Vec<Fired>>,
     pub best: BestOutcome,
 }
@@ -133,6 +166,10 @@ impl<'a> Evaluation<'a> {
         &self.lvals[t][l * self.rs().defs.len() + d]
     }
 
+    pub fn organ_value(&self, t: usize, o: usize, d: DefId) -> &Val {
+        &self.ovals[t][o * self.rs().defs.len() + d]
+    }
+
     pub fn category(&self, t: usize, d: DefId) -> Option<CatId> {
         match self.vals[t][d] {
             Val::Cat(c) => Some(c),
@@ -144,7 +181,7 @@ impl<'a> Evaluation<'a> {
         self.eng.ne().map(Val::Cat).unwrap_or(Val::None)
     }
 
-    fn body(&self, t: usize, l: Option<usize>, d: DefId) -> (Val, Fired) {
+    fn body(&self, t: usize, l: Scope, d: DefId) -> (Val, Fired) {
         let def = &self.rs().defs[d];
         match &def.body {
             Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
@@ -156,14 +193,7 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    fn rules(
-        &self,
-        t: usize,
-        l: Option<usize>,
-        rules: &[ir::Rule],
-        from: usize,
-        ty: Ty,
-    ) -> (Val, Fired) {
+    fn rules(&self, t: usize, l: Scope, rules: &[ir::Rule], from: usize, ty: Ty) -> (Val, Fired) {
         for (i, r) in rules.iter().enumerate().skip(from) {
             let fired = Fired {
                 index: i as u32,
@@ -182,7 +212,7 @@ impl<'a> Evaluation<'a> {
                     };
                     // A response is then not evaluable; a per-lesion class may be any of the
                     // categories that could still apply.
-                    if ty == Ty::Cat && l.is_none() {
+                    if ty == Ty::Cat && l == Scope::Assessment {
                         return (self.undecided_cat(), undecided);
                     }
                     // A value is this rule's or one of the later rules'.
@@ -255,7 +285,7 @@ impl<'a> Evaluation<'a> {
         (self.subj.assessments[to].date - self.subj.assessments[from].date).whole_days()
     }
 
-    fn input(&self, t: usize, l: Option<usize>, i: usize) -> Val {
+    fn input(&self, t: usize, l: Scope, i: usize) -> Val {
         let input = &self.rs().inputs[i];
         let pos = self.eng.input_pos[i];
         let unknown = if input.dim.hu != 0 {
@@ -265,7 +295,7 @@ impl<'a> Evaluation<'a> {
         };
         let v = match input.level {
             InputLevel::Lesion => {
-                let Some(slot) = l.and_then(|l| self.subj.slot(t, l)) else {
+                let Some(slot) = l.lesion().and_then(|l| self.subj.slot(t, l)) else {
                     return Val::None;
                 };
                 slot.values[pos]
@@ -276,7 +306,8 @@ impl<'a> Evaluation<'a> {
         Val::Num(v.map(Iv::exact).unwrap_or(unknown))
     }
 
-    pub fn eval(&self, t: usize, l: Option<usize>, e: &ir::Expr) -> Val {
+    pub fn eval(&self, t: usize, l: impl Into<Scope>, e: &ir::Expr) -> Val {
+        let l: Scope = l.into();
         match &e.kind {
             K::Num(d) => Val::Num(Iv::exact(*d)),
             K::Bool(b) => Val::Bool(Tri::from(*b)),
@@ -293,7 +324,14 @@ impl<'a> Evaluation<'a> {
             },
             K::Input(i) => self.input(t, l, *i),
             K::Field(f) => {
-                let Some(l) = l else { return Val::None };
+                let l = match l {
+                    Scope::Lesion(l) => l,
+                    // An organ's own field is its name.
+                    Scope::Organ(o) if *f == ir::Field::Organ => {
+                        return Val::Text(Arc::from(self.subj.organs[o].as_str()));
+                    }
+                    _ => return Val::None,
+                };
                 let lesion = &self.subj.lesions[l];
                 match f {
                     ir::Field::Status => self
@@ -314,8 +352,12 @@ impl<'a> Evaluation<'a> {
             K::Def(d) => match self.rs().defs[*d].level {
                 DefLevel::Assessment => self.vals[t][*d].clone(),
                 DefLevel::Lesion => match l {
-                    Some(l) => self.lvals[t][l * self.rs().defs.len() + *d].clone(),
-                    None => Val::None,
+                    Scope::Lesion(l) => self.lvals[t][l * self.rs().defs.len() + *d].clone(),
+                    _ => Val::None,
+                },
+                DefLevel::Organ => match l {
+                    Scope::Organ(o) => self.ovals[t][o * self.rs().defs.len() + *d].clone(),
+                    _ => Val::None,
                 },
             },
             K::Neg(x) => num1(self.eval(t, l, x), Iv::negate),
@@ -391,7 +433,10 @@ impl<'a> Evaluation<'a> {
                     }
                 }
             },
-            K::Agg(f, elem, g) => self.aggregate(t, *f, elem.as_deref(), g),
+            K::Agg(f, elem, g) => self.aggregate(t, l, *f, elem.as_deref(), g),
+            K::OrganAgg(f, elem, filter) => {
+                self.organ_aggregate(t, *f, elem.as_deref(), filter.as_deref())
+            }
             K::At(x, r) => match self.resolve(t, *r) {
                 Some(k) => self.eval(k, l, x),
                 None => Val::None,
@@ -438,10 +483,11 @@ impl<'a> Evaluation<'a> {
     pub fn nadir(
         &self,
         t: usize,
-        l: Option<usize>,
+        l: impl Into<Scope>,
         x: &ir::Expr,
         from: usize,
     ) -> Option<(Iv, usize)> {
+        let l: Scope = l.into();
         let mut best: Option<(Decimal, usize)> = None;
         let mut any: Option<(Iv, usize)> = None;
         for k in from..t {
@@ -460,7 +506,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Latest earlier value that is decided (a category other than not-evaluable, an exact number).
-    pub fn last(&self, t: usize, l: Option<usize>, x: &ir::Expr) -> Option<(Val, usize)> {
+    pub fn last(&self, t: usize, l: impl Into<Scope>, x: &ir::Expr) -> Option<(Val, usize)> {
+        let l: Scope = l.into();
         let ne = self.eng.ne();
         (0..t).rev().find_map(|k| {
             let v = self.eval(k, l, x);
@@ -477,15 +524,27 @@ impl<'a> Evaluation<'a> {
 
     /// Lesions of a group at an assessment, with whether each surely belongs.
     pub fn members(&self, t: usize, g: &ir::Group) -> Vec<(usize, Tri)> {
+        self.members_in(t, Scope::Assessment, g)
+    }
+
+    /// Members within a scope: in an organ's scope, only that organ's lesions.
+    pub fn members_in(&self, t: usize, scope: Scope, g: &ir::Group) -> Vec<(usize, Tri)> {
         match g {
-            ir::Group::All => self.subj.assessments[t]
-                .slots
-                .iter()
-                .map(|s| (s.lesion, Tri::True))
-                .collect(),
-            ir::Group::Named(id) => self.members(t, &self.rs().groups[*id].group),
+            ir::Group::All => {
+                let organ = match scope {
+                    Scope::Organ(o) => Some(o),
+                    _ => None,
+                };
+                self.subj.assessments[t]
+                    .slots
+                    .iter()
+                    .filter(|s| organ.is_none() || self.subj.lesions[s.lesion].organ_index == organ)
+                    .map(|s| (s.lesion, Tri::True))
+                    .collect()
+            }
+            ir::Group::Named(id) => self.members_in(t, scope, &self.rs().groups[*id].group),
             ir::Group::Where(base, c) => self
-                .members(t, base)
+                .members_in(t, scope, base)
                 .into_iter()
                 .filter_map(|(l, m)| {
                     let m = m.and(truth(&self.eval(t, Some(l), c)));
@@ -493,8 +552,8 @@ impl<'a> Evaluation<'a> {
                 })
                 .collect(),
             ir::Group::Except(base, other) => {
-                let out = self.members(t, &self.rs().groups[*other].group);
-                self.members(t, base)
+                let out = self.members_in(t, scope, &self.rs().groups[*other].group);
+                self.members_in(t, scope, base)
                     .into_iter()
                     .filter_map(|(l, m)| {
                         let inside = out
@@ -513,7 +572,7 @@ impl<'a> Evaluation<'a> {
                 key,
                 per_organ,
             } => {
-                let cands = self.members(t, of);
+                let cands = self.members_in(t, scope, of);
                 let count = |e: &ir::Expr| match self.eval(t, None, e) {
                     Val::Num(iv) => iv
                         .value()
@@ -581,7 +640,14 @@ impl<'a> Evaluation<'a> {
     /// Sum or max of the ranking value over a "top N" group whose values are partly unknown:
     /// both are monotone in every value, so selecting on the lower bounds gives the lower bound
     /// and selecting on the upper bounds the upper one.
-    fn top_bounds(&self, t: usize, f: AggFn, elem: &ir::Expr, g: &ir::Group) -> Option<Val> {
+    fn top_bounds(
+        &self,
+        t: usize,
+        scope: Scope,
+        f: AggFn,
+        elem: &ir::Expr,
+        g: &ir::Group,
+    ) -> Option<Val> {
         let g = match g {
             ir::Group::Named(id) => &self.rs().groups[*id].group,
             other => other,
@@ -598,7 +664,7 @@ impl<'a> Evaluation<'a> {
         if !same_value(elem, key) {
             return None;
         }
-        let cands = self.members(t, of);
+        let cands = self.members_in(t, scope, of);
         if cands.iter().any(|(_, m)| *m != Tri::True) {
             return None;
         }
@@ -667,28 +733,62 @@ impl<'a> Evaluation<'a> {
         Some(Val::Num(Iv { lo, hi }))
     }
 
-    fn aggregate(&self, t: usize, f: AggFn, elem: Option<&ir::Expr>, g: &ir::Group) -> Val {
+    fn aggregate(
+        &self,
+        t: usize,
+        scope: Scope,
+        f: AggFn,
+        elem: Option<&ir::Expr>,
+        g: &ir::Group,
+    ) -> Val {
         if let (AggFn::Sum | AggFn::Max, Some(e)) = (f, elem) {
-            if let Some(v) = self.top_bounds(t, f, e, g) {
+            if let Some(v) = self.top_bounds(t, scope, f, e, g) {
                 return v;
             }
         }
-        let members = self.members(t, g);
+        let items: Vec<(Tri, Scope)> = self
+            .members_in(t, scope, g)
+            .into_iter()
+            .map(|(l, m)| (m, Scope::Lesion(l)))
+            .collect();
+        self.fold(t, f, elem, items)
+    }
+
+    /// Over the subject's organs, each kept when the filter holds.
+    fn organ_aggregate(
+        &self,
+        t: usize,
+        f: AggFn,
+        elem: Option<&ir::Expr>,
+        filter: Option<&ir::Expr>,
+    ) -> Val {
+        let items: Vec<(Tri, Scope)> = (0..self.subj.organs.len())
+            .map(|o| {
+                let m = filter
+                    .map(|c| truth(&self.eval(t, Scope::Organ(o), c)))
+                    .unwrap_or(Tri::True);
+                (m, Scope::Organ(o))
+            })
+            .filter(|(m, _)| *m != Tri::False)
+            .collect();
+        self.fold(t, f, elem, items)
+    }
+
+    /// An aggregate over members that belong for sure (true) or maybe (unknown).
+    fn fold(&self, t: usize, f: AggFn, elem: Option<&ir::Expr>, items: Vec<(Tri, Scope)>) -> Val {
         match f {
             AggFn::Count => {
-                let sure = members.iter().filter(|(_, m)| *m == Tri::True).count();
-                let lo = Decimal::from(sure);
-                let hi = Decimal::from(members.len());
+                let sure = items.iter().filter(|(m, _)| *m == Tri::True).count();
                 Val::Num(Iv {
-                    lo: Some(lo),
-                    hi: Some(hi),
+                    lo: Some(Decimal::from(sure)),
+                    hi: Some(Decimal::from(items.len())),
                 })
             }
             AggFn::All | AggFn::Any => {
                 let elem = elem.expect("checked: all/any have a condition");
                 let mut acc = Tri::from(f == AggFn::All);
-                for (l, m) in members {
-                    let v = truth(&self.eval(t, Some(l), elem));
+                for (m, s) in items {
+                    let v = truth(&self.eval(t, s, elem));
                     acc = if f == AggFn::All {
                         acc.and(m.negate().or(v))
                     } else {
@@ -704,8 +804,8 @@ impl<'a> Evaluation<'a> {
                 } else {
                     None
                 };
-                for (l, m) in members {
-                    let Val::Num(v) = self.eval(t, Some(l), elem) else {
+                for (m, s) in items {
+                    let Val::Num(v) = self.eval(t, s, elem) else {
                         continue;
                     };
                     acc = Some(match (f, acc) {

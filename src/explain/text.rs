@@ -602,11 +602,60 @@ fn reference_lines(
             reference_lines(ev, t, d, b, seen, out);
         }
         K::Neg(a) | K::Abs(a) => reference_lines(ev, t, d, a, seen, out),
+        K::OrganAgg(_, elem, filter) => emit(
+            format!(
+                "organs{}",
+                organ_listing(ev, t, elem.as_deref(), filter.as_deref())
+            ),
+            out,
+        ),
         _ => {}
     }
 }
 
 /// For a sum over lesions: the terms, e.g. ` (T01 12.0 + T02 9.0)`.
+/// Each organ with the per-organ value an organ aggregate reads, e.g. ` (organ_response): liver PD,
+/// lung PR`.
+fn organ_listing(
+    ev: &Evaluation,
+    t: usize,
+    elem: Option<&ir::Expr>,
+    filter: Option<&ir::Expr>,
+) -> String {
+    let rs = ev.rs();
+    let mut shown = None;
+    for x in filter.iter().chain(elem.iter()) {
+        crate::check::order_walk(x, &mut |y| {
+            if let K::Def(od) = &y.kind {
+                if shown.is_none() && rs.defs[*od].level == ir::DefLevel::Organ {
+                    shown = Some(*od);
+                }
+            }
+        });
+    }
+    let parts: Vec<String> = (0..ev.subj.organs.len())
+        .map(|o| match shown {
+            Some(od) => format!(
+                "{} {}",
+                ev.subj.organs[o],
+                format::value(rs, ev.organ_value(t, o, od), rs.defs[od].ty)
+            ),
+            None => ev.subj.organs[o].clone(),
+        })
+        .collect();
+    let what = shown
+        .map(|od| format!(" ({})", rs.defs[od].name))
+        .unwrap_or_default();
+    format!(
+        "{what}: {}",
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    )
+}
+
 /// The lesions behind an aggregate: ` (T01 12.0 + T02 9.0)` for a sum, ` (largest B: A 3.0, B 4.5)`
 /// for a maximum.
 fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
@@ -614,6 +663,12 @@ fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
     let Body::Expr(e) = &rs.defs[x].body else {
         return String::new();
     };
+    if let K::OrganAgg(_, elem, filter) = &e.kind {
+        return format!(
+            " (organs{})",
+            organ_listing(ev, t, elem.as_deref(), filter.as_deref())
+        );
+    }
     let K::Agg(f @ (AggFn::Sum | AggFn::Max | AggFn::Min), Some(elem), g) = &e.kind else {
         return String::new();
     };

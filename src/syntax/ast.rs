@@ -95,6 +95,8 @@ pub enum ItemKind {
     },
     /// Per-lesion definition (`lesion`), evaluated for each lesion at each assessment.
     Lesion(Body),
+    /// Per-organ definition (`organ`), evaluated for each organ over its lesions.
+    Organ(Body),
     Value(Body),
     Group(GroupExpr),
     Response(Vec<Rule>),

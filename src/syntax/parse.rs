@@ -23,6 +23,7 @@ const ITEM_WORDS: &[&str] = &[
     "input",
     "param",
     "lesion",
+    "organ",
     "group",
     "value",
     "response",
@@ -346,19 +347,22 @@ impl Builder<'_> {
                 }
                 item.kind = ItemKind::Param { value };
             }
-            Rule::lesion_decl | Rule::value_decl => {
+            Rule::lesion_decl | Rule::organ_decl | Rule::value_decl => {
                 item.name = self.name(&it.next().unwrap());
                 let mut body = None;
                 for p in it {
                     match p.as_rule() {
                         Rule::string => item.description = Some(unquote(&p)),
+                        Rule::cite => item.cite = Some(unquote(&p.into_inner().next().unwrap())),
                         Rule::expr => body = Some(Body::Expr(self.expr(p))),
                         Rule::rule_block => body = Some(Body::Rules(self.rules(p))),
                         _ => {}
                     }
                 }
                 let body = body?;
-                item.kind = if kind == Rule::lesion_decl {
+                item.kind = if kind == Rule::organ_decl {
+                    ItemKind::Organ(body)
+                } else if kind == Rule::lesion_decl {
                     ItemKind::Lesion(body)
                 } else {
                     ItemKind::Value(body)

@@ -113,7 +113,7 @@ pub struct SdtmArgs {
 }
 
 impl SdtmArgs {
-    fn options(&self, reader: Option<&str>) -> crate::data::sdtm::Options {
+    pub(crate) fn options(&self, reader: Option<&str>) -> crate::data::sdtm::Options {
         crate::data::sdtm::Options {
             dataset: self.dataset.clone(),
             reader: reader.map(|r| r.to_string()),
@@ -383,25 +383,45 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
     let mut out = stdout.lock();
     match format {
         Format::Json => {
-            let subjects = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
-                Ok(ev) => output::subject_json(ev),
-                Err(e) => output::error_json(raw, e),
+            // Each subject is serialised where it is evaluated, so the cohort is never held as a
+            // JSON tree; the document is the criteria, then the subjects in order.
+            let subjects = eval::each_subject(&eng, &binding, &cohort, |raw, r| {
+                let (v, error) = match r {
+                    Ok(ev) => (output::subject_json(ev), None),
+                    Err(e) => (
+                        output::error_json(raw, e),
+                        Some(format!("error: subject {}: {e}", raw.subject)),
+                    ),
+                };
+                (
+                    indent(
+                        &serde_json::to_string_pretty(&v).unwrap_or_default(),
+                        "    ",
+                    ),
+                    error,
+                )
             });
-            let errors = subjects.iter().filter(|s| !s["error"].is_null()).count();
-            if errors > 0 {
-                code = 1;
-                for s in subjects.iter().filter(|s| !s["error"].is_null()) {
-                    eprintln!(
-                        "error: subject {}: {}",
-                        s["subject"].as_str().unwrap_or(""),
-                        s["error"]["message"].as_str().unwrap_or("")
-                    );
+            let criteria = indent(
+                &serde_json::to_string_pretty(&output::criteria_json(&eng)).unwrap_or_default(),
+                "  ",
+            );
+            let _ = write!(
+                out,
+                "{{\n  \"criteria\": {},\n  \"subjects\": [",
+                criteria.trim_start()
+            );
+            for (i, (s, error)) in subjects.iter().enumerate() {
+                if let Some(e) = error {
+                    eprintln!("{e}");
+                    code = 1;
                 }
+                let _ = write!(out, "{}\n{s}", if i == 0 { "" } else { "," });
             }
-            let doc =
-                serde_json::json!({"criteria": output::criteria_json(&eng), "subjects": subjects});
-            let _ = serde_json::to_writer_pretty(&mut out, &doc);
-            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "{}]\n}}",
+                if subjects.is_empty() { "" } else { "\n  " }
+            );
         }
         Format::Csv => {
             let rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
@@ -482,6 +502,14 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
         }
     }
     code
+}
+
+/// Indents every line of a pretty-printed JSON value.
+fn indent(json: &str, pad: &str) -> String {
+    json.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn reader_suffix(r: Option<&str>) -> String {

@@ -12,6 +12,7 @@ pub mod data;
 pub mod diag;
 pub mod eval;
 pub mod explain;
+pub mod progress;
 pub mod registry;
 pub mod syntax;
 pub mod units;

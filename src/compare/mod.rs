@@ -14,10 +14,8 @@ pub mod report_text;
 pub mod stats;
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -31,6 +29,7 @@ use crate::diag::{self, Diag};
 use crate::eval::value::Val;
 use crate::eval::{self, Engine, Evaluation};
 use crate::explain::{output, text};
+use crate::progress::Progress;
 
 /// The class of a complete response (counts for ORR and DCR).
 pub const COMPLETE: &str = "complete";
@@ -61,8 +60,11 @@ pub enum ReportFormat {
 /// Arguments of `crit compare`.
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// Lesion table (CSV, or JSON of the same model).
-    pub data: String,
+    /// Lesion table (CSV, or JSON of the same model); not needed with --sdtm.
+    #[arg(required_unless_present = "sdtm")]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub sdtm: crate::cli::SdtmArgs,
     /// A ruleset (shipped id or .crit file), optionally with param overrides, e.g.
     /// 'recist-1.1[pd_increase=25%,sd_min_interval=56 days]'. Repeat for each criterion (at
     /// least two); the whole string is the criterion's label.
@@ -670,50 +672,6 @@ pub fn to_csv(r: &Report) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// A progress bar on standard error for long runs: it appears only after a second, and only
-/// when standard error is a terminal.
-struct Progress {
-    bar: indicatif::ProgressBar,
-    start: Instant,
-    shown: AtomicBool,
-    tty: bool,
-}
-
-impl Progress {
-    fn new(total: u64) -> Self {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
-            indicatif::ProgressDrawTarget::hidden(),
-        );
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{msg:<30} [{bar:30}] {pos}/{len} evaluations ({eta} left)",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        Progress {
-            bar,
-            start: Instant::now(),
-            shown: AtomicBool::new(false),
-            tty: std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn tick(&self) {
-        self.bar.inc(1);
-        if self.tty
-            && self.start.elapsed() > Duration::from_secs(1)
-            && !self.shown.swap(true, Ordering::Relaxed)
-        {
-            self.bar
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
 /// A loaded criterion: its spec and checked ruleset.
 struct Loaded {
     spec: Spec,
@@ -803,11 +761,14 @@ pub fn build(
         });
     }
 
-    let progress = Progress::new((cohort.subjects.len() * engines.len()) as u64);
+    let progress = Progress::new(
+        (cohort.subjects.len() * engines.len()) as u64,
+        "evaluations",
+    );
     let mut per_criterion: Vec<Vec<Result<Outcome, String>>> = vec![];
     for (i, ((eng, binding), c)) in engines.iter().zip(&bindings).zip(&criteria).enumerate() {
         let label: String = c.label.chars().take(27).collect();
-        progress.bar.set_message(format!("{} {label}", letter(i)));
+        progress.message(format!("{} {label}", letter(i)));
         per_criterion.push(eval::each_subject(eng, binding, cohort, |_, r| {
             progress.tick();
             match r {
@@ -874,7 +835,20 @@ pub fn run(args: &CompareArgs) -> i32 {
             "drop --subject for the HTML report of the cohort",
         );
     }
-    let mut cohort = match table::read_path(&args.data) {
+    let loaded = match (&args.data, &args.sdtm.sdtm) {
+        (Some(data), None) => table::read_path(data),
+        (None, Some(dir)) => crate::data::sdtm::read_dir(dir, &args.sdtm.options(None)).map(|s| {
+            s.notes.iter().for_each(|n| eprintln!("note: {n}"));
+            s.cohort
+        }),
+        _ => {
+            return usage(
+                "give either a lesion table or --sdtm DIR, not both".into(),
+                "e.g. crit compare --sdtm DIR --dataset NAME --criteria A --criteria B",
+            )
+        }
+    };
+    let mut cohort = match loaded {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -891,7 +865,7 @@ pub fn run(args: &CompareArgs) -> i32 {
             let reader = reader.map(|r| format!(" (reader {r})")).unwrap_or_default();
             let mut d = Diag::error(
                 "crit::subject",
-                format!("no subject `{subject}`{reader} in {}", args.data),
+                format!("no subject `{subject}`{reader} in {}", cohort.file),
             );
             if let Some(s) = diag::did_you_mean(subject, all.iter().map(|s| s.as_str())) {
                 d = d.help(format!("did you mean `{s}`?"));

@@ -32,10 +32,10 @@ pub fn split_header(h: &str) -> (String, Option<String>) {
     }
 }
 
-/// One row as a map from lower-case column name to cell text, with its line.
+/// One row: its cells in the order of the headers, and its line.
 pub struct Record {
     pub line: usize,
-    pub cells: Vec<(String, String)>,
+    pub values: Vec<String>,
 }
 
 pub fn read_csv(file: &str, text: &str) -> Result<RawCohort, DataError> {
@@ -62,11 +62,7 @@ pub fn read_csv(file: &str, text: &str) -> Result<RawCohort, DataError> {
                 let line = r.position().map(|p| p.line() as usize).unwrap_or(i + 2);
                 records.push(Record {
                     line,
-                    cells: headers
-                        .iter()
-                        .cloned()
-                        .zip(r.iter().map(|s| s.to_string()))
-                        .collect(),
+                    values: r.iter().map(|s| s.to_string()).collect(),
                 });
             }
             Err(e) => {
@@ -108,7 +104,7 @@ pub fn read_json(file: &str, text: &str) -> Result<RawCohort, DataError> {
         .and_then(|s| s.as_array())
         .ok_or_else(|| bad("no \"subjects\" array"))?;
     let mut headers: Vec<String> = CORE.iter().map(|s| s.to_string()).collect();
-    let mut records = vec![];
+    let mut pairs: Vec<Vec<(String, String)>> = vec![];
     let text_of = |x: &serde_json::Value| match x {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
@@ -153,13 +149,28 @@ pub fn read_json(file: &str, text: &str) -> Result<RawCohort, DataError> {
                         headers.push(k.clone());
                     }
                 }
-                records.push(Record {
-                    line: records.len() + 1,
-                    cells,
-                });
+                pairs.push(cells);
             }
         }
     }
+    // Align every lesion's cells to the union of the keys.
+    let records = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, cells)| Record {
+            line: i + 1,
+            values: headers
+                .iter()
+                .map(|h| {
+                    cells
+                        .iter()
+                        .find(|(k, _)| k == h)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        })
+        .collect();
     build(file, &headers, records)
 }
 
@@ -192,12 +203,17 @@ fn build(file: &str, headers: &[String], records: Vec<Record>) -> Result<RawCoho
         ..Default::default()
     };
     let mut by_key: BTreeMap<(String, Option<String>), RawSubject> = BTreeMap::new();
+    // Column positions, found once: rows are then read by index.
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        index.entry(n.as_str()).or_insert(i);
+    }
     for rec in records {
         let get = |k: &str| -> &str {
-            rec.cells
-                .iter()
-                .find(|(h, _)| split_header(h).0 == k)
-                .map(|(_, v)| v.as_str())
+            index
+                .get(k)
+                .and_then(|&i| rec.values.get(i))
+                .map(|v| v.as_str())
                 .unwrap_or("")
         };
         let subject = get("subject").trim().to_string();

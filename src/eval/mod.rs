@@ -18,15 +18,23 @@ pub fn each_subject<T: Send>(
     cohort: &RawCohort,
     f: impl Fn(&RawSubject, Result<&Evaluation, &DataError>) -> T + Sync,
 ) -> Vec<T> {
-    cohort
+    let progress = crate::progress::Progress::new(cohort.subjects.len() as u64, "subjects");
+    progress.message(eng.rs.id.clone());
+    let out = cohort
         .subjects
         .par_iter()
-        .map(|raw| match bind::bind(eng.rs, binding, &cohort.file, raw) {
-            Ok(subj) => {
-                let ev = eng.evaluate(&subj);
-                f(raw, Ok(&ev))
-            }
-            Err(e) => f(raw, Err(&e)),
+        .map(|raw| {
+            let r = match bind::bind(eng.rs, binding, &cohort.file, raw) {
+                Ok(subj) => {
+                    let ev = eng.evaluate(&subj);
+                    f(raw, Ok(&ev))
+                }
+                Err(e) => f(raw, Err(&e)),
+            };
+            progress.tick();
+            r
         })
-        .collect()
+        .collect();
+    progress.finish();
+    out
 }

@@ -426,46 +426,20 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
         Format::Csv => {
             let rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
                 Ok(ev) => Ok(output::csv_rows(ev)),
-                Err(e) => Err(format!("error: subject {}: {e}", raw.subject)),
+                Err(e) => Err(subject_error(raw, e)),
             });
-            let mut w = csv::Writer::from_writer(&mut out);
-            let _ = w.write_record(output::csv_header(&checked.ruleset));
-            for r in rows {
-                match r {
-                    Ok(rows) => rows.iter().for_each(|row| {
-                        let _ = w.write_record(row);
-                    }),
-                    Err(m) => {
-                        eprintln!("{m}");
-                        code = 1;
-                    }
-                }
-            }
-            let _ = w.flush();
+            code = code.max(write_csv(
+                &mut out,
+                &output::csv_header(&checked.ruleset),
+                rows,
+            ));
         }
         Format::SdtmRs => {
             let rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
                 Ok(ev) => Ok(crate::audit::rs_rows(ev, &sdtm)),
-                Err(e) => Err(format!(
-                    "error: subject {}{}: {e}",
-                    raw.subject,
-                    reader_suffix(raw.reader.as_deref())
-                )),
+                Err(e) => Err(subject_error(raw, e)),
             });
-            let mut w = csv::Writer::from_writer(&mut out);
-            let _ = w.write_record(crate::audit::RS_COLUMNS);
-            for r in rows {
-                match r {
-                    Ok(rows) => rows.iter().for_each(|row| {
-                        let _ = w.write_record(row);
-                    }),
-                    Err(m) => {
-                        eprintln!("{m}");
-                        code = 1;
-                    }
-                }
-            }
-            let _ = w.flush();
+            code = code.max(write_csv(&mut out, crate::audit::RS_COLUMNS, rows));
         }
         Format::Text => {
             let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
@@ -501,6 +475,38 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
             );
         }
     }
+    code
+}
+
+fn subject_error(raw: &crate::data::model::RawSubject, e: &DataError) -> String {
+    format!(
+        "error: subject {}{}: {e}",
+        raw.subject,
+        reader_suffix(raw.reader.as_deref())
+    )
+}
+
+/// Writes CSV rows after a header; subjects that failed are reported on stderr (exit code 1).
+fn write_csv<H: AsRef<[u8]>>(
+    out: &mut impl Write,
+    header: &[H],
+    rows: Vec<Result<Vec<Vec<String>>, String>>,
+) -> i32 {
+    let mut code = 0;
+    let mut w = csv::Writer::from_writer(out);
+    let _ = w.write_record(header);
+    for r in rows {
+        match r {
+            Ok(rows) => rows.iter().for_each(|row| {
+                let _ = w.write_record(row);
+            }),
+            Err(m) => {
+                eprintln!("{m}");
+                code = 1;
+            }
+        }
+    }
+    let _ = w.flush();
     code
 }
 

@@ -364,3 +364,17 @@ fn compare_recist_irecist_and_dr_in_one_command() {
     assert_eq!(best("P10", "dr-recist"), "DR");
     assert_eq!(v["pairs"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn json_input_gives_the_same_results_as_csv() {
+    let json = r#"{"subjects": [{"subject": "A", "reader": "R1", "assessments": [
+        {"visit": "BL", "date": "2020-01-01", "lesions": [{"lesion": "T1", "role": "target", "long_axis": 33}]},
+        {"visit": "FU", "date": "2020-02-26", "lesions": [{"lesion": "T1", "role": "target", "long_axis": 23.1}]}]}]}"#;
+    let path = write_temp("cohort.json", json);
+    let (code, out, err) = crit(&["eval", "--criteria", "recist-1.1", &path, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().nth(1),
+        Some("A,R1,FU,2020-02-26,PR,PR,NA,no,PR")
+    );
+}

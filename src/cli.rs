@@ -271,11 +271,79 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
     }
 }
 
+/// A data error rendered like a ruleset error: the file, the offending line underlined, the
+/// column, and a help line.
 fn data_error_diag(e: &DataError) -> String {
-    format!("error: {e}")
+    diag::render_terminal(&[data_diag(e, None)])
 }
 
-/// Loads ruleset, params and data; on failure prints why and returns the exit code.
+fn data_diag(e: &DataError, who: Option<String>) -> Diag {
+    let message = match who {
+        Some(w) => format!("{w}: {}", e.message),
+        None => e.message.clone(),
+    };
+    let mut d = Diag::error("crit::data", message);
+    if let Some(h) = &e.help {
+        d = d.help(h.clone());
+    }
+    let text_file =
+        !(e.file.to_lowercase().ends_with(".json") || e.file.to_lowercase().ends_with(".xpt"));
+    let source = e
+        .line
+        .filter(|_| text_file)
+        .and_then(|line| data_source(&e.file).map(|src| (line, src)));
+    match source {
+        Some((line, src)) => {
+            let text = src.inner();
+            let start: usize = text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(|l| l.len())
+                .sum();
+            let end = text[start.min(text.len())..]
+                .find('\n')
+                .map(|i| start + i)
+                .unwrap_or(text.len());
+            let label = e
+                .column
+                .as_deref()
+                .map(|c| format!("column {c}"))
+                .unwrap_or_else(|| "here".into());
+            d.label(
+                crate::syntax::ast::Span::new(start.min(text.len()), end),
+                label,
+            )
+            .with_src(&src)
+        }
+        None => {
+            let place = match (e.line, &e.column) {
+                (Some(l), Some(c)) => format!(" ({}:{l}, column {c})", e.file),
+                (Some(l), None) => format!(" ({}:{l})", e.file),
+                _ => format!(" ({})", e.file),
+            };
+            d.message.push_str(&place);
+            d
+        }
+    }
+}
+
+/// Data files read once for error messages.
+fn data_source(path: &str) -> Option<diag::Source> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<diag::Source>>> = Default::default();
+    }
+    CACHE.with(|c| {
+        c.borrow_mut()
+            .entry(path.to_string())
+            .or_insert_with(|| {
+                std::fs::read_to_string(path)
+                    .ok()
+                    .map(|t| diag::source(path, &t))
+            })
+            .clone()
+    })
+}
+
 /// Where the lesion data comes from: a lesion table, or an SDTM folder.
 struct Source {
     data: Option<String>,
@@ -479,11 +547,14 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
 }
 
 fn subject_error(raw: &crate::data::model::RawSubject, e: &DataError) -> String {
-    format!(
-        "error: subject {}{}: {e}",
+    let who = format!(
+        "subject {}{}",
         raw.subject,
         reader_suffix(raw.reader.as_deref())
-    )
+    );
+    diag::render_terminal(&[data_diag(e, Some(who))])
+        .trim_end()
+        .to_string()
 }
 
 /// Writes CSV rows after a header; subjects that failed are reported on stderr (exit code 1).
@@ -598,7 +669,7 @@ fn audit_cmd(
     if sdtm.sdtm.is_none() {
         eprint_diags(&[
             Diag::error("crit::usage", "crit audit reads SDTM: give --sdtm DIR")
-                .help("e.g. crit audit --criteria recist-1.1 --sdtm data --dataset onco_recist"),
+                .help("e.g. crit audit --criteria ID --sdtm DIR --dataset NAME"),
         ]);
         return 2;
     }

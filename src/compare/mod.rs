@@ -112,7 +112,7 @@ pub fn parse_spec(s: &str) -> Result<Spec, String> {
     };
     let Some(inner) = label[open + 1..].strip_suffix(']') else {
         return Err(format!(
-            "`{label}`: the overrides must end with `]`, e.g. recist-1.1[pd_increase=25%]"
+            "`{label}`: the overrides must end with `]`, e.g. ID[pd_increase=25%]"
         ));
     };
     let id = label[..open].trim().to_string();
@@ -819,14 +819,16 @@ pub fn run(args: &CompareArgs) -> i32 {
                 )
             }
             Ok(s) => specs.push(s),
-            Err(m) => return usage(
-                m,
-                "write a criterion as ID or ID[NAME=VALUE,...], e.g. recist-1.1[pd_increase=25%]",
-            ),
+            Err(m) => {
+                return usage(
+                    m,
+                    "write a criterion as ID or ID[NAME=VALUE,...], e.g. ID[pd_increase=25%]",
+                )
+            }
         }
     }
     if specs.len() < 2 {
-        let help = "repeat --criteria, e.g. --criteria recist-1.1 --criteria 'recist-1.1[pd_increase=25%]'";
+        let help = "repeat --criteria, e.g. --criteria ID --criteria 'ID[pd_increase=25%]'";
         return usage("compare needs at least two criteria".into(), help);
     }
     if args.subject.is_some() && args.format == ReportFormat::Html {

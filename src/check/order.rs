@@ -227,16 +227,7 @@ pub(super) fn finish(r: Resolver<'_>, best: Option<ir::Best>) -> Option<ir::Rule
     for d in &defs {
         let src = &m.sources[d.src];
         match &d.body {
-            ir::Body::Table(t) => tables::check_table(
-                d,
-                t,
-                &defs,
-                &groups,
-                &unknown,
-                &m.categories,
-                src,
-                &mut diags,
-            ),
+            ir::Body::Table(t) => tables::check_table(d, t, &defs, &m.categories, src, &mut diags),
             ir::Body::Rules(rs) => check_rules(rs, src, &mut diags),
             ir::Body::Expr(_) => {}
         }

@@ -2,7 +2,7 @@
 //! combinations are reported as the rows they need), and overlapping rows must agree as the hit
 //! policy demands (DMN: unique, any, first).
 
-use super::ir::{self, CatId, Cell, HitPolicy, Lit, Ty};
+use super::ir::{self, Cell, HitPolicy, Lit, Ty};
 use super::merge::MergedCategory;
 use crate::diag::{Diag, Source};
 
@@ -39,13 +39,10 @@ fn row_name(i: usize, row: &ir::Row) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn check_table(
     def: &ir::Def,
     t: &ir::Table,
     defs: &[ir::Def],
-    _groups: &[ir::GroupDef],
-    _unknown: &[bool],
     cats: &[MergedCategory],
     src: &Source,
     diags: &mut Vec<Diag>,
@@ -252,6 +249,3 @@ fn compress(mut rows: Vec<Vec<Vec<Lit>>>) -> Vec<Vec<Vec<Lit>>> {
         }
     }
 }
-
-#[allow(dead_code)]
-fn _unused(_: CatId) {}

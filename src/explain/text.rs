@@ -183,13 +183,15 @@ fn response(
                         .cond
                         .as_ref()
                         .expect("only the last rule lacks a condition");
-                    let _ = writeln!(
+                    rule_line(
+                        ev,
+                        t,
+                        d,
+                        &format!("{pad}  not {}", head_text(rs, d, r)),
+                        cond,
+                        depth,
                         out,
-                        "{pad}  not {}: {}",
-                        head_text(rs, d, r),
-                        one_line(src_text(rs, d, cond.span))
                     );
-                    condition(ev, t, d, cond, depth + 2, &mut vec![], out);
                 }
             }
             let Some(r) = rules.get(upto) else { return };
@@ -199,13 +201,15 @@ fn response(
                 }
                 Some(c) => {
                     let verb = if f.undecided { "undecided" } else { "yes" };
-                    let _ = writeln!(
+                    rule_line(
+                        ev,
+                        t,
+                        d,
+                        &format!("{pad}  {verb} {}", head_text(rs, d, r)),
+                        c,
+                        depth,
                         out,
-                        "{pad}  {verb} {}: {}",
-                        head_text(rs, d, r),
-                        one_line(src_text(rs, d, c.span))
                     );
-                    condition(ev, t, d, c, depth + 2, &mut vec![], out);
                     if f.undecided {
                         let m = if missing.is_empty() {
                             "a value is unknown".to_string()
@@ -291,6 +295,32 @@ fn response(
             let _ = writeln!(out, "{pad}  {}", one_line(src_text(rs, d, e.span)));
         }
     }
+}
+
+/// A rule's line and its condition's parts. A single comparison is written on the rule's own
+/// line with its values; a compound condition gets a line per part.
+fn rule_line(
+    ev: &Evaluation,
+    t: usize,
+    d: DefId,
+    lead: &str,
+    c: &ir::Expr,
+    depth: usize,
+    out: &mut String,
+) {
+    let rs = ev.rs();
+    let text = one_line(src_text(rs, d, c.span));
+    if let K::Cmp(op, a, b) = &c.kind {
+        let va = format::value(rs, &ev.eval(t, None, a), a.ty);
+        let vb = format::value(rs, &ev.eval(t, None, b), b.ty);
+        let _ = writeln!(out, "{lead}: {text} — {va} {} {vb}", op.symbol());
+        let mut seen = vec![];
+        references(ev, t, d, a, depth + 2, &mut seen, out);
+        references(ev, t, d, b, depth + 2, &mut seen, out);
+        return;
+    }
+    let _ = writeln!(out, "{lead}: {text}");
+    condition(ev, t, d, c, depth + 2, &mut vec![], out);
 }
 
 fn head_text(rs: &Ruleset, d: DefId, r: &ir::Rule) -> String {

@@ -12,6 +12,8 @@ use crate::syntax::ast::Span;
 pub type Source = Arc<NamedSource<String>>;
 
 pub fn source(name: &str, text: &str) -> Source {
+    // Editors on some systems start files with a byte-order mark; it is not part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     Arc::new(NamedSource::new(name, text.to_string()))
 }
 

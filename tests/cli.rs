@@ -378,3 +378,17 @@ fn json_input_gives_the_same_results_as_csv() {
         Some("A,R1,FU,2020-02-26,PR,PR,NA,no,PR")
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let path = write_temp("bom.csv", "\u{feff}subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,33\nA,FU,2020-02-26,T1,target,23.1\n");
+    let (code, out, err) = crit(&["eval", "--criteria", "recist-1.1", &path, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("A,,FU,2020-02-26,PR"), "{out}");
+    let rule = write_temp(
+        "bom.crit",
+        "\u{feff}criteria bom \"Bom\" extends recist-1.1\n",
+    );
+    let (code, _, err) = crit(&["check", &rule]);
+    assert_eq!(code, 0, "{err}");
+}

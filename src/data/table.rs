@@ -39,6 +39,8 @@ pub struct Record {
 }
 
 pub fn read_csv(file: &str, text: &str) -> Result<RawCohort, DataError> {
+    // Spreadsheet exports often start with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)

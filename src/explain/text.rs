@@ -177,7 +177,10 @@ fn response(
     match &def.body {
         Body::Rules(rules) => {
             let upto = f.rule().unwrap_or(rules.len().saturating_sub(1));
-            if opts.verbose {
+            // Why earlier rules did not apply: always when the rule that applied is `otherwise`
+            // (it says nothing by itself), and for every rule with --verbose.
+            let fell_through = rules.get(upto).is_some_and(|r| r.cond.is_none());
+            if opts.verbose || fell_through {
                 for r in rules.iter().take(upto) {
                     let cond = r
                         .cond
@@ -403,6 +406,16 @@ fn condition(
                 format::tri(verdict),
                 one_line(src_text(rs, d, e.span))
             );
+        }
+        K::Not(x) => {
+            let verdict = truth(&ev.eval(t, None, e));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}",
+                format::tri(verdict),
+                one_line(src_text(rs, d, e.span))
+            );
+            condition(ev, t, d, x, depth + 1, seen, out);
         }
         K::In(x, ..) => {
             let v = ev.eval(t, None, x);

@@ -162,36 +162,6 @@ struct Tp {
     text: Option<String>,
 }
 
-/// Splits a subject's text explanation into the blocks of its timepoints (t = 1, 2, ...): each
-/// block starts with an unindented line `VISIT  DATE ...`.
-fn timepoint_blocks(ev: &Evaluation, full: &str) -> Vec<Option<String>> {
-    let lines: Vec<&str> = full.lines().collect();
-    let mut starts = vec![];
-    let mut from = 2.min(lines.len());
-    for t in 1..ev.subj.assessments.len() {
-        let a = &ev.subj.assessments[t];
-        let head = format!("{}  {}", a.visit, format_date(a.date));
-        match (from..lines.len()).find(|&i| lines[i].starts_with(&head)) {
-            Some(i) => {
-                starts.push(Some(i));
-                from = i + 1;
-            }
-            None => starts.push(None),
-        }
-    }
-    starts
-        .iter()
-        .map(|s| {
-            s.map(|i| {
-                let end = (i + 1..lines.len())
-                    .find(|&j| !lines[j].starts_with(' ') || lines[j].trim().is_empty())
-                    .unwrap_or(lines.len());
-                lines[i..end].join("\n")
-            })
-        })
-        .collect()
-}
-
 /// Recomputes every recorded overall response (`RSTESTCD = OVRLRESP`) and compares it with the
 /// computed one, categories compared without regard to case.
 pub fn audit(
@@ -257,24 +227,21 @@ pub fn audit(
     let computed = eval::each_subject(eng, binding, cohort, |raw, r| {
         let key = (raw.subject.clone(), raw.reader.clone());
         let value = match r {
-            Ok(ev) => {
-                let blocks = if opts.explain {
-                    timepoint_blocks(ev, &text::subject(ev, &text::Options { verbose: false }))
-                } else {
-                    vec![]
-                };
-                Ok((1..ev.subj.assessments.len())
-                    .map(|t| {
-                        let a = &ev.subj.assessments[t];
-                        Tp {
-                            visit: a.visit.clone(),
-                            date: a.date,
-                            overall: ev.category(t, overall).map(|c| rs.cat_name(c).to_string()),
-                            text: blocks.get(t - 1).cloned().flatten(),
-                        }
-                    })
-                    .collect::<Vec<_>>())
-            }
+            Ok(ev) => Ok((1..ev.subj.assessments.len())
+                .map(|t| {
+                    let a = &ev.subj.assessments[t];
+                    Tp {
+                        visit: a.visit.clone(),
+                        date: a.date,
+                        overall: ev.category(t, overall).map(|c| rs.cat_name(c).to_string()),
+                        text: opts.explain.then(|| {
+                            text::timepoint(ev, t, &text::Options { verbose: false })
+                                .trim_end()
+                                .to_string()
+                        }),
+                    }
+                })
+                .collect::<Vec<_>>()),
             Err(e) => Err(e.to_string()),
         };
         (key, value)

@@ -398,10 +398,7 @@ impl Ruleset {
     }
     /// The display name of a source, e.g. `recist-1.1.crit`.
     pub fn source_name(&self, src: usize) -> String {
-        use miette::SourceCode;
-        let s = &self.sources[src];
-        let _ = s.read_span(&(0, 0).into(), 0, 0);
-        s.name().to_string()
+        self.sources[src].name().to_string()
     }
     pub fn source_text(&self, src: usize) -> &str {
         self.sources[src].inner().as_str()

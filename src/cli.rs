@@ -425,6 +425,15 @@ fn engine<'r>(rs: &'r ir::Ruleset, set: &[String]) -> Result<Engine<'r>, i32> {
     Ok(eng)
 }
 
+/// Where the ruleset's inputs are in the table; a missing column is reported (exit code 1).
+fn binding(rs: &ir::Ruleset, cohort: &RawCohort) -> Result<bind::Binding, i32> {
+    bind::plan(rs, cohort).map_err(|errs| {
+        errs.iter()
+            .for_each(|e| eprintln!("{}", data_error_diag(e)));
+        1
+    })
+}
+
 fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> i32 {
     let (checked, cohort, sdtm) = match prepare(criteria, source) {
         Ok(x) => x,
@@ -434,13 +443,9 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
         Ok(e) => e,
         Err(c) => return c,
     };
-    let binding = match bind::plan(&checked.ruleset, &cohort) {
+    let binding = match binding(&checked.ruleset, &cohort) {
         Ok(b) => b,
-        Err(errs) => {
-            errs.iter()
-                .for_each(|e| eprintln!("{}", data_error_diag(e)));
-            return 1;
-        }
+        Err(c) => return c,
     };
     let mut code = 0;
     for e in &cohort.errors {
@@ -628,13 +633,9 @@ fn explain_cmd(
         eprint_diags(&[d]);
         return 1;
     }
-    let binding = match bind::plan(&checked.ruleset, &cohort) {
+    let binding = match binding(&checked.ruleset, &cohort) {
         Ok(b) => b,
-        Err(errs) => {
-            errs.iter()
-                .for_each(|e| eprintln!("{}", data_error_diag(e)));
-            return 1;
-        }
+        Err(c) => return c,
     };
     let mut code = 0;
     let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
@@ -697,13 +698,9 @@ fn audit_cmd(
         Ok(e) => e,
         Err(c) => return c,
     };
-    let binding = match bind::plan(&checked.ruleset, &cohort) {
+    let binding = match binding(&checked.ruleset, &cohort) {
         Ok(b) => b,
-        Err(errs) => {
-            errs.iter()
-                .for_each(|e| eprintln!("{}", data_error_diag(e)));
-            return 1;
-        }
+        Err(c) => return c,
     };
     let opts = audit::Options {
         category: rscat,

@@ -407,7 +407,8 @@ fn condition(
                 one_line(src_text(rs, d, e.span))
             );
         }
-        K::Not(x) => {
+        // A condition about a condition: its verdict, then the inner one's parts.
+        K::Not(x) | K::Definitely(x) | K::Known(x) => {
             let verdict = truth(&ev.eval(t, None, e));
             let _ = writeln!(
                 out,
@@ -428,16 +429,6 @@ fn condition(
                 format::value(rs, &v, x.ty)
             );
             references(ev, t, d, x, depth + 1, seen, out);
-        }
-        K::Definitely(x) | K::Known(x) => {
-            let verdict = truth(&ev.eval(t, None, e));
-            let _ = writeln!(
-                out,
-                "{pad}{} {}",
-                format::tri(verdict),
-                one_line(src_text(rs, d, e.span))
-            );
-            condition(ev, t, d, x, depth + 1, seen, out);
         }
         K::Def(x) if is_condition_value(rs, *x) && depth < 8 => {
             // A named condition: its parts, one level down.

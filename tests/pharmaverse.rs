@@ -7,10 +7,7 @@ use crit::check;
 use crit::data::{bind, table};
 use crit::eval::{self, Engine};
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/pharmaversesdtm"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pharmaversesdtm");
 
 fn records(name: &str) -> Vec<BTreeMap<String, String>> {
     let path = format!("{DIR}/{name}");

@@ -12,10 +12,7 @@ use crit::data::{bind, xpt, RawCohort};
 use crit::eval::{self, Engine};
 use crit::explain::output;
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/pharmaversesdtm"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pharmaversesdtm");
 
 fn opts(dataset: &str, impute: Option<Impute>) -> Options {
     Options {

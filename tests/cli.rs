@@ -270,7 +270,7 @@ fn one_table_with_ct_and_pet_columns_runs_under_both() {
             ("M01", "CMR"),
             ("M02", "SMD"),
             ("M03", "SMD"),
-            ("M04", "SMD"),
+            ("M04", "NE"),
             ("M05", "SMD")
         ])
     );

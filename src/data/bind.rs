@@ -197,7 +197,7 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
         let nodal = row.nodal.unwrap_or_else(|| {
             row.organ
                 .as_deref()
-                .is_some_and(|o| o.trim().eq_ignore_ascii_case("lymph node"))
+                .is_some_and(|o| organ_key(o) == "lymph node")
         });
         match &mut lesions[li] {
             None => {
@@ -232,7 +232,6 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
         }
     }
     let mut lesions: Vec<Lesion> = lesions.into_iter().map(|l| l.unwrap()).collect();
-    let organ_key = |o: &str| o.trim().to_lowercase();
     let mut organs: Vec<String> = lesions
         .iter()
         .filter_map(|l| l.organ.as_deref().map(organ_key))

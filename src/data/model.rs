@@ -134,6 +134,35 @@ impl Subject {
     }
 }
 
+/// How organs compare everywhere (organ-level definitions, per-organ limits, `organ = "..."`):
+/// case, surrounding spaces and runs of inner spaces are ignored, so `Lung`, `lung ` and
+/// `LUNG` are one organ.
+pub fn organ_key(organ: &str) -> String {
+    organ
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Texts equal as organs compare: [`organ_key`] of both is the same (without allocating).
+pub fn same_text(a: &str, b: &str) -> bool {
+    let lower = |w: &str| w.chars().flat_map(char::to_lowercase).collect::<Vec<_>>();
+    let (mut x, mut y) = (a.split_whitespace(), b.split_whitespace());
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == q || p.eq_ignore_ascii_case(q) => {}
+            (Some(p), Some(q)) if !p.is_ascii() || !q.is_ascii() => {
+                if lower(p) != lower(q) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
 pub fn format_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }

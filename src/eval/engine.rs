@@ -12,7 +12,7 @@ use crate::check::ir::{
     self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit,
     ParamValue, Ref, Ruleset, Ty,
 };
-use crate::data::model::Subject;
+use crate::data::model::{same_text, Subject};
 use crate::units::MINUTES_PER_DAY;
 
 /// Where an expression is evaluated: for the whole assessment, for one lesion, or for one organ.
@@ -342,9 +342,8 @@ impl<'a> Evaluation<'a> {
                     ir::Field::Role => Val::Role(lesion.role),
                     ir::Field::Nodal => Val::Bool(Tri::from(lesion.nodal)),
                     ir::Field::Organ => lesion
-                        .organ
-                        .as_deref()
-                        .map(|o| Val::Text(Arc::from(o)))
+                        .organ_index
+                        .map(|o| Val::Text(Arc::from(self.subj.organs[o].as_str())))
                         .unwrap_or(Val::None),
                     ir::Field::Id => Val::Text(Arc::from(lesion.id.as_str())),
                 }
@@ -620,12 +619,12 @@ impl<'a> Evaluation<'a> {
                 .then_with(|| lesions[a.0].id.cmp(&lesions[b.0].id))
         });
         let mut out = vec![];
-        let mut per_organ_count: Vec<(&str, usize)> = vec![];
+        let mut per_organ_count: Vec<(usize, usize)> = vec![];
         for (l, _) in keyed {
             if out.len() >= n {
                 break;
             }
-            if let (Some(limit), Some(organ)) = (per, lesions[l].organ.as_deref()) {
+            if let (Some(limit), Some(organ)) = (per, lesions[l].organ_index) {
                 match per_organ_count.iter_mut().find(|(o, _)| *o == organ) {
                     Some((_, c)) if *c >= limit => continue,
                     Some((_, c)) => *c += 1,
@@ -872,7 +871,7 @@ fn lit_eq(lit: &Lit, v: &Val) -> bool {
         (Lit::Cat(a), Val::Cat(b)) => a == b,
         (Lit::Status(a), Val::Status(b)) => a == b,
         (Lit::Role(a), Val::Role(b)) => a == b,
-        (Lit::Text(a), Val::Text(b)) => a.eq_ignore_ascii_case(b),
+        (Lit::Text(a), Val::Text(b)) => same_text(a, b),
         (Lit::Bool(a), Val::Bool(b)) => Tri::from(*a) == *b,
         _ => false,
     }
@@ -942,7 +941,7 @@ pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
                 eq
             }
         }
-        (Val::Text(x), Val::Text(y)) => Tri::from(x.eq_ignore_ascii_case(y) == (op == CmpOp::Eq)),
+        (Val::Text(x), Val::Text(y)) => Tri::from(same_text(x, y) == (op == CmpOp::Eq)),
         (x, y) => Tri::from((x == y) == (op == CmpOp::Eq)),
     }
 }

@@ -2,11 +2,17 @@
 //! checks types and units, proves decision tables complete, and orders definitions for
 //! evaluation. It reports every problem it finds, not just the first.
 
+mod consistency;
+mod domains;
+mod finish;
 pub mod ir;
 mod merge;
 mod order;
 mod resolve;
+mod resolved;
 mod tables;
+mod unknown;
+mod walk;
 
 use std::path::Path;
 
@@ -15,7 +21,7 @@ use crate::registry;
 use crate::syntax::{self, ast};
 
 pub use merge::Slot;
-pub use order::walk as order_walk;
+pub use walk::walk as walk_expr;
 
 /// A checked ruleset with the warnings found on the way.
 pub struct Checked {
@@ -121,7 +127,8 @@ pub fn check_source(src: Source) -> Result<Checked, Vec<Diag>> {
     let chain = load_chain(src)?;
     let mut diags = vec![];
     let merged = merge::merge(&chain, &mut diags);
-    let ruleset = resolve::resolve(merged, &mut diags);
+    let resolved = resolve::resolve(&merged, &mut diags);
+    let ruleset = finish::finish(&merged, resolved, &mut diags);
     let (errors, warnings): (Vec<Diag>, Vec<Diag>) = diags.into_iter().partition(|d| d.is_error());
     match ruleset {
         Some(ruleset) if errors.is_empty() => Ok(Checked { ruleset, warnings }),

@@ -659,7 +659,7 @@ fn organ_listing(
     let rs = ev.rs();
     let mut shown = None;
     for x in filter.iter().chain(elem.iter()) {
-        crate::check::order_walk(x, &mut |y| {
+        crate::check::walk_expr(x, &mut |y| {
             if let K::Def(od) = &y.kind {
                 if shown.is_none() && rs.defs[*od].level == ir::DefLevel::Organ {
                     shown = Some(*od);

@@ -1,0 +1,148 @@
+//! Declarations: every definition gets its id and its symbol; params and inputs are read with
+//! their units.
+
+use rust_decimal::Decimal;
+
+use super::types::unknown_unit;
+use super::{Resolver, State, Sym};
+use crate::check::ir::{self, DefLevel, Ty};
+use crate::check::merge::{kind_word, Slot};
+use crate::diag::Diag;
+use crate::syntax::ast::{self, ItemKind};
+use crate::units::{self, Dim};
+
+impl Resolver<'_> {
+    /// Gives every definition its id, and reads params and inputs.
+    pub(super) fn declare(&mut self) {
+        let m = self.m;
+        for (si, slot) in m.slots.iter().enumerate() {
+            let item = &slot.item;
+            let sym = match &item.kind {
+                ItemKind::Input { .. } => Some(self.input(slot)),
+                ItemKind::Param { value } => self.param(slot, value),
+                ItemKind::Group(_) => {
+                    self.group_slot.push(si);
+                    self.group_state.push(State::New);
+                    self.groups.push(None);
+                    Some(Sym::Group(self.group_slot.len() - 1))
+                }
+                ItemKind::Lesion(_)
+                | ItemKind::Organ(_)
+                | ItemKind::Value(_)
+                | ItemKind::Response(_)
+                | ItemKind::Table(_) => Some(self.definition(si)),
+                ItemKind::Best(_) => None,
+            };
+            if let Some(sym) = sym {
+                if slot.hidden {
+                    continue;
+                }
+                let name = &item.name.node;
+                if self.cats_by_src[slot.src].contains_key(name) {
+                    let d = Diag::error(
+                        "crit::duplicate",
+                        format!(
+                            "`{name}` is both a category and a {}",
+                            kind_word(&item.kind)
+                        ),
+                    )
+                    .label(item.name.span, "same name as a category")
+                    .help("rename the definition: a name must mean one thing");
+                    self.err(slot.src, d);
+                }
+                self.syms.insert(name.clone(), sym);
+            }
+        }
+    }
+
+    fn input(&mut self, slot: &Slot) -> Sym {
+        let ItemKind::Input {
+            level,
+            unit,
+            optional,
+        } = &slot.item.kind
+        else {
+            unreachable!("called for inputs")
+        };
+        let (dim, factor) = match units::lookup(&unit.node) {
+            Some(u) => (u.dim, u.factor),
+            None => {
+                let d = unknown_unit(&unit.node, unit.span);
+                self.err(slot.src, d);
+                (Dim::NONE, Decimal::ONE)
+            }
+        };
+        self.bad_inputs.push(units::lookup(&unit.node).is_none());
+        let level = match level {
+            ast::Level::Lesion => ir::InputLevel::Lesion,
+            ast::Level::Scan => ir::InputLevel::Scan,
+            ast::Level::Subject => ir::InputLevel::Subject,
+        };
+        self.inputs.push(ir::Input {
+            name: slot.item.name.node.clone(),
+            level,
+            dim,
+            factor,
+            unit: unit.node.clone(),
+            optional: *optional,
+        });
+        Sym::Input(self.inputs.len() - 1)
+    }
+
+    /// A param's value in base units; hidden (overridden) params get no symbol.
+    fn param(&mut self, slot: &Slot, value: &ast::ParamValue) -> Option<Sym> {
+        let (value, ty, unit) = match value {
+            ast::ParamValue::Bool(b) => (ir::ParamValue::Bool(*b), Ty::Bool, None),
+            ast::ParamValue::Number(d, None) => (ir::ParamValue::Num(*d), Ty::num(Dim::NONE), None),
+            ast::ParamValue::Number(d, Some(u)) => match units::lookup(&u.node) {
+                Some(un) => (
+                    ir::ParamValue::Num(*d * un.factor),
+                    Ty::Num {
+                        dim: un.dim,
+                        pct: un.percent,
+                    },
+                    Some(u.node.clone()),
+                ),
+                None => {
+                    let d = unknown_unit(&u.node, u.span);
+                    self.err(slot.src, d);
+                    (ir::ParamValue::Num(Decimal::ZERO), Ty::Error, None)
+                }
+            },
+        };
+        if slot.hidden {
+            return None;
+        }
+        self.params.push(ir::Param {
+            name: slot.item.name.node.clone(),
+            value,
+            ty,
+            unit,
+            description: slot.item.description.clone(),
+        });
+        Some(Sym::Param(self.params.len() - 1))
+    }
+
+    /// A lesion, organ or assessment definition; its body is checked later, on demand.
+    fn definition(&mut self, si: usize) -> Sym {
+        let kind = &self.m.slots[si].item.kind;
+        let id = self.def_slot.len();
+        self.def_slot.push(si);
+        self.def_level.push(match kind {
+            ItemKind::Lesion(_) => DefLevel::Lesion,
+            ItemKind::Organ(_) => DefLevel::Organ,
+            _ => DefLevel::Assessment,
+        });
+        self.def_ty.push(
+            if matches!(kind, ItemKind::Response(_) | ItemKind::Table(_)) {
+                Ty::Cat
+            } else {
+                Ty::Error
+            },
+        );
+        self.def_state.push(State::New);
+        self.bodies.push(None);
+        self.slot_def[si] = Some(id);
+        Sym::Def(id)
+    }
+}

@@ -1,0 +1,80 @@
+//! Walking the IR: every expression of a body, of an expression, of a group.
+
+use super::ir::{self, ExprKind as K};
+
+pub fn for_each_expr(body: &ir::Body, f: &mut dyn FnMut(&ir::Expr)) {
+    match body {
+        ir::Body::Expr(e) => walk(e, f),
+        ir::Body::Rules(rs) => {
+            for r in rs {
+                walk(&r.head, f);
+                if let Some(c) = &r.cond {
+                    walk(c, f);
+                }
+            }
+        }
+        ir::Body::Table(t) => t.columns.iter().for_each(|c| walk(c, f)),
+    }
+}
+
+pub fn walk(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
+    f(e);
+    match &e.kind {
+        K::Neg(x)
+        | K::Abs(x)
+        | K::Not(x)
+        | K::At(x, _)
+        | K::Nadir(x, _)
+        | K::Last(x)
+        | K::Ever(x)
+        | K::Known(x)
+        | K::Definitely(x)
+        | K::In(x, ..) => walk(x, f),
+        K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
+            walk(a, f);
+            walk(b, f);
+        }
+        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().for_each(|x| walk(x, f)),
+        K::If(c, a, b) => {
+            walk(c, f);
+            walk(a, f);
+            walk(b, f);
+        }
+        K::Agg(_, elem, g) => {
+            if let Some(x) = elem {
+                walk(x, f);
+            }
+            walk_group(g, f);
+        }
+        K::OrganAgg(_, elem, filter) => {
+            for x in elem.iter().chain(filter.iter()) {
+                walk(x, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn walk_group(g: &ir::Group, f: &mut dyn FnMut(&ir::Expr)) {
+    match g {
+        ir::Group::Where(b, c) => {
+            walk_group(b, f);
+            walk(c, f);
+        }
+        ir::Group::Except(b, _) => walk_group(b, f),
+        ir::Group::Top {
+            n,
+            of,
+            key,
+            per_organ,
+        } => {
+            walk(n, f);
+            walk_group(of, f);
+            walk(key, f);
+            if let Some(p) = per_organ {
+                walk(p, f);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,18 +1,21 @@
 //! The command line: `crit check`, `crit eval`, `crit explain`, `crit compare`, `crit audit`, `crit list`.
 //! Exit codes: 0 ok, 1 invalid ruleset or data errors, 2 usage.
 
+mod compare;
+
 use std::io::Write;
-use std::str::FromStr;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use rust_decimal::Decimal;
 
 use crate::check::{self, ir};
 use crate::data::{bind, table, DataError, RawCohort};
 use crate::diag::{self, Diag};
 use crate::eval::{self, Engine};
 use crate::explain::{output, text};
-use crate::{registry, units};
+use crate::registry;
+
+pub use crate::spec::apply_set;
+pub use compare::CompareArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -71,7 +74,7 @@ pub enum Command {
         set: Vec<String>,
     },
     /// Compare criteria (or parameter variants) on one cohort: agreement, rates, reclassification.
-    Compare(crate::compare::CompareArgs),
+    Compare(CompareArgs),
     /// Recompute the overall responses recorded in SDTM RS and list every disagreement (exit 1 if any).
     Audit {
         /// Ruleset: a shipped id (see `crit list`) or a .crit file.
@@ -171,7 +174,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
             set,
         } => audit_cmd(&criteria, &sdtm, reader, rscat, format, &set),
-        Command::Compare(args) => crate::compare::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::List => list(),
     }
 }
@@ -203,72 +206,6 @@ fn check_files(files: &[String]) -> i32 {
         }
     }
     code
-}
-
-/// Parses `--set NAME=VALUE` against the param's declared kind and unit.
-pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
-    let rs = eng.rs;
-    let (name, value) = set.split_once('=').ok_or_else(|| {
-        Diag::error("crit::set", format!("`--set {set}`: expected NAME=VALUE"))
-            .help("e.g. --set pd_increase=25%")
-    })?;
-    let (name, value) = (name.trim(), value.trim());
-    let Some(i) = rs.param_id(name) else {
-        let names: Vec<&str> = rs.params.iter().map(|p| p.name.as_str()).collect();
-        let help = match diag::did_you_mean(name, names.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("the params of {} are: {}", rs.id, names.join(", ")),
-        };
-        return Err(
-            Diag::error("crit::set", format!("`{}` has no param `{name}`", rs.id)).help(help),
-        );
-    };
-    let p = &rs.params[i];
-    let parsed = match p.ty {
-        ir::Ty::Bool => match value {
-            "true" => Ok(ir::ParamValue::Bool(true)),
-            "false" => Ok(ir::ParamValue::Bool(false)),
-            _ => Err(format!("`{name}` is true or false")),
-        },
-        ir::Ty::Num { dim, .. } => {
-            let split = value
-                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-                .unwrap_or(value.len());
-            let (num, unit) = (value[..split].trim(), value[split..].trim());
-            match Decimal::from_str(num) {
-                Err(_) => Err(format!("`{value}` is not a number with a unit")),
-                Ok(d) if unit.is_empty() && dim.is_none() && p.unit.is_none() => {
-                    Ok(ir::ParamValue::Num(d))
-                }
-                Ok(_) if unit.is_empty() => Err(format!(
-                    "`{name}` needs a unit, like its default ({})",
-                    crate::explain::format::param(rs, i, &p.value)
-                )),
-                Ok(d) => match units::lookup(unit) {
-                    Some(u) if u.dim == dim => Ok(ir::ParamValue::Num(d * u.factor)),
-                    Some(u) => Err(format!(
-                        "`{name}` is in {}, not {}",
-                        p.unit.as_deref().unwrap_or("plain numbers"),
-                        u.name
-                    )),
-                    None => Err(format!("unknown unit `{unit}`")),
-                },
-            }
-        }
-        _ => Err("this param cannot be set".into()),
-    };
-    match parsed {
-        Ok(v) => {
-            eng.params[i] = v;
-            Ok(())
-        }
-        Err(m) => Err(
-            Diag::error("crit::set", format!("`--set {set}`: {m}")).help(format!(
-                "the default is `{name}={}`",
-                crate::explain::format::param(rs, i, &p.value).replace(' ', "")
-            )),
-        ),
-    }
 }
 
 /// A data error rendered like a ruleset error: the file, the offending line underlined, the

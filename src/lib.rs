@@ -14,5 +14,6 @@ pub mod eval;
 pub mod explain;
 pub mod progress;
 pub mod registry;
+pub mod spec;
 pub mod syntax;
 pub mod units;

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::charts::{self, esc, Palette};
 use super::report_text::{ci3, num3, p_value, pct, pct_ci};
-use super::{letter, Report, SubjectRow};
+use super::{letter, stats, Report, SubjectRow};
 use crate::data::model::format_date;
 
 const CSS: &str = "
@@ -48,6 +48,46 @@ fn best_cell(p: &Palette, s: &SubjectRow, i: usize) -> String {
     }
 }
 
+/// A column of an HTML table: its heading, and whether it holds numbers (right-aligned).
+#[derive(Clone, Copy)]
+struct Col<'a>(&'a str, bool);
+
+/// An HTML table: headings, then rows of cells already in HTML, each row with an optional class.
+fn table(
+    head: &[Col],
+    rows: impl IntoIterator<Item = (Option<&'static str>, Vec<String>)>,
+) -> String {
+    let num = |j: usize| head.get(j).is_some_and(|c| c.1);
+    let mut h = String::from("<table><thead><tr>");
+    for c in head {
+        let _ = write!(
+            h,
+            "<th{}>{}</th>",
+            if c.1 { r#" class="num""# } else { "" },
+            c.0
+        );
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    for (class, cells) in rows {
+        match class {
+            Some(c) => {
+                let _ = write!(h, r#"<tr class="{c}">"#);
+            }
+            None => h.push_str("<tr>"),
+        }
+        for (j, c) in cells.iter().enumerate() {
+            let _ = write!(
+                h,
+                "<td{}>{c}</td>",
+                if num(j) { r#" class="num""# } else { "" }
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+    h
+}
+
 fn figure(svg: &str, caption: &str) -> String {
     format!("<figure>{svg}<figcaption>{caption}</figcaption></figure>\n")
 }
@@ -76,75 +116,99 @@ pub fn render(r: &Report) -> String {
         }
     );
 
-    h.push_str("<h2>Criteria</h2>\n<table><thead><tr><th></th><th>label</th><th>ruleset</th><th>overrides</th></tr></thead><tbody>\n");
-    for (i, c) in r.criteria.iter().enumerate() {
+    h.push_str("<h2>Criteria</h2>\n");
+    let rows = r.criteria.iter().enumerate().map(|(i, c)| {
         let params = c
             .params
             .iter()
             .map(|(n, v)| format!("<code>{}</code> = {}", esc(n), esc(v)))
             .collect::<Vec<_>>()
             .join(", ");
-        let _ = writeln!(
-            h,
-            "<tr><td><b>{}</b></td><td><code>{}</code></td><td>{} (<code>{}</code>)</td><td>{}</td></tr>",
-            letter(i),
-            esc(&c.label),
-            esc(&c.title),
-            esc(&c.id),
-            if params.is_empty() { "—".into() } else { params }
-        );
-    }
-    h.push_str("</tbody></table>\n");
+        let cells = vec![
+            format!("<b>{}</b>", letter(i)),
+            format!("<code>{}</code>", esc(&c.label)),
+            format!("{} (<code>{}</code>)", esc(&c.title), esc(&c.id)),
+            if params.is_empty() {
+                "—".into()
+            } else {
+                params
+            },
+        ];
+        (None, cells)
+    });
+    let head = [
+        Col("", false),
+        Col("label", false),
+        Col("ruleset", false),
+        Col("overrides", false),
+    ];
+    h.push_str(&table(&head, rows));
     h.push_str(r#"<p class="legend">Response classes: "#);
     for c in palette.classes() {
         let _ = write!(h, "<span>{}</span>", chip(&palette, c, c));
     }
     h.push_str("</p>\n");
 
-    h.push_str("<h2>Response rates</h2>\n<table><thead><tr><th></th><th class=\"num\">n</th><th class=\"num\">ORR</th><th class=\"num\">95 % CI</th><th class=\"num\">DCR</th><th class=\"num\">95 % CI</th>");
-    let _ = writeln!(
-        h,
-        "<th class=\"num\">reclassified vs {}</th></tr></thead><tbody>",
-        letter(0)
-    );
-    for (i, x) in r.rates.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<tr><td><b>{}</b></td><td class=\"num\">{}</td><td class=\"num\">{}/{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}/{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            letter(i),
-            x.orr.n,
-            x.orr.count,
-            x.orr.n,
-            pct(x.orr.value),
+    h.push_str("<h2>Response rates</h2>\n");
+    let reclassified = format!("reclassified vs {}", letter(0));
+    let head = [
+        Col("", false),
+        Col("n", true),
+        Col("ORR", true),
+        Col("95 % CI", true),
+        Col("DCR", true),
+        Col("95 % CI", true),
+        Col(&reclassified, true),
+    ];
+    let rows = r.rates.iter().enumerate().map(|(i, x)| {
+        let rate = |x: &stats::Rate| format!("{}/{} ({})", x.count, x.n, pct(x.value));
+        let cells = vec![
+            format!("<b>{}</b>", letter(i)),
+            x.orr.n.to_string(),
+            rate(&x.orr),
             pct_ci(x.orr.ci),
-            x.dcr.count,
-            x.dcr.n,
-            pct(x.dcr.value),
+            rate(&x.dcr),
             pct_ci(x.dcr.ci),
-            x.reclassified.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
-        );
-    }
-    h.push_str("</tbody></table>\n");
+            x.reclassified
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ];
+        (None, cells)
+    });
+    h.push_str(&table(&head, rows));
     h.push_str(&figure(&charts::rates_forest(r), "Objective response rate (complete + partial) and disease control rate (complete + partial + stable), exact Clopper–Pearson 95 % intervals."));
 
     if !r.pairs.is_empty() {
-        h.push_str("<h2>Agreement</h2>\n<table><thead><tr><th>pair</th><th class=\"num\">n</th><th class=\"num\">agreement</th><th class=\"num\">kappa</th><th class=\"num\">95 % CI</th>");
-        h.push_str("<th class=\"num\">responders: both</th><th class=\"num\">first only</th><th class=\"num\">second only</th><th class=\"num\">neither</th><th class=\"num\">McNemar p</th></tr></thead><tbody>\n");
-        for p in &r.pairs {
+        h.push_str("<h2>Agreement</h2>\n");
+        let head = [
+            Col("pair", false),
+            Col("n", true),
+            Col("agreement", true),
+            Col("kappa", true),
+            Col("95 % CI", true),
+            Col("responders: both", true),
+            Col("first only", true),
+            Col("second only", true),
+            Col("neither", true),
+            Col("McNemar p", true),
+        ];
+        let rows = r.pairs.iter().map(|p| {
             let [[both, a_only], [b_only, neither]] = p.responders;
-            let _ = writeln!(
-                h,
-                "<tr><td><b>{} – {}</b></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{both}</td><td class=\"num\">{a_only}</td><td class=\"num\">{b_only}</td><td class=\"num\">{neither}</td><td class=\"num\">{}</td></tr>",
-                letter(p.a),
-                letter(p.b),
-                p.n(),
+            let cells = vec![
+                format!("<b>{} – {}</b>", letter(p.a), letter(p.b)),
+                p.n().to_string(),
                 pct(p.agreement()),
                 num3(p.kappa.kappa),
                 ci3(p.kappa.ci),
-                p_value(p.mcnemar_p)
-            );
-        }
-        h.push_str("</tbody></table>\n");
+                both.to_string(),
+                a_only.to_string(),
+                b_only.to_string(),
+                neither.to_string(),
+                p_value(p.mcnemar_p),
+            ];
+            (None, cells)
+        });
+        h.push_str(&table(&head, rows));
         h.push_str("<p class=\"note\">Agreement and Cohen's kappa compare best-response classes; the kappa interval uses Cohen's large-sample standard error. The McNemar test (exact, two-sided) compares responders (complete or partial) on the discordant pairs.</p>\n");
 
         h.push_str("<h2>Cross-tabulations</h2>\n<div class=\"grid\">\n");
@@ -212,44 +276,39 @@ pub fn render(r: &Report) -> String {
         h.push_str(&figure(&svg, &format!("Each subject has one lane per criterion ({lanes}); each segment ends at an assessment and shows its timepoint response class. Subjects whose best-response classes differ are named in red.{sample}")));
     }
 
-    h.push_str("<h2>Subjects</h2>\n<table><thead><tr><th>subject</th><th>reader</th>");
-    for i in 0..k {
-        let _ = write!(h, "<th>best {}</th>", letter(i));
-    }
-    for i in 0..k {
-        let _ = write!(h, "<th>first progression {}</th>", letter(i));
-    }
-    h.push_str("<th>classes differ</th></tr></thead><tbody>\n");
-    for s in &r.subjects {
+    h.push_str("<h2>Subjects</h2>\n");
+    let heads: Vec<String> = (0..k)
+        .map(|i| format!("best {}", letter(i)))
+        .chain((0..k).map(|i| format!("first progression {}", letter(i))))
+        .collect();
+    let head: Vec<Col> = [Col("subject", false), Col("reader", false)]
+        .into_iter()
+        .chain(heads.iter().map(|t| Col(t, false)))
+        .chain(std::iter::once(Col("classes differ", false)))
+        .collect();
+    let rows = r.subjects.iter().map(|s| {
         let differs = s.included() && s.differs();
-        let _ = write!(
-            h,
-            "<tr{}><td>{}</td><td>{}</td>",
-            if differs { r#" class="differs""# } else { "" },
-            esc(&s.subject),
-            esc(s.reader.as_deref().unwrap_or("—"))
-        );
-        for i in 0..k {
-            let _ = write!(h, "<td>{}</td>", best_cell(&palette, s, i));
-        }
-        for i in 0..k {
-            let d = s
-                .outcome(i)
+        let mut cells = vec![esc(&s.subject), esc(s.reader.as_deref().unwrap_or("—"))];
+        cells.extend((0..k).map(|i| best_cell(&palette, s, i)));
+        cells.extend((0..k).map(|i| {
+            s.outcome(i)
                 .and_then(|o| o.first_progression.as_ref())
                 .map(|(v, d)| format!("{} ({})", format_date(*d), esc(v)))
-                .unwrap_or_else(|| "—".into());
-            let _ = write!(h, "<td>{d}</td>");
-        }
-        let flag = if !s.included() {
-            r#"<span class="error">excluded</span>"#
-        } else if differs {
-            "yes"
-        } else {
-            "no"
-        };
-        let _ = writeln!(h, "<td>{flag}</td></tr>");
-    }
-    h.push_str("</tbody></table>\n");
+                .unwrap_or_else(|| "—".into())
+        }));
+        cells.push(
+            if !s.included() {
+                r#"<span class="error">excluded</span>"#
+            } else if differs {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
+        );
+        (differs.then_some("differs"), cells)
+    });
+    h.push_str(&table(&head, rows));
 
     if n_exc > 0 || !r.file_errors.is_empty() {
         h.push_str("<h2>Excluded from the statistics</h2>\n<ul>\n");

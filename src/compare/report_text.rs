@@ -105,6 +105,31 @@ fn progression(o: Option<&Outcome>) -> String {
     }
 }
 
+/// A table of subjects: subject, reader, then one cell per criterion.
+fn subject_table(
+    r: &Report,
+    subjects: &[&SubjectRow],
+    cell: impl Fn(&SubjectRow, usize) -> String,
+) -> String {
+    let k = r.criteria.len();
+    let mut rows = vec![["subject".to_string(), "reader".into()]
+        .into_iter()
+        .chain((0..k).map(letter))
+        .collect::<Vec<_>>()];
+    for s in subjects {
+        rows.push(
+            [
+                s.subject.clone(),
+                s.reader.clone().unwrap_or_else(|| "-".into()),
+            ]
+            .into_iter()
+            .chain((0..k).map(|i| cell(s, i)))
+            .collect(),
+        );
+    }
+    table(&rows, 2 + k, "  ")
+}
+
 /// The whole report.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -240,22 +265,7 @@ pub fn render(r: &Report) -> String {
     if differing.is_empty() {
         out.push_str("  none\n");
     } else {
-        let mut rows = vec![std::iter::once("subject".to_string())
-            .chain(std::iter::once("reader".into()))
-            .chain((0..r.criteria.len()).map(letter))
-            .collect::<Vec<_>>()];
-        for s in &differing {
-            rows.push(
-                [
-                    s.subject.clone(),
-                    s.reader.clone().unwrap_or_else(|| "-".into()),
-                ]
-                .into_iter()
-                .chain((0..r.criteria.len()).map(|i| cell(s, i)))
-                .collect(),
-            );
-        }
-        out.push_str(&table(&rows, 2 + r.criteria.len(), "  "));
+        out.push_str(&subject_table(r, &differing, cell));
     }
 
     let prog: Vec<&SubjectRow> = r
@@ -275,22 +285,7 @@ pub fn render(r: &Report) -> String {
     if prog.is_empty() {
         out.push_str("  none\n");
     } else {
-        let mut rows = vec![std::iter::once("subject".to_string())
-            .chain(std::iter::once("reader".into()))
-            .chain((0..r.criteria.len()).map(letter))
-            .collect::<Vec<_>>()];
-        for s in &prog {
-            rows.push(
-                [
-                    s.subject.clone(),
-                    s.reader.clone().unwrap_or_else(|| "-".into()),
-                ]
-                .into_iter()
-                .chain((0..r.criteria.len()).map(|i| progression(s.outcome(i))))
-                .collect(),
-            );
-        }
-        out.push_str(&table(&rows, 2 + r.criteria.len(), "  "));
+        out.push_str(&subject_table(r, &prog, |s, i| progression(s.outcome(i))));
     }
 
     if n_exc > 0 || !r.file_errors.is_empty() {

@@ -1,0 +1,159 @@
+//! `crit compare` on the command line: its arguments, reading the data, choosing the subject,
+//! and writing the report. The comparison itself is `crate::compare`, which takes plain values.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::SdtmArgs;
+use crate::compare::{self, Format};
+use crate::data::table;
+use crate::diag::{self, Diag};
+use crate::spec::{self, Spec};
+
+/// The forms of the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Csv,
+    Html,
+}
+
+/// Arguments of `crit compare`.
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// Lesion table (CSV, or JSON of the same model); not needed with --sdtm.
+    #[arg(required_unless_present = "sdtm")]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub sdtm: SdtmArgs,
+    /// A ruleset (shipped id or .crit file), optionally with param overrides, e.g.
+    /// 'recist-1.1[pd_increase=25%,sd_min_interval=56 days]'. Repeat for each criterion (at
+    /// least two); the whole string is the criterion's label.
+    #[arg(long, short, required = true, value_name = "CRITERIA")]
+    pub criteria: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Show one subject's responses side by side, visit by visit, with each explanation.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// With --subject: only this reader.
+    #[arg(long, requires = "subject")]
+    pub reader: Option<String>,
+}
+
+fn usage(message: String, help: &str) -> i32 {
+    super::eprint_diags(&[Diag::error("crit::compare", message).help(help)]);
+    2
+}
+
+/// Runs `crit compare`; returns the exit code (0 ok, 1 invalid ruleset or data errors, 2 usage).
+pub fn run(args: &CompareArgs) -> i32 {
+    let mut specs: Vec<Spec> = vec![];
+    for c in &args.criteria {
+        match spec::parse(c) {
+            Ok(s) if specs.iter().any(|x| x.label == s.label) => {
+                return usage(
+                    format!("`{}` is given twice", s.label),
+                    "each criterion needs its own label",
+                )
+            }
+            Ok(s) => specs.push(s),
+            Err(m) => return usage(m, spec::HELP),
+        }
+    }
+    if specs.len() < 2 {
+        let help = "repeat --criteria, e.g. --criteria ID --criteria 'ID[pd_increase=25%]'";
+        return usage("compare needs at least two criteria".into(), help);
+    }
+    if args.subject.is_some() && args.format == ReportFormat::Html {
+        return usage(
+            "--subject gives text, JSON or CSV, not HTML".into(),
+            "drop --subject for the HTML report of the cohort",
+        );
+    }
+    let loaded = match (&args.data, &args.sdtm.sdtm) {
+        (Some(data), None) => table::read_path(data),
+        (None, Some(dir)) => crate::data::sdtm::read_dir(dir, &args.sdtm.options(None)).map(|s| {
+            s.notes.iter().for_each(|n| eprintln!("note: {n}"));
+            s.cohort
+        }),
+        _ => {
+            return usage(
+                "give either a lesion table or --sdtm DIR, not both".into(),
+                "e.g. crit compare --sdtm DIR --dataset NAME --criteria A --criteria B",
+            )
+        }
+    };
+    let mut cohort = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    if let Some(subject) = &args.subject {
+        let all: Vec<String> = cohort.subjects.iter().map(|s| s.subject.clone()).collect();
+        let reader = args.reader.as_deref();
+        cohort.subjects.retain(|s| {
+            &s.subject == subject && reader.is_none_or(|r| s.reader.as_deref() == Some(r))
+        });
+        if cohort.subjects.is_empty() {
+            let reader = reader.map(|r| format!(" (reader {r})")).unwrap_or_default();
+            let mut d = Diag::error(
+                "crit::subject",
+                format!("no subject `{subject}`{reader} in {}", cohort.file),
+            );
+            if let Some(s) = diag::did_you_mean(subject, all.iter().map(|s| s.as_str())) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            super::eprint_diags(&[d]);
+            return 1;
+        }
+    }
+    let report = match compare::build(&specs, &cohort, args.subject.is_some()) {
+        Ok(r) => r,
+        Err((d, code)) => {
+            super::eprint_diags(&d);
+            return code;
+        }
+    };
+    let mut code = 0;
+    for e in &report.file_errors {
+        eprintln!("error: {e}");
+        code = 1;
+    }
+    for s in report.excluded() {
+        for (c, r) in report.criteria.iter().zip(&s.per) {
+            if let Err(m) = r {
+                eprintln!("error: subject {} under {}: {m}", s.name(), c.label);
+            }
+        }
+        code = 1;
+    }
+    let format = match args.format {
+        ReportFormat::Text => Format::Text,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Csv => Format::Csv,
+        ReportFormat::Html => Format::Html,
+    };
+    let out = compare::render(&report, format, args.subject.is_some());
+    let written = match &args.output {
+        Some(path) => std::fs::write(path, out.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(out.as_bytes())
+                .and_then(|_| o.flush())
+                .map_err(|e| format!("cannot write the report: {e}"))
+        }
+    };
+    if let Err(m) = written {
+        eprintln!("error: {m}");
+        return 1;
+    }
+    code
+}

@@ -1,0 +1,219 @@
+//! Evaluating every subject under every criterion, and what the comparison keeps of each
+//! evaluation.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use time::Date;
+
+use super::model::*;
+use super::summary::summarize;
+use crate::check::{self, ir};
+use crate::data::bind;
+use crate::data::model::RawCohort;
+use crate::diag::Diag;
+use crate::eval::value::Val;
+use crate::eval::{self, Engine, Evaluation};
+use crate::explain::{output, text};
+use crate::progress::Progress;
+use crate::spec::{self, Spec};
+
+/// The name of the value whose percent change from baseline the charts show, when a ruleset
+/// defines a number by that name.
+pub const SUM_VALUE: &str = "sum";
+
+fn class_of(rs: &ir::Ruleset, c: Option<ir::CatId>) -> String {
+    match c {
+        Some(c) => rs
+            .categories
+            .get(c)
+            .and_then(|k| k.class.clone())
+            .unwrap_or_else(|| rs.cat_name(c).to_string()),
+        None => NO_RESPONSE.to_string(),
+    }
+}
+
+/// The definition named [`SUM_VALUE`], if it is an assessment-level number.
+fn sum_def(rs: &ir::Ruleset) -> Option<ir::DefId> {
+    rs.defs.iter().position(|d| {
+        d.name == SUM_VALUE
+            && matches!(d.ty, ir::Ty::Num { .. })
+            && d.level == ir::DefLevel::Assessment
+    })
+}
+
+fn exact(v: &Val) -> Option<Decimal> {
+    match v {
+        Val::Num(iv) => iv.value(),
+        _ => None,
+    }
+}
+
+/// Percent change of `v` from `base`, when both are known and the base is not zero.
+fn percent_change(base: Option<Decimal>, v: Option<Decimal>) -> Option<f64> {
+    let (b, v) = (base?, v?);
+    if b.is_zero() {
+        return None;
+    }
+    ((v - b) / b * Decimal::ONE_HUNDRED).to_f64()
+}
+
+/// Extracts what the comparison needs from one evaluation.
+pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
+    let rs = ev.rs();
+    let s = ev.subj;
+    let sum = sum_def(rs);
+    let base = sum.and_then(|d| exact(ev.value(0, d)));
+    let timepoints: Vec<Timepoint> = (1..s.assessments.len())
+        .map(|t| {
+            let a = &s.assessments[t];
+            let c = ev.category(t, rs.overall);
+            Timepoint {
+                visit: a.visit.clone(),
+                date: a.date,
+                days: ev.days_between(0, t),
+                category: c.map(|c| rs.cat_name(c).to_string()),
+                class: class_of(rs, c),
+                change: sum.and_then(|d| percent_change(base, exact(ev.value(t, d)))),
+            }
+        })
+        .collect();
+    let first_progression = timepoints
+        .iter()
+        .find(|t| t.class == PROGRESSIVE)
+        .map(|t| (t.visit.clone(), t.date));
+    let best_change = timepoints.iter().filter_map(|t| t.change).reduce(f64::min);
+    Outcome {
+        best: ev.best.category.map(|c| rs.cat_name(c).to_string()),
+        best_class: class_of(rs, ev.best.category),
+        baseline_visit: s
+            .assessments
+            .first()
+            .map(|a| a.visit.clone())
+            .unwrap_or_default(),
+        baseline_date: s.assessments.first().map(|a| a.date).unwrap_or(Date::MIN),
+        timepoints,
+        first_progression,
+        best_change,
+        explanation: explain.then(|| text::subject(ev, &text::Options { verbose: false })),
+    }
+}
+
+/// A loaded criterion: its spec and checked ruleset.
+struct Loaded {
+    spec: Spec,
+    checked: check::Checked,
+}
+
+/// Builds the comparison of the given criteria on a cohort: evaluates every subject under every
+/// criterion. `explain` keeps each subject's full explanation. Errors are diagnostics and an
+/// exit code (2 for usage, 1 for invalid rulesets or data).
+pub fn build(
+    specs: &[Spec],
+    cohort: &RawCohort,
+    explain: bool,
+) -> Result<Report, (Vec<Diag>, i32)> {
+    let mut loaded = vec![];
+    for spec in specs {
+        match check::load(&spec.id) {
+            Ok(checked) => loaded.push(Loaded {
+                spec: spec.clone(),
+                checked,
+            }),
+            Err(d) => return Err((d, 1)),
+        }
+    }
+    let mut engines = vec![];
+    for l in &loaded {
+        let mut eng = Engine::new(&l.checked.ruleset);
+        if let Err(d) = spec::apply_all(&mut eng, &l.spec.label, &l.spec.overrides) {
+            return Err((vec![d], 2));
+        }
+        engines.push(eng);
+    }
+    let mut criteria = vec![];
+    let mut bindings = vec![];
+    for (l, eng) in loaded.iter().zip(&engines) {
+        let rs = &l.checked.ruleset;
+        match bind::plan(rs, cohort) {
+            Ok(b) => bindings.push(b),
+            Err(errs) => {
+                let diags = errs
+                    .iter()
+                    .map(|e| Diag::error("crit::data", format!("{}: {e}", l.spec.label)))
+                    .collect();
+                return Err((diags, 1));
+            }
+        }
+        let all = output::criteria_json(eng)["params"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let value = |name: &str| {
+            all.get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let params = l
+            .spec
+            .overrides
+            .iter()
+            .filter_map(|o| o.split_once('='))
+            .map(|(n, _)| (n.trim().to_string(), value(n.trim())))
+            .collect();
+        criteria.push(CriterionInfo {
+            label: l.spec.label.clone(),
+            id: rs.id.clone(),
+            title: rs.title.clone(),
+            params,
+            all_params: all
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect(),
+            has_sum: sum_def(rs).is_some(),
+            classes: (0..rs.categories.len())
+                .map(|c| (rs.cat_name(c).to_string(), class_of(rs, Some(c))))
+                .collect(),
+        });
+    }
+
+    let progress = Progress::new(
+        (cohort.subjects.len() * engines.len()) as u64,
+        "evaluations",
+    );
+    let mut per_criterion: Vec<Vec<Result<Outcome, String>>> = vec![];
+    for (i, ((eng, binding), c)) in engines.iter().zip(&bindings).zip(&criteria).enumerate() {
+        let label: String = c.label.chars().take(27).collect();
+        progress.message(format!("{} {label}", letter(i)));
+        per_criterion.push(eval::each_subject(eng, binding, cohort, |_, r| {
+            progress.tick();
+            match r {
+                Ok(ev) => Ok(outcome(ev, explain)),
+                Err(e) => Err(e.to_string()),
+            }
+        }));
+    }
+    progress.finish();
+
+    let mut columns: Vec<std::vec::IntoIter<Result<Outcome, String>>> =
+        per_criterion.into_iter().map(|v| v.into_iter()).collect();
+    let subjects = cohort
+        .subjects
+        .iter()
+        .map(|raw| SubjectRow {
+            subject: raw.subject.clone(),
+            reader: raw.reader.clone(),
+            per: columns
+                .iter_mut()
+                .map(|c| c.next().unwrap_or_else(|| Err("not evaluated".into())))
+                .collect(),
+        })
+        .collect();
+    let file_errors = cohort.errors.iter().map(|e| e.to_string()).collect();
+    Ok(summarize(
+        cohort.file.clone(),
+        criteria,
+        subjects,
+        file_errors,
+    ))
+}

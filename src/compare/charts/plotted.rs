@@ -1,0 +1,361 @@
+//! The charts plotters draws: waterfall, spider and swimmer plots.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    err, legend_classes, mesh, nice_ceil, nice_floor, page, shorten, signed, text_style, Palette,
+    INK,
+};
+use crate::compare::{letter, Report, SubjectRow};
+
+/// Waterfall plot of criterion `i`: each subject's best (most negative) percent change of the
+/// sum from baseline, largest increase on the left, coloured by the best-response class.
+/// `None` when no subject has a known change.
+pub fn waterfall(r: &Report, i: usize, palette: &Palette) -> Option<String> {
+    let mut bars: Vec<(String, f64, String)> = r
+        .included()
+        .filter_map(|s| {
+            let o = s.outcome(i)?;
+            Some((r.short_name(s), o.best_change?, o.best_class.clone()))
+        })
+        .collect();
+    if bars.is_empty() {
+        return None;
+    }
+    bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let n = bars.len();
+    let labels = n <= 60;
+    // Gaps between bars only while bars are wide enough to show them.
+    let pad = if n <= 100 { 0.12 } else { 0.0 };
+    let label_len = bars
+        .iter()
+        .map(|b| b.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(18) as u32;
+    let (w, h) = (
+        ((n as u32) * 26 + 120).clamp(600, 1200),
+        430 + if labels { label_len * 7 } else { 0 },
+    );
+    let lo =
+        nice_floor(bars.iter().map(|b| b.1).fold(-30.0, f64::min) - 5.0, 10.0).clamp(-105.0, -40.0);
+    let hi = nice_ceil(bars.iter().map(|b| b.1).fold(20.0, f64::max) + 5.0, 10.0);
+    let svg = page(
+        (w, h),
+        &format!(
+            "Waterfall — {}: best change of the sum from baseline",
+            letter(i)
+        ),
+        palette,
+        &legend_classes(r, i),
+        |root, body| {
+            let mut chart = ChartBuilder::on(body)
+                .margin_left(8)
+                .margin_right(16)
+                .margin_top(8)
+                .x_label_area_size(if labels { label_len * 7 + 14 } else { 12 })
+                .y_label_area_size(56)
+                .build_cartesian_2d(0f64..n as f64, lo..hi)
+                .map_err(err)?;
+            mesh(&mut chart.configure_mesh())
+                .disable_x_mesh()
+                .x_labels(0)
+                .y_labels(10)
+                .y_desc("change from baseline (%)")
+                .y_label_formatter(&|v| signed(*v))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(bars.iter().enumerate().map(|(k, (_, v, c))| {
+                    let x = k as f64;
+                    Rectangle::new(
+                        [(x + pad, 0.0), (x + 1.0 - pad, *v)],
+                        palette.colour(c).filled(),
+                    )
+                }))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, 0.0), (n as f64, 0.0)],
+                    INK.stroke_width(1),
+                )))
+                .map_err(err)?;
+            if labels {
+                for (k, (name, _, _)) in bars.iter().enumerate() {
+                    let (px, _) = chart.plotting_area().map_coordinate(&(k as f64 + 0.5, lo));
+                    let (_, py) = chart.plotting_area().map_coordinate(&(0.0, lo));
+                    let style = text_style(12.0, INK)
+                        .pos(Pos::new(HPos::Right, VPos::Center))
+                        .transform(FontTransform::Rotate270);
+                    root.draw(&Text::new(shorten(name, 18), (px, py + 6), style))
+                        .map_err(err)?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Some(svg)
+}
+
+/// A subject's line in a spider plot: name, best-response class, (day, change, class) points.
+type SpiderLine = (String, String, Vec<(f64, f64, String)>);
+
+/// Spider plot of criterion `i`: percent change of the sum over time (days since baseline),
+/// one line per subject coloured by its best-response class, a dot per assessment coloured by
+/// that timepoint's class; at most [`SPIDER_MAX`] lines. Returns the SVG and how many subjects
+/// it shows out of how many; `None` when no subject has a known change.
+pub fn spider(r: &Report, i: usize, palette: &Palette) -> Option<(String, usize, usize)> {
+    let with_change: Vec<&SubjectRow> = r
+        .included()
+        .filter(|s| {
+            s.outcome(i)
+                .is_some_and(|o| o.timepoints.iter().any(|t| t.change.is_some()))
+        })
+        .collect();
+    let lines: Vec<SpiderLine> = select(r, &with_change, SPIDER_MAX)
+        .into_iter()
+        .filter_map(|s| {
+            let o = s.outcome(i)?;
+            let mut pts = vec![(0.0, 0.0, String::new())];
+            pts.extend(
+                o.timepoints
+                    .iter()
+                    .filter_map(|t| Some((t.days as f64, t.change?, t.class.clone()))),
+            );
+            (pts.len() > 1).then(|| (r.short_name(s), o.best_class.clone(), pts))
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let all = || lines.iter().flat_map(|l| l.2.iter());
+    let max_day = all().map(|p| p.0).fold(1.0, f64::max);
+    let lo = nice_floor(all().map(|p| p.1).fold(-30.0, f64::min) - 5.0, 10.0).clamp(-105.0, -40.0);
+    let hi = nice_ceil(all().map(|p| p.1).fold(20.0, f64::max) + 5.0, 10.0);
+    let label_ends = lines.len() <= 30;
+    let (w, h) = (600u32, 440u32);
+    let svg = page(
+        (w, h),
+        &format!("Spider plot — {}: change of the sum over time", letter(i)),
+        palette,
+        &legend_classes(r, i),
+        |root, body| {
+            let mut chart = ChartBuilder::on(body)
+                .margin_left(8)
+                .margin_right(if label_ends { 70 } else { 16 })
+                .margin_top(8)
+                .x_label_area_size(44)
+                .y_label_area_size(56)
+                .build_cartesian_2d(0f64..nice_ceil(max_day * 1.04, 7.0), lo..hi)
+                .map_err(err)?;
+            mesh(&mut chart.configure_mesh())
+                .x_desc("days since baseline")
+                .y_desc("change from baseline (%)")
+                .y_label_formatter(&|v| signed(*v))
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, 0.0), (max_day * 1.04, 0.0)],
+                    INK.stroke_width(1),
+                )))
+                .map_err(err)?;
+            for (name, class, pts) in &lines {
+                let colour = palette.colour(class);
+                chart
+                    .draw_series(LineSeries::new(
+                        pts.iter().map(|p| (p.0, p.1)),
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                chart
+                    .draw_series(pts.iter().skip(1).map(|p| {
+                        Circle::new(
+                            (p.0, p.1),
+                            4,
+                            ShapeStyle {
+                                color: palette.colour(&p.2).to_rgba(),
+                                filled: true,
+                                stroke_width: 1,
+                            },
+                        )
+                    }))
+                    .map_err(err)?;
+                if label_ends {
+                    if let Some(last) = pts.last() {
+                        let (px, py) = chart.plotting_area().map_coordinate(&(last.0, last.1));
+                        root.draw(&Text::new(
+                            shorten(name, 10),
+                            (px + 7, py),
+                            text_style(11.0, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+                        ))
+                        .map_err(err)?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Some((svg, lines.len(), with_change.len()))
+}
+
+/// At most `max` of `subjects`, in their order: those whose timepoint classes differ between
+/// criteria first (the first ones when there are too many), then the others.
+fn select<'a>(r: &Report, subjects: &[&'a SubjectRow], max: usize) -> Vec<&'a SubjectRow> {
+    if subjects.len() <= max {
+        return subjects.to_vec();
+    }
+    let changing = |s: &SubjectRow| {
+        let classes = |i: usize| {
+            s.outcome(i).map(|o| {
+                o.timepoints
+                    .iter()
+                    .map(|t| t.class.as_str())
+                    .collect::<Vec<_>>()
+            })
+        };
+        s.differs() || (1..r.criteria.len()).any(|i| classes(i) != classes(0))
+    };
+    let mut keep: Vec<bool> = subjects.iter().map(|s| changing(s)).collect();
+    let mut kept = 0;
+    for k in keep.iter_mut() {
+        if *k {
+            kept += 1;
+            *k = kept <= max;
+        }
+    }
+    for k in keep.iter_mut() {
+        if kept >= max {
+            break;
+        }
+        if !*k {
+            *k = true;
+            kept += 1;
+        }
+    }
+    subjects
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(s, _)| *s)
+        .collect()
+}
+
+/// At most this many subjects in a swimmer plot; reclassified subjects are shown first.
+pub const SWIMMER_MAX: usize = 80;
+
+/// At most this many lines in a spider plot (selected as for the swimmer plot).
+pub const SPIDER_MAX: usize = 300;
+
+/// Swimmer plot: per subject one lane per criterion, a bar from baseline to each assessment
+/// (days since baseline) coloured by that timepoint's response class. With more than
+/// [`SWIMMER_MAX`] subjects, those whose timepoint classes differ between criteria are kept
+/// first, then the others in cohort order. Returns the SVG and how many subjects it shows out
+/// of how many.
+pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> {
+    let all: Vec<_> = r
+        .included()
+        .filter(|s| {
+            (0..r.criteria.len()).any(|i| s.outcome(i).is_some_and(|o| !o.timepoints.is_empty()))
+        })
+        .collect();
+    if all.is_empty() {
+        return None;
+    }
+    let subjects = select(r, &all, SWIMMER_MAX);
+    let k = r.criteria.len();
+    let lane = 11.0;
+    let gap = 9.0;
+    let group = k as f64 * lane + gap;
+    let total = subjects.len() as f64 * group;
+    let max_day = subjects
+        .iter()
+        .flat_map(|s| {
+            s.per
+                .iter()
+                .filter_map(|o| o.as_ref().ok())
+                .flat_map(|o| o.timepoints.iter().map(|t| t.days))
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let name_len = subjects
+        .iter()
+        .map(|s| r.short_name(s).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(22) as u32;
+    let (w, h) = (900u32, 56 + 60 + total as u32 + 10);
+    let lanes = (0..k).map(letter).collect::<Vec<_>>().join(", ");
+    let svg = page(
+        (w, h),
+        &format!("Swimmer plot — timepoint responses (lanes {lanes} per subject)"),
+        palette,
+        &r.classes,
+        |root, body| {
+            let mut chart = ChartBuilder::on(body)
+                .margin_left(8)
+                .margin_right(20)
+                .margin_top(8)
+                .x_label_area_size(44)
+                .y_label_area_size(name_len * 7 + 34)
+                .build_cartesian_2d(0f64..nice_ceil(max_day * 1.03, 7.0), 0f64..total)
+                .map_err(err)?;
+            mesh(&mut chart.configure_mesh())
+                .disable_y_mesh()
+                .y_labels(0)
+                .x_desc("days since baseline")
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(err)?;
+            for (g, s) in subjects.iter().enumerate() {
+                // Lanes from the top: subject g occupies [total - (g+1) group, total - g group).
+                let top_y = total - g as f64 * group - gap / 2.0;
+                for i in 0..k {
+                    let Some(o) = s.outcome(i) else { continue };
+                    let y1 = top_y - i as f64 * lane - 1.0;
+                    let y0 = y1 - lane + 2.0;
+                    let mut from = 0.0;
+                    for t in &o.timepoints {
+                        let to = t.days as f64;
+                        chart
+                            .draw_series(std::iter::once(Rectangle::new(
+                                [(from, y0), (to, y1)],
+                                palette.colour(&t.class).filled(),
+                            )))
+                            .map_err(err)?;
+                        from = to;
+                    }
+                    let (px, py) = chart
+                        .plotting_area()
+                        .map_coordinate(&(0.0, (y0 + y1) / 2.0));
+                    root.draw(&Text::new(
+                        letter(i),
+                        (px - 4, py),
+                        text_style(10.0, RGBColor(0x77, 0x77, 0x77))
+                            .pos(Pos::new(HPos::Right, VPos::Center)),
+                    ))
+                    .map_err(err)?;
+                }
+                let (px, py) = chart
+                    .plotting_area()
+                    .map_coordinate(&(0.0, top_y - k as f64 * lane / 2.0));
+                let colour = if s.differs() {
+                    RGBColor(0xB0, 0x30, 0x00)
+                } else {
+                    INK
+                };
+                root.draw(&Text::new(
+                    shorten(&r.short_name(s), 22),
+                    (px - 18, py),
+                    text_style(12.0, colour).pos(Pos::new(HPos::Right, VPos::Center)),
+                ))
+                .map_err(err)?;
+            }
+            Ok(())
+        },
+    )?;
+    Some((svg, subjects.len(), all.len()))
+}

@@ -1,0 +1,222 @@
+//! What a comparison is made of: the criteria, each subject's outcome under each of them, the
+//! agreement of each pair and the response rates. Owned data, no borrows of the rulesets.
+
+use std::collections::BTreeMap;
+
+use time::Date;
+
+use super::stats;
+
+/// The class of a complete response (counts for ORR and DCR).
+pub const COMPLETE: &str = "complete";
+/// The class of a partial response (counts for ORR and DCR).
+pub const PARTIAL: &str = "partial";
+/// The class of stable disease (counts for DCR).
+pub const STABLE: &str = "stable";
+/// The class of progression (gives the first date of progression).
+pub const PROGRESSIVE: &str = "progressive";
+pub const NOT_EVALUABLE: &str = "not-evaluable";
+/// The pseudo-class of a subject without a best response (no follow-up assessment).
+pub const NO_RESPONSE: &str = "(none)";
+
+/// One criterion of the report.
+#[derive(Debug, Clone)]
+pub struct CriterionInfo {
+    pub label: String,
+    pub id: String,
+    pub title: String,
+    /// The overrides of the label, as (name, value) with the value in the ruleset's units.
+    pub params: Vec<(String, String)>,
+    /// Every param with its value in this variant.
+    pub all_params: Vec<(String, String)>,
+    /// Whether the ruleset defines a number named [`SUM_VALUE`] (percent changes are known).
+    pub has_sum: bool,
+    /// Category name → class, for every category of the ruleset (for legends).
+    pub classes: Vec<(String, String)>,
+}
+
+/// One follow-up assessment of a subject under one criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timepoint {
+    pub visit: String,
+    pub date: Date,
+    /// Days since the baseline assessment.
+    pub days: i64,
+    /// The overall timepoint response, if any.
+    pub category: Option<String>,
+    pub class: String,
+    /// Percent change of the sum from baseline, when known.
+    pub change: Option<f64>,
+}
+
+/// What one criterion says about one subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub best: Option<String>,
+    pub best_class: String,
+    pub baseline_visit: String,
+    pub baseline_date: Date,
+    pub timepoints: Vec<Timepoint>,
+    /// First timepoint whose overall response has the progressive class.
+    pub first_progression: Option<(String, Date)>,
+    /// Most negative percent change of the sum from baseline over the follow-up assessments.
+    pub best_change: Option<f64>,
+    /// The full explanation (only computed for `--subject`).
+    pub explanation: Option<String>,
+}
+
+/// One subject (and reader), under every criterion: an outcome or a data error message.
+#[derive(Debug, Clone)]
+pub struct SubjectRow {
+    pub subject: String,
+    pub reader: Option<String>,
+    pub per: Vec<Result<Outcome, String>>,
+}
+
+impl SubjectRow {
+    /// Evaluated without data error under every criterion: counts in the statistics.
+    pub fn included(&self) -> bool {
+        self.per.iter().all(|r| r.is_ok())
+    }
+
+    pub fn outcome(&self, i: usize) -> Option<&Outcome> {
+        self.per.get(i).and_then(|r| r.as_ref().ok())
+    }
+
+    /// Whether the best-response classes are not all the same.
+    pub fn differs(&self) -> bool {
+        let mut classes = self
+            .per
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|o| &o.best_class);
+        match classes.next() {
+            Some(first) => classes.any(|c| c != first),
+            None => false,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match &self.reader {
+            Some(r) => format!("{} ({r})", self.subject),
+            None => self.subject.clone(),
+        }
+    }
+}
+
+/// Agreement between two criteria (indices into the report's criteria).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub a: usize,
+    pub b: usize,
+    /// Classes of the cross-tabulation, rows (A) and columns (B) alike.
+    pub classes: Vec<String>,
+    pub table: Vec<Vec<u64>>,
+    pub kappa: stats::Kappa,
+    /// Responders (complete or partial) under A and B: [[both, A only], [B only, neither]].
+    pub responders: [[u64; 2]; 2],
+    pub mcnemar_p: f64,
+}
+
+impl Pair {
+    pub fn n(&self) -> u64 {
+        self.kappa.n
+    }
+    pub fn agreement(&self) -> Option<f64> {
+        (self.kappa.n > 0).then_some(self.kappa.po)
+    }
+}
+
+/// Response rates of one criterion over the included subjects.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    /// Objective response rate: complete + partial.
+    pub orr: stats::Rate,
+    /// Disease control rate: complete + partial + stable. Custom classes (e.g. a
+    /// `dissociated` response) do not count: a ruleset that wants them counted gives those
+    /// categories the `stable` class.
+    pub dcr: stats::Rate,
+    /// Subjects whose best-response class differs from the first criterion's (`None` for the
+    /// first criterion).
+    pub reclassified: Option<u64>,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub data: String,
+    pub criteria: Vec<CriterionInfo>,
+    pub subjects: Vec<SubjectRow>,
+    /// Every class that occurs, in display order.
+    pub classes: Vec<String>,
+    pub pairs: Vec<Pair>,
+    pub rates: Vec<Rates>,
+    /// Problems with the data file that belong to no subject.
+    pub file_errors: Vec<String>,
+    /// Whether the subjects have more than one reader (charts then name the reader too).
+    pub several_readers: bool,
+}
+
+impl Report {
+    pub fn included(&self) -> impl Iterator<Item = &SubjectRow> {
+        self.subjects.iter().filter(|s| s.included())
+    }
+    pub fn excluded(&self) -> impl Iterator<Item = &SubjectRow> {
+        self.subjects.iter().filter(|s| !s.included())
+    }
+    /// A subject's name in charts: with the reader only when there are several readers.
+    pub fn short_name(&self, s: &SubjectRow) -> String {
+        if self.several_readers {
+            s.name()
+        } else {
+            s.subject.clone()
+        }
+    }
+}
+
+/// A short name for the i-th criterion in tables: A, B, …, Z, AA, AB, …
+pub fn letter(i: usize) -> String {
+    let mut s = String::new();
+    let mut n = i + 1;
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.insert(0, (b'A' + r as u8) as char);
+        n = (n - 1) / 26;
+    }
+    s
+}
+
+/// Whether a class counts as a response (ORR).
+pub fn is_responder(class: &str) -> bool {
+    class == COMPLETE || class == PARTIAL
+}
+
+/// Whether a class counts as disease control (DCR).
+pub fn is_controlled(class: &str) -> bool {
+    is_responder(class) || class == STABLE
+}
+
+/// The visits of the subjects of a report, aligned by date across criteria: (visit, date) in
+/// date order, baseline first.
+pub fn aligned_visits(s: &SubjectRow) -> Vec<(String, Date)> {
+    let mut visits: BTreeMap<Date, String> = BTreeMap::new();
+    for o in s.per.iter().filter_map(|r| r.as_ref().ok()) {
+        visits
+            .entry(o.baseline_date)
+            .or_insert_with(|| o.baseline_visit.clone());
+        for t in &o.timepoints {
+            visits.entry(t.date).or_insert_with(|| t.visit.clone());
+        }
+    }
+    visits.into_iter().map(|(d, v)| (v, d)).collect()
+}
+
+/// The response of a subject at a date under criterion `i`: `Some(None)` when the assessment
+/// exists but has no response, `None` when there is no such assessment (or it is the baseline).
+pub fn response_at(s: &SubjectRow, i: usize, date: Date) -> Option<Option<&str>> {
+    let o = s.outcome(i)?;
+    o.timepoints
+        .iter()
+        .find(|t| t.date == date)
+        .map(|t| t.category.as_deref())
+}

@@ -1,0 +1,199 @@
+//! The JSON forms of a comparison: the whole report, and `--subject`.
+
+use serde_json::{json, Map, Value};
+
+use super::model::{aligned_visits, response_at, Report, SubjectRow};
+use super::stats;
+use crate::data::model::format_date;
+
+fn text_map(pairs: &[(String, String)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+fn round6(x: f64) -> Value {
+    if x.is_finite() {
+        json!((x * 1e6).round() / 1e6)
+    } else {
+        Value::Null
+    }
+}
+
+fn opt_round(x: Option<f64>) -> Value {
+    x.map(round6).unwrap_or(Value::Null)
+}
+
+fn ci_json(ci: Option<(f64, f64)>) -> Value {
+    ci.map(|(l, h)| json!([round6(l), round6(h)]))
+        .unwrap_or(Value::Null)
+}
+
+/// The JSON form of a report. Stable keys (extend, don't rename):
+/// `criteria: [{label, id, name, params}]` (`params`: the label's overrides, `all_params`: every
+/// param of the variant), `subjects: [{subject, reader, best: {LABEL: category}, class,
+/// first_progression, differs, error}]`, `pairs: [{a, b, n, agreement, kappa, kappa_se,
+/// kappa_ci, crosstab: {classes, counts}, responders, mcnemar_p}]`,
+/// `rates: {LABEL: {orr: {value, ci, count, n}, dcr: {…}, reclassified}}`, `excluded`,
+/// `file_errors`, `data`. Statistics are rounded to 6 decimals; undefined ones are null.
+pub fn to_json(r: &Report) -> Value {
+    let criteria: Vec<Value> = r
+        .criteria
+        .iter()
+        .map(|c| {
+            json!({
+                "label": c.label,
+                "id": c.id,
+                "name": c.title,
+                "params": text_map(&c.params),
+                "all_params": text_map(&c.all_params),
+            })
+        })
+        .collect();
+    let subjects: Vec<Value> = r
+        .subjects
+        .iter()
+        .map(|s| {
+            let mut best = Map::new();
+            let mut class = Map::new();
+            let mut prog = Map::new();
+            let mut errors = Map::new();
+            for (c, res) in r.criteria.iter().zip(&s.per) {
+                match res {
+                    Ok(o) => {
+                        best.insert(
+                            c.label.clone(),
+                            o.best.clone().map(Value::String).unwrap_or(Value::Null),
+                        );
+                        class.insert(c.label.clone(), Value::String(o.best_class.clone()));
+                        prog.insert(
+                            c.label.clone(),
+                            o.first_progression
+                                .as_ref()
+                                .map(|(_, d)| Value::String(format_date(*d)))
+                                .unwrap_or(Value::Null),
+                        );
+                    }
+                    Err(m) => {
+                        best.insert(c.label.clone(), Value::Null);
+                        class.insert(c.label.clone(), Value::Null);
+                        prog.insert(c.label.clone(), Value::Null);
+                        errors.insert(c.label.clone(), Value::String(m.clone()));
+                    }
+                }
+            }
+            json!({
+                "subject": s.subject,
+                "reader": s.reader,
+                "best": best,
+                "class": class,
+                "first_progression": prog,
+                "differs": s.included() && s.differs(),
+                "error": if errors.is_empty() { Value::Null } else { Value::Object(errors) },
+            })
+        })
+        .collect();
+    let pairs: Vec<Value> = r
+        .pairs
+        .iter()
+        .map(|p| {
+            let [[both, a_only], [b_only, neither]] = p.responders;
+            json!({
+                "a": r.criteria[p.a].label,
+                "b": r.criteria[p.b].label,
+                "n": p.n(),
+                "agreement": opt_round(p.agreement()),
+                "kappa": opt_round(p.kappa.kappa),
+                "kappa_se": opt_round(p.kappa.se),
+                "kappa_ci": ci_json(p.kappa.ci),
+                "crosstab": {"classes": p.classes, "counts": p.table},
+                "responders": {
+                    "both": both, "a_only": a_only, "b_only": b_only, "neither": neither
+                },
+                "mcnemar_p": round6(p.mcnemar_p),
+            })
+        })
+        .collect();
+    let rate = |x: &stats::Rate| json!({"value": opt_round(x.value), "ci": ci_json(x.ci), "count": x.count, "n": x.n});
+    let rates: Map<String, Value> = r
+        .criteria
+        .iter()
+        .zip(&r.rates)
+        .map(|(c, x)| {
+            (
+                c.label.clone(),
+                json!({"orr": rate(&x.orr), "dcr": rate(&x.dcr), "reclassified": x.reclassified}),
+            )
+        })
+        .collect();
+    let excluded: Vec<Value> = r
+        .excluded()
+        .map(|s| json!({"subject": s.subject, "reader": s.reader}))
+        .collect();
+    json!({
+        "data": r.data,
+        "criteria": criteria,
+        "subjects": subjects,
+        "pairs": pairs,
+        "rates": rates,
+        "excluded": excluded,
+        "file_errors": r.file_errors,
+    })
+}
+
+/// `--subject` as JSON: each subject's visits with the response under every criterion, the
+/// best responses and the explanations.
+pub fn subject_json(r: &Report) -> Value {
+    let text = |x: Option<&str>| {
+        x.map(|x| Value::String(x.to_string()))
+            .unwrap_or(Value::Null)
+    };
+    let subject = |s: &SubjectRow| {
+        let visits: Vec<Value> = aligned_visits(s)
+            .iter()
+            .map(|(v, d)| {
+                let responses: Map<String, Value> = (0..r.criteria.len())
+                    .map(|i| {
+                        (
+                            r.criteria[i].label.clone(),
+                            text(response_at(s, i, *d).flatten()),
+                        )
+                    })
+                    .collect();
+                json!({"visit": v, "date": format_date(*d), "responses": responses})
+            })
+            .collect();
+        let mut best = Map::new();
+        let mut explanations = Map::new();
+        for (c, res) in r.criteria.iter().zip(&s.per) {
+            let label = c.label.clone();
+            match res {
+                Ok(o) => {
+                    best.insert(label.clone(), text(o.best.as_deref()));
+                    explanations.insert(label, text(o.explanation.as_deref()));
+                }
+                Err(m) => {
+                    best.insert(label.clone(), Value::Null);
+                    explanations.insert(label, Value::String(format!("data error: {m}")));
+                }
+            }
+        }
+        json!({
+            "subject": s.subject,
+            "reader": s.reader,
+            "visits": visits,
+            "best": best,
+            "differs": s.included() && s.differs(),
+            "explanations": explanations,
+        })
+    };
+    let criteria: Vec<Value> = r
+        .criteria
+        .iter()
+        .map(|c| {
+            json!({"label": c.label, "id": c.id, "name": c.title, "params": text_map(&c.params)})
+        })
+        .collect();
+    json!({"criteria": criteria, "subjects": r.subjects.iter().map(subject).collect::<Vec<_>>()})
+}

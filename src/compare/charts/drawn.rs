@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use plotters::style::RGBColor;
 
-use super::{esc, hex, on, svg_open, Palette};
+use super::{esc, hex, label, on, svg_open, Palette};
 use crate::compare::{letter, Report};
 
 /// Heatmap of a pair's cross-tabulation: rows are the first criterion's classes, columns the
@@ -29,40 +29,29 @@ pub fn heatmap(r: &Report, pair: usize) -> String {
         w,
         h,
         &format!("Cross-tabulation of best-response classes, {a} (rows) by {b} (columns)"),
+        Some(&format!("{a} (rows) × {b} (columns)")),
     );
-    let _ = write!(
-        s,
-        r##"<text x="10" y="22" font-size="16" fill="#222222">{a} (rows) × {b} (columns)</text>"##
+    s.push_str(
+        &label(left + m as f64 * cell / 2.0, 46.0, 13.0)
+            .muted()
+            .middle()
+            .svg(&b),
     );
-    let _ = write!(
-        s,
-        r##"<text x="{:.1}" y="46" font-size="13" fill="#555555" text-anchor="middle">{b}</text>"##,
-        left + m as f64 * cell / 2.0
-    );
-    let _ = write!(
-        s,
-        r##"<text x="14" y="{:.1}" font-size="13" fill="#555555" text-anchor="middle" transform="rotate(-90 14 {:.1})">{a}</text>"##,
-        top + m as f64 * cell / 2.0,
-        top + m as f64 * cell / 2.0
+    let mid = top + m as f64 * cell / 2.0;
+    s.push_str(
+        &label(14.0, mid, 13.0)
+            .muted()
+            .middle()
+            .rotate(-90.0)
+            .svg(&a),
     );
     for (j, c) in p.classes.iter().enumerate() {
         let x = left + (j as f64 + 0.5) * cell;
-        let _ = write!(
-            s,
-            r##"<text x="{x:.1}" y="{:.1}" font-size="12" fill="#222222" transform="rotate(-40 {x:.1} {:.1})">{}</text>"##,
-            top - 6.0,
-            top - 6.0,
-            esc(c)
-        );
+        s.push_str(&label(x, top - 6.0, 12.0).rotate(-40.0).svg(c));
     }
     for (i, c) in p.classes.iter().enumerate() {
         let y = top + (i as f64 + 0.5) * cell;
-        let _ = write!(
-            s,
-            r##"<text x="{:.1}" y="{y:.1}" dy="0.35em" font-size="12" fill="#222222" text-anchor="end">{}</text>"##,
-            left - 6.0,
-            esc(c)
-        );
+        s.push_str(&label(left - 6.0, y, 12.0).end().centred().svg(c));
         for j in 0..m {
             let n = p.table[i][j];
             let t = n as f64 / max;
@@ -80,12 +69,12 @@ pub fn heatmap(r: &Report, pair: usize) -> String {
                 r#"<rect x="{x:.1}" y="{y0:.1}" width="{cell}" height="{cell}" fill="{}" {stroke}/>"#,
                 hex(fill)
             );
-            let _ = write!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" dy="0.35em" font-size="15" text-anchor="middle" fill="{}">{n}</text>"#,
-                x + cell / 2.0,
-                y0 + cell / 2.0,
-                on(fill)
+            s.push_str(
+                &label(x + cell / 2.0, y0 + cell / 2.0, 15.0)
+                    .fill(on(fill))
+                    .middle()
+                    .centred()
+                    .svg(&n.to_string()),
             );
         }
     }
@@ -136,20 +125,19 @@ pub fn sankey(r: &Report, pair: usize, palette: &Palette) -> String {
         w,
         h,
         &format!("Reclassification of best-response classes from {a} to {b}"),
+        Some(&format!("Reclassification {a} → {b}")),
     );
-    let _ = write!(
-        s,
-        r##"<text x="10" y="22" font-size="16" fill="#222222">Reclassification {a} → {b}</text>"##
+    s.push_str(
+        &label(x0 + node_w / 2.0, 46.0, 13.0)
+            .muted()
+            .middle()
+            .svg(&a),
     );
-    let _ = write!(
-        s,
-        r##"<text x="{:.1}" y="46" font-size="13" fill="#555555" text-anchor="middle">{a}</text>"##,
-        x0 + node_w / 2.0
-    );
-    let _ = write!(
-        s,
-        r##"<text x="{:.1}" y="46" font-size="13" fill="#555555" text-anchor="middle">{b}</text>"##,
-        x1 - node_w / 2.0
+    s.push_str(
+        &label(x1 - node_w / 2.0, 46.0, 13.0)
+            .muted()
+            .middle()
+            .svg(&b),
     );
     // Ribbons: leave each left node in the order of the right classes, enter each right node
     // in the order of the left classes, so ribbons do not cross inside a node.
@@ -207,11 +195,11 @@ pub fn sankey(r: &Report, pair: usize, palette: &Palette) -> String {
             } else {
                 (x + node_w + 6.0, "start")
             };
-            let _ = write!(
-                s,
-                r##"<text x="{tx:.1}" y="{:.1}" dy="0.35em" font-size="13" fill="#222222" text-anchor="{anchor}">{} {u}</text>"##,
-                ys[i] + hgt / 2.0,
-                esc(c)
+            s.push_str(
+                &label(tx, ys[i] + hgt / 2.0, 13.0)
+                    .anchor(anchor)
+                    .centred()
+                    .svg(&format!("{c} {u}")),
             );
         }
     }
@@ -230,13 +218,14 @@ pub fn rates_forest(r: &Report) -> String {
         w,
         h,
         "Objective response rate and disease control rate with exact 95 % confidence intervals",
+        None,
     );
     for (pi, name) in ["ORR", "DCR"].iter().enumerate() {
         let px = left + pi as f64 * (panel + gap);
-        let _ = write!(
-            s,
-            r##"<text x="{:.1}" y="24" font-size="15" fill="#222222" text-anchor="middle">{name} (95 % CI)</text>"##,
-            px + panel / 2.0
+        s.push_str(
+            &label(px + panel / 2.0, 24.0, 15.0)
+                .middle()
+                .svg(&format!("{name} (95 % CI)")),
         );
         for tick in 0..=5 {
             let x = px + panel * tick as f64 / 5.0;
@@ -246,11 +235,11 @@ pub fn rates_forest(r: &Report) -> String {
                 top - 10.0,
                 top + k as f64 * row
             );
-            let _ = write!(
-                s,
-                r##"<text x="{x:.1}" y="{:.1}" font-size="12" fill="#555555" text-anchor="middle">{}%</text>"##,
-                top + k as f64 * row + 18.0,
-                tick * 20
+            s.push_str(
+                &label(x, top + k as f64 * row + 18.0, 12.0)
+                    .muted()
+                    .middle()
+                    .svg(&format!("{}%", tick * 20)),
             );
         }
         for (i, x) in r.rates.iter().enumerate() {
@@ -278,12 +267,7 @@ pub fn rates_forest(r: &Report) -> String {
     }
     for i in 0..k {
         let y = top + i as f64 * row + row / 2.0 - 6.0;
-        let _ = write!(
-            s,
-            r##"<text x="{:.1}" y="{y:.1}" dy="0.35em" font-size="14" fill="#222222" text-anchor="end">{}</text>"##,
-            left - 12.0,
-            letter(i)
-        );
+        s.push_str(&label(left - 12.0, y, 14.0).end().centred().svg(&letter(i)));
     }
     s.push_str("</svg>");
     s

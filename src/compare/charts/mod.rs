@@ -230,11 +230,94 @@ where
         .axis_desc_style(text_style(14.0, INK))
 }
 
+/// A `<text>` of a hand-written SVG: at (x, y), left-aligned on its baseline unless told
+/// otherwise.
+pub(super) struct Label {
+    x: f64,
+    y: f64,
+    size: f64,
+    fill: String,
+    anchor: &'static str,
+    centred: bool,
+    rotate: Option<f64>,
+}
+
+pub(super) fn label(x: f64, y: f64, size: f64) -> Label {
+    Label {
+        x,
+        y,
+        size,
+        fill: "#222222".into(),
+        anchor: "start",
+        centred: false,
+        rotate: None,
+    }
+}
+
+impl Label {
+    pub fn fill(mut self, fill: &str) -> Label {
+        self.fill = fill.to_string();
+        self
+    }
+    /// Grey, for axis names and ticks.
+    pub fn muted(self) -> Label {
+        self.fill("#555555")
+    }
+    pub fn middle(mut self) -> Label {
+        self.anchor = "middle";
+        self
+    }
+    pub fn end(mut self) -> Label {
+        self.anchor = "end";
+        self
+    }
+    pub fn anchor(mut self, anchor: &'static str) -> Label {
+        self.anchor = anchor;
+        self
+    }
+    /// Vertically centred on y.
+    pub fn centred(mut self) -> Label {
+        self.centred = true;
+        self
+    }
+    /// Turned by `deg` degrees about its position.
+    pub fn rotate(mut self, deg: f64) -> Label {
+        self.rotate = Some(deg);
+        self
+    }
+    /// The element, with `text` escaped.
+    pub fn svg(&self, text: &str) -> String {
+        let (x, y) = (self.x, self.y);
+        let mut s = format!(
+            r#"<text x="{x:.1}" y="{y:.1}" font-size="{}" fill="{}""#,
+            self.size, self.fill
+        );
+        if self.anchor != "start" {
+            s.push_str(&format!(r#" text-anchor="{}""#, self.anchor));
+        }
+        if self.centred {
+            s.push_str(r#" dy="0.35em""#);
+        }
+        if let Some(d) = self.rotate {
+            s.push_str(&format!(r#" transform="rotate({d} {x:.1} {y:.1})""#));
+        }
+        s.push('>');
+        s.push_str(&esc(text));
+        s.push_str("</text>");
+        s
+    }
+}
+
 /// Opens a hand-written SVG document of the given size with its accessible title and a white
 /// background; the caller closes it with `</svg>`.
-fn svg_open(w: f64, h: f64, title: &str) -> String {
-    format!(
+/// `heading`, when given, is written at the top left.
+fn svg_open(w: f64, h: f64, title: &str, heading: Option<&str>) -> String {
+    let mut s = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="{FONT}" role="img"><title>{}</title><rect width="100%" height="100%" fill="#FFFFFF"/>"##,
         esc(title)
-    )
+    );
+    if let Some(t) = heading {
+        s.push_str(&label(10.0, 22.0, 16.0).svg(t));
+    }
+    s
 }

@@ -1,7 +1,9 @@
-//! The command line: `crit check`, `crit eval`, `crit explain`, `crit compare`, `crit audit`, `crit list`.
+//! The command line: `crit check`, `crit eval`, `crit explain`, `crit compare`, `crit audit`,
+//! `crit simulate`, `crit list`.
 //! Exit codes: 0 ok, 1 invalid ruleset or data errors, 2 usage.
 
 mod compare;
+mod simulate;
 
 use std::io::Write;
 
@@ -94,6 +96,8 @@ pub enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
+    /// Simulate a virtual trial whose truth is known: lesions.csv, truth.csv (and outcomes.csv).
+    Simulate(simulate::SimulateArgs),
     /// List the shipped rulesets.
     List,
 }
@@ -175,6 +179,7 @@ pub fn run(cli: Cli) -> i32 {
             set,
         } => audit_cmd(&criteria, &sdtm, reader, rscat, format, &set),
         Command::Compare(args) => compare::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::List => list(),
     }
 }

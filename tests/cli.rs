@@ -1,19 +1,7 @@
 //! The command line as users and scripts see it: exit codes, streams, and the JSON contract.
 
-use std::process::Command;
-
-fn crit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_crit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::crit;
 
 fn write_temp(name: &str, text: &str) -> String {
     let dir = std::env::temp_dir().join(format!("crit-cli-{}", std::process::id()));

@@ -1,9 +1,11 @@
 //! CDISC SDTM input (TU, TR, DM, RS as CSV or SAS transport), RS output and `crit audit`, on
 //! the pharmaversesdtm oncology data and on small hand-written datasets.
 
+mod common;
+use common::crit;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use crit::audit;
 use crit::check;
@@ -58,19 +60,6 @@ fn audit_report(criteria: &str, s: &Sdtm, o: &audit::Options) -> audit::Report {
         o,
     )
     .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn crit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_crit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 /// A fresh folder for one test.

@@ -1,33 +1,19 @@
 //! `crit simulate`: determinism, realised shares, readers, and hand-checked cohorts per pattern
 //! evaluated under RECIST 1.1, iRECIST and dr-recist.
 
+mod common;
+use common::crit;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crit::simulate::dynamics::Pattern;
 use crit::simulate::model::{Model, Site};
 use crit::simulate::subject::Kinetics;
 use crit::simulate::{generate, Plan};
 
-fn crit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_crit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crit-sim-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir(&format!("simulate-{name}"))
 }
 
 fn read(dir: &Path, file: &str) -> String {

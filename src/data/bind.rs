@@ -1,6 +1,7 @@
 //! Binding raw rows to a ruleset: the declared inputs are found among the columns, converted to
 //! base units and checked (numbers, signs, agreement of scan values); assessments are formed
-//! and baseline lesions missing at an assessment become `not-evaluated` there.
+//! and lesions missing at an assessment (baseline lesions, and new ones after they were first
+//! seen) become `not-evaluated` there.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -274,6 +275,7 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
     }
     let mut subject_values: Vec<Option<(Decimal, usize)>> = vec![None; subject_inputs.len()];
     let mut assessments = vec![];
+    let mut seen = vec![false; lesions.len()];
     for (t, (date, rows)) in by_date.iter().enumerate() {
         let mut slots: Vec<Slot> = vec![];
         let mut scan: Vec<Option<(Decimal, usize)>> = vec![None; scan_inputs.len()];
@@ -367,9 +369,11 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
             });
         }
         if t > 0 {
-            // Baseline lesions without a row here were not evaluated.
+            // Lesions without a row here were not evaluated: every baseline lesion, and a new
+            // lesion once it has been seen (missing data is unknown, not gone).
             for (li, l) in lesions.iter().enumerate() {
-                if l.role != Role::New && !slots.iter().any(|s| s.lesion == li) {
+                let expected = l.role != Role::New || seen[li];
+                if expected && !slots.iter().any(|s| s.lesion == li) {
                     slots.push(Slot {
                         lesion: li,
                         status: Status::NotEvaluated,
@@ -381,6 +385,9 @@ pub fn bind(rs: &Ruleset, b: &Binding, file: &str, raw: &RawSubject) -> Result<S
             }
         }
         slots.sort_by_key(|s| s.lesion);
+        for s in &slots {
+            seen[s.lesion] = true;
+        }
         let visit = rows
             .iter()
             .map(|r| r.visit.as_str())

@@ -300,6 +300,20 @@ fn one(m: Model, name: &str, rulesets: &[&str]) -> (String, Vec<(String, u32)>, 
     (pattern, sums, best)
 }
 
+/// `crit compare --truth` on a cohort folder, as JSON.
+fn scored(dir: &Path, criteria: &[&str]) -> serde_json::Value {
+    let data = dir.join("lesions.csv").to_string_lossy().to_string();
+    let truth = dir.join("truth.csv").to_string_lossy().to_string();
+    let mut args = vec!["compare", &data, "--truth", &truth, "--format", "json"];
+    for c in criteria {
+        args.extend(["--criteria", c]);
+    }
+    let (code, out, err) = crit(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["truth"].clone()
+}
+
 fn visits(sums: &[(&str, u32)]) -> Vec<(String, u32)> {
     sums.iter().map(|(v, s)| (v.to_string(), *s)).collect()
 }
@@ -481,4 +495,156 @@ fn model_files_and_print_model() {
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("missing.missed_scan"), "{err}");
+}
+
+#[test]
+fn truth_scores_of_hand_checked_cohorts() {
+    // Pseudoprogression (see hand_checked_pseudoprogression): RECIST calls it progressive,
+    // iRECIST does not; neither has a true progression to match its iUPD/PD date at week 6.
+    let dir = temp("score-pseudo");
+    generate(
+        &Plan::new(
+            exact_model("flare", vec![lung(30.0)]),
+            1,
+            1,
+            false,
+            false,
+            1,
+        ),
+        1,
+        &dir,
+    )
+    .unwrap();
+    let t = scored(&dir, &["recist-1.1", "irecist"]);
+    let c = &t["criteria"];
+    assert_eq!(t["patterns"]["pseudoprogression"], 1);
+    assert_eq!(
+        c["recist-1.1"]["pseudoprogression_as_progression"]["count"],
+        1
+    );
+    assert_eq!(c["irecist"]["pseudoprogression_as_progression"]["count"], 0);
+    assert_eq!(c["recist-1.1"]["agreement"]["count"], 0);
+    assert_eq!(c["irecist"]["agreement"]["count"], 1);
+    assert_eq!(c["recist-1.1"]["progression"]["false_progression"], 1);
+    assert_eq!(
+        c["recist-1.1"]["dissociated_detected"],
+        serde_json::Value::Null
+    );
+
+    // Progressor: 30·exp(0.006 t) first reaches 1.2 × the baseline 29.82 mm on grid day 35
+    // (36.99 mm), true progression day 36 (day 1 = start); PD is called at week 6, day 43:
+    // seven days late.
+    let dir = temp("score-progressor");
+    let mut m = exact_model("resistant", vec![lung(30.0)]);
+    m.kinetics.growth_median = 0.006;
+    generate(&Plan::new(m, 1, 1, false, false, 1), 1, &dir).unwrap();
+    assert!(read(&dir, "truth.csv").contains(",progressor,"));
+    assert!(read(&dir, "truth.csv").contains(",36,"));
+    let t = scored(&dir, &["recist-1.1", "irecist"]);
+    let p = &t["criteria"]["recist-1.1"]["progression"];
+    assert_eq!(p["n"], 1);
+    assert_eq!(p["median"], 7.0);
+    assert_eq!(t["criteria"]["recist-1.1"]["agreement"]["count"], 1);
+
+    // Dissociated: only dr-recist can express it, and detects it.
+    let dir = temp("score-dr");
+    let mut liver = lung(30.0);
+    liver.organ = "liver".into();
+    let mut m = exact_model("mixed", vec![lung(30.0), liver]);
+    m.kinetics.growth_median = 0.006;
+    generate(&Plan::new(m, 1, 1, false, false, 1), 1, &dir).unwrap();
+    let t = scored(&dir, &["recist-1.1", "dr-recist"]);
+    assert_eq!(t["criteria"]["recist-1.1"]["agreement"]["n"], 0);
+    assert_eq!(
+        t["criteria"]["dr-recist"]["dissociated_detected"]["count"],
+        1
+    );
+    assert_eq!(t["criteria"]["dr-recist"]["agreement"]["count"], 1);
+}
+
+#[test]
+fn truth_scores_of_a_simulated_trial() {
+    let dir = temp("score-trial");
+    let d = dir.to_string_lossy().to_string();
+    let (code, _, err) = crit(&[
+        "simulate",
+        "--subjects",
+        "400",
+        "--seed",
+        "5",
+        "--readers",
+        "2",
+        "--output",
+        &d,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let t = scored(&dir, &["recist-1.1", "irecist", "dr-recist"]);
+    let c = &t["criteria"];
+    let readings: u64 = t["patterns"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(readings, 800);
+    // iRECIST calls fewer true pseudoprogressions progressive than RECIST 1.1.
+    let pp = |l: &str| {
+        c[l]["pseudoprogression_as_progression"]["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(pp("irecist") < pp("recist-1.1"), "{t}");
+    // Readers agree substantially but not perfectly.
+    let k = c["recist-1.1"]["reader_kappa"][0]["kappa"]
+        .as_f64()
+        .unwrap();
+    assert!((0.5..1.0).contains(&k), "{k}");
+    assert_eq!(c["recist-1.1"]["reader_kappa"][0]["n"], 400);
+    // dr-recist detects most true dissociated responses and rarely calls one otherwise.
+    let det = c["dr-recist"]["dissociated_detected"]["value"]
+        .as_f64()
+        .unwrap();
+    let fa = c["dr-recist"]["dissociated_false"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(det > 0.6 && fa < 0.05, "{det} {fa}");
+    // Progression is called after the true date, by less than a scan interval in the median.
+    let med = c["recist-1.1"]["progression"]["median"].as_f64().unwrap();
+    assert!((0.0..42.0).contains(&med), "{med}");
+
+    // The HTML report has the section; a subject unknown to the truth file is named.
+    let truth = dir.join("truth.csv");
+    let text = read(&dir, "truth.csv");
+    let cut: String = text
+        .lines()
+        .filter(|l| !l.starts_with("S0001,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&truth, cut).unwrap();
+    let html = dir.join("report.html").to_string_lossy().to_string();
+    let (code, _, err) = crit(&[
+        "compare",
+        &format!("{d}/lesions.csv"),
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "irecist",
+        "--truth",
+        &truth.to_string_lossy(),
+        "--format",
+        "html",
+        "--output",
+        &html,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = read(&dir, "report.html");
+    assert!(page.contains("Operating characteristics against the truth"));
+    assert!(page.contains("Not in the truth file (not scored): S0001"));
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    if let Err(e) = roxmltree::Document::parse_with_options(&page, options) {
+        panic!("not well-formed: {e}");
+    }
 }

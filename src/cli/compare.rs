@@ -43,6 +43,9 @@ pub struct CompareArgs {
     /// With --subject: only this reader.
     #[arg(long, requires = "subject")]
     pub reader: Option<String>,
+    /// Score each criterion against a known truth (truth.csv of `crit simulate`).
+    #[arg(long, value_name = "FILE", conflicts_with = "subject")]
+    pub truth: Option<PathBuf>,
 }
 
 fn usage(message: String, help: &str) -> i32 {
@@ -140,7 +143,17 @@ pub fn run(args: &CompareArgs) -> i32 {
         ReportFormat::Csv => Format::Csv,
         ReportFormat::Html => Format::Html,
     };
-    let out = compare::render(&report, format, args.subject.is_some());
+    let mut out = compare::render(&report, format, args.subject.is_some());
+    if let Some(path) = &args.truth {
+        match compare::truth::scores(&report, path) {
+            Ok(t) => out = compare::truth::attach(&report, &t, format, out),
+            Err(e) => {
+                super::eprint_diags(&[Diag::error("crit::truth", e)
+                    .help("a truth file is the truth.csv that `crit simulate` writes")]);
+                return 1;
+            }
+        }
+    }
     let written = match &args.output {
         Some(path) => std::fs::write(path, out.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display())),

@@ -19,6 +19,7 @@ pub mod report_json;
 pub mod report_text;
 pub mod stats;
 pub mod summary;
+pub mod truth;
 
 pub use build::{build, outcome, SUM_VALUE};
 pub use model::*;

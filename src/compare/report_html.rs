@@ -204,7 +204,7 @@ pub fn render(r: &Report) -> String {
                 a_only.to_string(),
                 b_only.to_string(),
                 neither.to_string(),
-                p_value(p.mcnemar_p),
+                esc(&p_value(p.mcnemar_p)),
             ];
             (None, cells)
         });

@@ -21,11 +21,11 @@ fn round6(x: f64) -> Value {
     }
 }
 
-fn opt_round(x: Option<f64>) -> Value {
+pub(crate) fn opt_round(x: Option<f64>) -> Value {
     x.map(round6).unwrap_or(Value::Null)
 }
 
-fn ci_json(ci: Option<(f64, f64)>) -> Value {
+pub(crate) fn ci_json(ci: Option<(f64, f64)>) -> Value {
     ci.map(|(l, h)| json!([round6(l), round6(h)]))
         .unwrap_or(Value::Null)
 }

@@ -12,7 +12,7 @@ enum Align {
 }
 
 /// Lays out rows of cells in columns: the first `left` columns aligned left, the others right.
-fn table(rows: &[Vec<String>], left: usize, indent: &str) -> String {
+pub(crate) fn table(rows: &[Vec<String>], left: usize, indent: &str) -> String {
     let ncols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let width = |j: usize| {
         rows.iter()

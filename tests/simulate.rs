@@ -461,6 +461,15 @@ fn model_files_and_print_model() {
         assert!(named.contains(&l.as_str()), "{l} has no source");
     }
     assert_eq!(named.len(), leaves.len());
+    // The model documentation lists every parameter.
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/simulate.md")).unwrap();
+    for l in &leaves {
+        assert!(
+            doc.contains(&format!("| `{l}` |")),
+            "docs/simulate.md lacks {l}"
+        );
+    }
 
     // A partial model keeps the other defaults; a misspelt parameter is an error.
     let dir = temp("models");

@@ -335,13 +335,13 @@ const HEAD: [&str; 10] = [
     "dissociated detected",
     "false dissociated",
     "reader kappa",
-    "PFS date − truth, days: median [IQR]",
-    "n",
-    "no true progression",
-    "missed",
+    "progression date − true date, days: median [IQR]",
+    "readings with both dates",
+    "progression, none in truth",
+    "true progression missed",
 ];
 
-const NOTES: &str = "Agreement: the best-response class against the true pattern (responder: complete or partial; stable: stable; progressor: progressive; pseudoprogression: any response but progressive or not evaluable, as the patient benefits; dissociated: a dissociated class, for criteria that have one; not-evaluable: not evaluable or none). Dissociated detected: true dissociated patterns with a timepoint of class dissociated; false: other patterns with one. Reader kappa: Cohen's kappa of the best-response classes between readers. PFS dates: the first timepoint of class progressive (an iUPD counts even when a later scan resets it) minus the true progression day, day 1 being the treatment start; 'no true progression': progression under the criterion without one in truth; 'missed': a true progression before the reading's last assessment that the criterion did not call. Units are readings (subject × reader).";
+const NOTES: &str = "Agreement: the best-response class against the true pattern (responder: complete or partial; stable: stable; progressor: progressive; pseudoprogression: any response but progressive or not evaluable, as the patient benefits; dissociated: a dissociated class, for criteria that have one; not-evaluable: not evaluable or none). Dissociated detected: true dissociated patterns with a timepoint of class dissociated; false: other patterns with one. Reader kappa: Cohen's kappa of the best-response classes between readers. Progression dates: the first timepoint of class progressive (an iUPD counts even when a later scan resets it) minus the true progression day, day 1 being the treatment start; 'progression, none in truth': progression under the criterion without one in truth; 'true progression missed': a true progression before the reading's last assessment that the criterion did not call. Units are readings (subject × reader).";
 
 fn pattern_line(t: &Scores) -> String {
     t.patterns

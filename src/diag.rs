@@ -8,6 +8,8 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
 use crate::syntax::ast::Span;
 
+mod excerpt;
+
 /// One source text with its display name (a path, or `recist-1.1.crit` for shipped rulesets).
 pub type Source = Arc<NamedSource<String>>;
 
@@ -98,14 +100,7 @@ impl Diagnostic for Diag {
 
 /// Renders diagnostics without colour, for snapshots and for output that is not a terminal.
 pub fn render_plain(diags: &[Diag]) -> String {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100);
-    let mut out = String::new();
-    for d in diags {
-        let _ = handler.render_report(&mut out, d);
-    }
-    out
+    render(diags, miette::GraphicalTheme::unicode_nocolor())
 }
 
 /// Renders for a terminal (colour when stderr is one).
@@ -114,11 +109,17 @@ pub fn render_terminal(diags: &[Diag]) -> String {
     if !std::io::stderr().is_terminal() {
         return render_plain(diags);
     }
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
-        .with_width(100);
+    render(diags, miette::GraphicalTheme::unicode())
+}
+
+fn render(diags: &[Diag], theme: miette::GraphicalTheme) -> String {
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for d in diags {
-        let _ = handler.render_report(&mut out, d);
+        let _ = match excerpt::Excerpted::new(d) {
+            Some(e) => handler.render_report(&mut out, &e),
+            None => handler.render_report(&mut out, d),
+        };
     }
     out
 }

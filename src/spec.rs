@@ -104,7 +104,10 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
                     crate::explain::format::param(rs, i, &p.value)
                 )),
                 Ok(d) => match units::lookup(unit) {
-                    Some(u) if u.dim == dim => Ok(ir::ParamValue::Num(d * u.factor)),
+                    Some(u) if u.dim == dim => d
+                        .checked_mul(u.factor)
+                        .map(ir::ParamValue::Num)
+                        .ok_or_else(|| format!("`{value}` is too large")),
                     Some(u) => Err(format!(
                         "`{name}` is in {}, not {}",
                         p.unit.as_deref().unwrap_or("plain numbers"),

@@ -54,7 +54,10 @@ fn percent_change(base: Option<Decimal>, v: Option<Decimal>) -> Option<f64> {
     if b.is_zero() {
         return None;
     }
-    ((v - b) / b * Decimal::ONE_HUNDRED).to_f64()
+    v.checked_sub(b)?
+        .checked_div(b)?
+        .checked_mul(Decimal::ONE_HUNDRED)?
+        .to_f64()
 }
 
 /// Extracts what the comparison needs from one evaluation.

@@ -2,6 +2,7 @@
 //! checker's order. Values of every assessment are kept, so temporal references (baseline,
 //! nadir, previous, runs) read them directly, and explanations can be rebuilt afterwards.
 
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -56,6 +57,27 @@ impl Fired {
     }
 }
 
+/// Why an arithmetic result has no exact value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// A division by exactly zero: the result is no value.
+    DivisionByZero,
+    /// Exact operands whose result is beyond the decimal range: the result is unknown.
+    OutOfRange,
+}
+
+/// Where an arithmetic result lost its value, noted while a definition is evaluated so that the
+/// explanation can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Problem {
+    pub t: usize,
+    pub def: DefId,
+    pub scope: Scope,
+    pub trouble: Trouble,
+    /// The arithmetic expression, in the definition's source.
+    pub span: ir::Span,
+}
+
 /// A ruleset ready to run: params (with command-line overrides) and input positions.
 pub struct Engine<'r> {
     pub rs: &'r Ruleset,
@@ -99,6 +121,8 @@ impl<'r> Engine<'r> {
             ovals: Vec::with_capacity(n),
             fired: Vec::with_capacity(n),
             best: BestOutcome::default(),
+            evaluating: Cell::new(None),
+            problems: RefCell::new(vec![]),
         };
         for t in 0..n {
             ev.vals.push(vec![Val::None; ndefs]);
@@ -107,6 +131,7 @@ impl<'r> Engine<'r> {
             ev.fired.push(vec![Fired::NONE; ndefs]);
             for &d in &self.rs.order {
                 let def = &self.rs.defs[d];
+                ev.evaluating.set(Some((t, d)));
                 match def.level {
                     DefLevel::Assessment => {
                         // Responses describe follow-up assessments only.
@@ -133,6 +158,7 @@ impl<'r> Engine<'r> {
                 }
             }
         }
+        ev.evaluating.set(None);
         ev.best = best::best_response(&ev);
         ev
     }
@@ -150,6 +176,9 @@ pub struct Evaluation<'a> {
     ovals: Vec<Vec<Val>>,
     pub fired: Vec<Vec<Fired>>,
     pub best: BestOutcome,
+    /// The timepoint and definition being evaluated (none while explaining).
+    evaluating: Cell<Option<(usize, DefId)>>,
+    problems: RefCell<Vec<Problem>>,
 }
 
 impl<'a> Evaluation<'a> {
@@ -168,6 +197,30 @@ impl<'a> Evaluation<'a> {
 
     pub fn organ_value(&self, t: usize, o: usize, d: DefId) -> &Val {
         &self.ovals[t][o * self.rs().defs.len() + d]
+    }
+
+    /// Arithmetic that lost its value at a timepoint (a division by zero, a result beyond the
+    /// decimal range), in the order met.
+    pub fn problems(&self, t: usize) -> Vec<Problem> {
+        let ps = self.problems.borrow();
+        ps.iter().filter(|p| p.t == t).copied().collect()
+    }
+
+    fn note(&self, scope: Scope, span: ir::Span, trouble: Trouble) {
+        let Some((t, def)) = self.evaluating.get() else {
+            return;
+        };
+        let p = Problem {
+            t,
+            def,
+            scope,
+            trouble,
+            span,
+        };
+        let mut ps = self.problems.borrow_mut();
+        if !ps.contains(&p) {
+            ps.push(p);
+        }
     }
 
     pub fn category(&self, t: usize, d: DefId) -> Option<CatId> {
@@ -365,12 +418,28 @@ impl<'a> Evaluation<'a> {
                 let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else {
                     return Val::None;
                 };
-                match op {
-                    BinOp::Add => Val::Num(x.plus(y)),
-                    BinOp::Sub => Val::Num(x.minus(y)),
-                    BinOp::Mul => Val::Num(x.times(y)),
-                    BinOp::Div => x.over(y).map(Val::Num).unwrap_or(Val::None),
+                let r = match op {
+                    BinOp::Add => x.plus(y),
+                    BinOp::Sub => x.minus(y),
+                    BinOp::Mul => x.times(y),
+                    BinOp::Div => match x.over(y) {
+                        Some(r) => r,
+                        None => {
+                            self.note(l, e.span, Trouble::DivisionByZero);
+                            return Val::None;
+                        }
+                    },
+                };
+                // Finite operands give a finite result unless it is beyond the decimal range
+                // (or the divisor may be zero, which leaves the quotient unbounded).
+                if x.is_finite()
+                    && y.is_finite()
+                    && !r.is_finite()
+                    && (*op != BinOp::Div || !y.may_be_zero())
+                {
+                    self.note(l, e.span, Trouble::OutOfRange);
                 }
+                Val::Num(r)
             }
             K::Min2(a, b) | K::Max2(a, b) => {
                 let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else {
@@ -432,9 +501,9 @@ impl<'a> Evaluation<'a> {
                     }
                 }
             },
-            K::Agg(f, elem, g) => self.aggregate(t, l, *f, elem.as_deref(), g),
+            K::Agg(f, elem, g) => self.aggregate(t, l, *f, elem.as_deref(), g, e.span),
             K::OrganAgg(f, elem, filter) => {
-                self.organ_aggregate(t, *f, elem.as_deref(), filter.as_deref())
+                self.organ_aggregate(t, *f, elem.as_deref(), filter.as_deref(), e.span)
             }
             K::At(x, r) => match self.resolve(t, *r) {
                 Some(k) => self.eval(k, l, x),
@@ -739,6 +808,7 @@ impl<'a> Evaluation<'a> {
         f: AggFn,
         elem: Option<&ir::Expr>,
         g: &ir::Group,
+        span: ir::Span,
     ) -> Val {
         if let (AggFn::Sum | AggFn::Max, Some(e)) = (f, elem) {
             if let Some(v) = self.top_bounds(t, scope, f, e, g) {
@@ -750,7 +820,7 @@ impl<'a> Evaluation<'a> {
             .into_iter()
             .map(|(l, m)| (m, Scope::Lesion(l)))
             .collect();
-        self.fold(t, f, elem, items)
+        self.fold(t, scope, f, elem, items, span)
     }
 
     /// Over the subject's organs, each kept when the filter holds.
@@ -760,6 +830,7 @@ impl<'a> Evaluation<'a> {
         f: AggFn,
         elem: Option<&ir::Expr>,
         filter: Option<&ir::Expr>,
+        span: ir::Span,
     ) -> Val {
         let items: Vec<(Tri, Scope)> = (0..self.subj.organs.len())
             .map(|o| {
@@ -770,11 +841,19 @@ impl<'a> Evaluation<'a> {
             })
             .filter(|(m, _)| *m != Tri::False)
             .collect();
-        self.fold(t, f, elem, items)
+        self.fold(t, Scope::Assessment, f, elem, items, span)
     }
 
     /// An aggregate over members that belong for sure (true) or maybe (unknown).
-    fn fold(&self, t: usize, f: AggFn, elem: Option<&ir::Expr>, items: Vec<(Tri, Scope)>) -> Val {
+    fn fold(
+        &self,
+        t: usize,
+        scope: Scope,
+        f: AggFn,
+        elem: Option<&ir::Expr>,
+        items: Vec<(Tri, Scope)>,
+        span: ir::Span,
+    ) -> Val {
         match f {
             AggFn::Count => {
                 let sure = items.iter().filter(|(m, _)| *m == Tri::True).count();
@@ -808,8 +887,18 @@ impl<'a> Evaluation<'a> {
                         continue;
                     };
                     acc = Some(match (f, acc) {
-                        (AggFn::Sum, Some(a)) if m == Tri::True => a.plus(v),
-                        (AggFn::Sum, Some(a)) => a.plus(v.hull(Iv::exact(Decimal::ZERO))),
+                        (AggFn::Sum, Some(a)) => {
+                            let v = if m == Tri::True {
+                                v
+                            } else {
+                                v.hull(Iv::exact(Decimal::ZERO))
+                            };
+                            let r = a.plus(v);
+                            if a.is_finite() && v.is_finite() && !r.is_finite() {
+                                self.note(scope, span, Trouble::OutOfRange);
+                            }
+                            r
+                        }
                         (_, None) if m == Tri::True => v,
                         (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
                         (_, None) => Iv { lo: v.lo, hi: None },

@@ -104,6 +104,14 @@ impl Iv {
     pub fn is_exact(&self) -> bool {
         self.value().is_some()
     }
+    /// Both bounds finite.
+    pub fn is_finite(&self) -> bool {
+        self.lo.is_some() && self.hi.is_some()
+    }
+    /// Zero lies within the bounds.
+    pub fn may_be_zero(&self) -> bool {
+        self.lo.is_none_or(|l| l <= Decimal::ZERO) && self.hi.is_none_or(|h| h >= Decimal::ZERO)
+    }
     pub fn hull(self, o: Iv) -> Iv {
         Iv {
             lo: lo_min(self.lo, o.lo),
@@ -147,9 +155,7 @@ impl Iv {
         if o.value() == Some(Decimal::ZERO) {
             return None;
         }
-        let contains_zero =
-            o.lo.is_none_or(|l| l <= Decimal::ZERO) && o.hi.is_none_or(|h| h >= Decimal::ZERO);
-        if contains_zero {
+        if o.may_be_zero() {
             return Some(Iv::ALL);
         }
         if let (Some(a), Some(b)) = (self.value(), o.value()) {

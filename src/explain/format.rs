@@ -30,7 +30,10 @@ pub fn num(v: Decimal, ty: Ty) -> String {
         Ty::Num { dim, pct } => {
             if dim.is_none() {
                 if pct {
-                    return format!("{} %", fixed(v * Decimal::ONE_HUNDRED, 2));
+                    return match v.checked_mul(Decimal::ONE_HUNDRED) {
+                        Some(p) => format!("{} %", fixed(p, 2)),
+                        None => format!("{} × 100 %", fixed(v, 2)),
+                    };
                 }
                 return if v.fract().is_zero() {
                     v.trunc().normalize().to_string()

@@ -41,12 +41,22 @@ pub fn subject_json(ev: &Evaluation) -> Value {
             })
         })
         .collect();
+    // Arithmetic that lost its value (a division by zero, a result out of range), per visit.
+    let warnings: Vec<Value> = (0..ev.subj.assessments.len())
+        .flat_map(|t| {
+            ev.problems(t).into_iter().map(move |p| {
+                let visit = &ev.subj.assessments[t].visit;
+                Value::String(format!("{visit}: {}", super::text::problem(ev, &p)))
+            })
+        })
+        .collect();
     json!({
         "subject": ev.subj.subject,
         "reader": ev.subj.reader,
         "timepoints": timepoints,
         "best_response": cat_value(rs, ev.best.category),
         "error": Value::Null,
+        "warnings": warnings,
     })
 }
 

@@ -8,7 +8,7 @@ use super::format;
 use crate::check::ir::{self, AggFn, Body, DefId, ExprKind as K, Ref, Ruleset, Ty};
 use crate::data::model::format_date;
 use crate::eval::best::Note;
-use crate::eval::engine::{truth, Evaluation};
+use crate::eval::engine::{truth, Evaluation, Problem, Scope, Trouble};
 use crate::eval::value::{Tri, Val};
 
 pub struct Options {
@@ -61,6 +61,7 @@ pub fn subject(ev: &Evaluation, opts: &Options) -> String {
         format_date(base.date),
         imputed(base.date_imputed)
     );
+    problems_into(ev, 0, &mut out);
     for t in 1..s.assessments.len() {
         timepoint_into(ev, t, opts, &mut out);
     }
@@ -105,6 +106,41 @@ fn timepoint_into(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
     for &d in rs.responses.iter().filter(|&&d| d != overall) {
         response(ev, t, d, 1, opts, &missing, out);
     }
+    problems_into(ev, t, out);
+}
+
+fn problems_into(ev: &Evaluation, t: usize, out: &mut String) {
+    for p in ev.problems(t) {
+        let _ = writeln!(out, "  warning: {}", problem(ev, &p));
+    }
+}
+
+/// What became of arithmetic that lost its value, and where it is in the ruleset.
+pub fn problem(ev: &Evaluation, p: &Problem) -> String {
+    let rs = ev.rs();
+    let def = &rs.defs[p.def];
+    let text = rs.source_text(def.src);
+    let mut expr = one_line(text.get(p.span.start..p.span.end).unwrap_or(""));
+    if expr.chars().count() > 60 {
+        expr = expr.chars().take(59).collect::<String>() + "…";
+    }
+    let whose = match p.scope {
+        Scope::Lesion(l) => format!(" for lesion {}", ev.subj.lesions[l].id),
+        Scope::Organ(o) => format!(" for organ {}", ev.subj.organs[o]),
+        Scope::Assessment => String::new(),
+    };
+    let what = match p.trouble {
+        Trouble::DivisionByZero => "divides by zero, so it has no value",
+        Trouble::OutOfRange => {
+            "is beyond the range of exact decimals (about ±7.9 × 10^28), so it is unknown"
+        }
+    };
+    format!(
+        "`{expr}` in {}{whose} {what}   [{}:{}]",
+        def.name,
+        rs.source_name(def.src),
+        ir::line_of(text, p.span.start)
+    )
 }
 
 fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {

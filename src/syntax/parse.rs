@@ -8,73 +8,38 @@ use pest::Parser;
 use rust_decimal::Decimal;
 
 use super::ast::*;
+use super::{chunks, MAX_DEPTH};
 use crate::diag::{Diag, Source};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/crit.pest"]
 struct CritParser;
 
-const ITEM_WORDS: &[&str] = &[
-    "criteria",
-    "version",
-    "cite",
-    "categories",
-    "rename",
-    "input",
-    "param",
-    "lesion",
-    "organ",
-    "group",
-    "value",
-    "response",
-    "table",
-    "best",
-    "override",
-];
-
-/// Byte ranges of the declarations: each starts on a line whose first word starts a declaration.
-fn chunks(src: &str) -> Vec<(usize, usize)> {
-    let mut starts = vec![];
-    let mut offset = 0;
-    for line in src.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let word: String = trimmed
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if ITEM_WORDS.contains(&word.as_str()) {
-            starts.push(offset + (line.len() - trimmed.len()));
-        }
-        offset += line.len();
-    }
-    let mut out = vec![];
-    // Text before the first declaration is parsed too, so that it is reported.
-    let first = starts.first().copied().unwrap_or(src.len());
-    if !only_comments(&src[..first]) {
-        out.push((0, first));
-    }
-    for (i, &s) in starts.iter().enumerate() {
-        let e = starts.get(i + 1).copied().unwrap_or(src.len());
-        out.push((s, e));
-    }
-    out
-}
-
-fn only_comments(text: &str) -> bool {
-    text.lines().all(|l| {
-        let t = l.trim();
-        t.is_empty() || t.starts_with('#')
-    })
-}
-
 /// Parses a whole file. Returns the ruleset (possibly partial) and every syntax error.
 pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
+    // The grammar and the tree builder recurse at each bracket, up to MAX_DEPTH deep; an
+    // unoptimised build needs more stack for that than a spawned thread's 2 MiB, so the parse
+    // gets a stack of its own when less than that is left.
+    stacker::maybe_grow(PARSE_STACK, 2 * PARSE_STACK, || parse_on_stack(src))
+}
+
+const PARSE_STACK: usize = 4 << 20;
+
+fn parse_on_stack(src: &Source) -> (Ruleset, Vec<Diag>) {
     let text = src.inner().as_str();
     let mut rs = Ruleset::default();
     let mut diags = vec![];
     let mut seen_header = false;
-    for (start, end) in chunks(text) {
-        let piece = &text[start..end];
+    let prepared = chunks::blank_comment_runs(text);
+    for (start, end) in chunks::split(&prepared) {
+        let piece = &prepared[start..end];
+        if let Some(at) = chunks::too_deep_bracket(piece) {
+            diags.push(too_deep(
+                Span::new(start + at.start, start + at.end),
+                "brackets",
+            ));
+            continue;
+        }
         match CritParser::parse(Rule::chunk, piece) {
             Ok(mut pairs) => {
                 let chunk = pairs.next().unwrap();
@@ -85,6 +50,7 @@ pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
                     let mut b = Builder {
                         offset: start,
                         diags: &mut diags,
+                        too_deep: false,
                     };
                     if pair.as_rule() == Rule::header {
                         if seen_header {
@@ -110,7 +76,7 @@ pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
                     }
                 }
             }
-            Err(e) => diags.push(syntax_error(e, start, piece)),
+            Err(e) => diags.push(syntax_error(e, start, &text[start..end])),
         }
     }
     if !seen_header && diags.is_empty() {
@@ -122,6 +88,19 @@ pub fn parse(src: &Source) -> (Ruleset, Vec<Diag>) {
     }
     let diags = diags.into_iter().map(|d| d.with_src(src)).collect();
     (rs, diags)
+}
+
+/// An expression nested past [`MAX_DEPTH`].
+fn too_deep(at: Span, what: &str) -> Diag {
+    Diag::error(
+        "crit::too-deep",
+        format!("expression nested more than {MAX_DEPTH} levels deep"),
+    )
+    .label(at, format!("{what} nested past level {MAX_DEPTH} here"))
+    .help(
+        "give inner parts a name of their own (`value part = ...`, `lesion part = ...`) and use \
+         that name; a sum over many lesions is `sum(x of GROUP)`",
+    )
 }
 
 fn friendly(r: &Rule) -> Option<&'static str> {
@@ -189,6 +168,11 @@ fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag
         }
         ErrorVariant::CustomError { .. } => vec![],
     };
+    // The parser's own limits (e.g. "stack limit reached") say what stopped it.
+    let limit = match &e.variant {
+        ErrorVariant::CustomError { message } => Some(message.as_str()),
+        _ => None,
+    };
     expected.sort();
     expected.dedup();
     let what = if found.is_empty() {
@@ -197,7 +181,9 @@ fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag
         format!("`{found}`")
     };
     let msg = format!("unexpected {what}");
-    let label = if expected.is_empty() {
+    let label = if let Some(m) = limit {
+        format!("not understood here: {m}")
+    } else if expected.is_empty() {
         "not understood here".to_string()
     } else {
         format!("expected {}", join_or(&expected))
@@ -225,7 +211,12 @@ fn join_or(items: &[&str]) -> String {
 struct Builder<'d> {
     offset: usize,
     diags: &'d mut Vec<Diag>,
+    /// The declaration was reported as nested too deeply (reported once).
+    too_deep: bool,
 }
+
+/// An expression and its depth: the nodes on its longest path from the top.
+type Built = (Expr, usize);
 
 fn unquote(p: &Pair<Rule>) -> String {
     let s = p.as_str();
@@ -600,42 +591,60 @@ impl Builder<'_> {
     }
 
     fn group(&mut self, p: Pair<Rule>) -> GroupExpr {
+        self.build_group(p).0
+    }
+
+    fn build_group(&mut self, p: Pair<Rule>) -> (GroupExpr, usize) {
         let mut it = p.into_inner();
         let base = it.next().unwrap();
-        let mut g = match base.as_rule() {
+        let (mut g, mut depth) = match base.as_rule() {
             Rule::top_group => {
                 let span = self.span(&base);
                 let mut bi = base.into_inner();
-                let n = self.expr_any(bi.next().unwrap());
+                let (n, dn) = self.build(bi.next().unwrap());
                 let of = self.name(&bi.next().unwrap());
-                let key = self.expr_any(bi.next().unwrap());
-                let per_organ = bi
-                    .next()
-                    .map(|po| Box::new(self.expr_any(po.into_inner().next().unwrap())));
-                GroupExpr::Top {
+                let (key, dk) = self.build(bi.next().unwrap());
+                let (per_organ, dp) = match bi.next() {
+                    Some(po) => {
+                        let (e, d) = self.build(po.into_inner().next().unwrap());
+                        (Some(Box::new(e)), d)
+                    }
+                    None => (None, 0),
+                };
+                let g = GroupExpr::Top {
                     n: Box::new(n),
                     of,
                     key: Box::new(key),
                     per_organ,
                     span,
-                }
+                };
+                (g, 1 + dn.max(dk).max(dp))
             }
-            _ => GroupExpr::Named(self.name(&base)),
+            _ => (GroupExpr::Named(self.name(&base)), 1),
         };
         for clause in it {
+            let at = self.span(&clause);
             match clause.as_rule() {
                 Rule::where_clause => {
-                    let e = self.expr(clause.into_inner().next().unwrap());
+                    let (e, d) = self.build(clause.into_inner().next().unwrap());
+                    depth = 1 + depth.max(d);
+                    if self.past_limit(depth, at, "`where` clauses") {
+                        break;
+                    }
                     g = GroupExpr::Where(Box::new(g), Box::new(e));
                 }
                 Rule::except_clause => {
                     let n = self.name(&clause.into_inner().next().unwrap());
+                    depth += 1;
+                    if self.past_limit(depth, at, "`except` clauses") {
+                        break;
+                    }
                     g = GroupExpr::Except(Box::new(g), n);
                 }
                 _ => {}
             }
         }
-        g
+        (g, depth)
     }
 
     fn reference(&self, p: Pair<Rule>) -> Reference {
@@ -649,209 +658,330 @@ impl Builder<'_> {
     }
 
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
-        self.expr_any(p)
+        self.build(p).0
     }
 
-    /// Builds any expression-level pair.
-    fn expr_any(&mut self, p: Pair<Rule>) -> Expr {
-        let span = self.span(&p);
-        let kind = p.as_rule();
-        let mk = |k| Expr { kind: k, span };
-        match kind {
-            Rule::expr => {
-                let mut it = p.into_inner();
-                let first = self.expr_any(it.next().unwrap());
-                if it.next().is_some() {
-                    let cond = self.expr_any(it.next().unwrap());
-                    let other = self.expr_any(it.next().unwrap());
-                    return mk(ExprKind::If(
-                        Box::new(cond),
-                        Box::new(first),
-                        Box::new(other),
-                    ));
-                }
-                first
-            }
-            Rule::expr_nowhen => self.expr_any(p.into_inner().next().unwrap()),
-            Rule::or_expr | Rule::and_expr => {
-                let parts: Vec<Expr> = p
-                    .into_inner()
-                    .filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op))
-                    .map(|x| self.expr_any(x))
-                    .collect();
-                if parts.len() == 1 {
-                    return parts.into_iter().next().unwrap();
-                }
-                mk(if kind == Rule::or_expr {
-                    ExprKind::Or(parts)
-                } else {
-                    ExprKind::And(parts)
-                })
-            }
-            Rule::not_expr => {
-                let parts: Vec<Pair<Rule>> = p.into_inner().collect();
-                let nots = parts.iter().filter(|x| x.as_rule() == Rule::not_op).count();
-                let mut e = self.expr_any(parts.last().unwrap().clone());
-                for _ in 0..nots {
-                    e = Expr {
-                        kind: ExprKind::Not(Box::new(e)),
-                        span,
-                    };
-                }
-                e
-            }
-            Rule::cmp => {
-                let mut it = p.into_inner();
-                let lhs = self.expr_any(it.next().unwrap());
-                let Some(op) = it.next() else { return lhs };
-                let rhs = it.next().unwrap();
-                if op.as_rule() == Rule::in_op {
-                    let negated = op.as_str().starts_with("not");
-                    let items = rhs.into_inner().map(|i| {
-                        let n = self.name(&i);
-                        if i.as_rule() == Rule::string {
-                            Spanned {
-                                node: unquote(&i),
-                                span: n.span,
-                            }
-                        } else {
-                            n
-                        }
-                    });
-                    return mk(ExprKind::In(Box::new(lhs), items.collect(), negated));
-                }
-                let op = match op.as_str() {
-                    "<=" => CmpOp::Le,
-                    ">=" => CmpOp::Ge,
-                    "!=" => CmpOp::Ne,
-                    "=" => CmpOp::Eq,
-                    "<" => CmpOp::Lt,
-                    _ => CmpOp::Gt,
-                };
-                mk(ExprKind::Cmp(
-                    op,
-                    Box::new(lhs),
-                    Box::new(self.expr_any(rhs)),
-                ))
-            }
-            Rule::add | Rule::mul => {
-                let mut it = p.into_inner();
-                let mut acc = self.expr_any(it.next().unwrap());
-                while let Some(op) = it.next() {
-                    let rhs = self.expr_any(it.next().unwrap());
-                    let op = match op.as_str() {
-                        "+" => BinOp::Add,
-                        "-" => BinOp::Sub,
-                        "*" => BinOp::Mul,
-                        _ => BinOp::Div,
-                    };
-                    let s = Span::new(acc.span.start, rhs.span.end);
-                    acc = Expr {
-                        kind: ExprKind::Bin(op, Box::new(acc), Box::new(rhs)),
-                        span: s,
-                    };
-                }
-                acc
-            }
-            Rule::unary => {
-                let parts: Vec<Pair<Rule>> = p.into_inner().collect();
-                let negs = parts.len() - 1;
-                let mut e = self.expr_any(parts.last().unwrap().clone());
-                for _ in 0..negs {
-                    e = Expr {
-                        kind: ExprKind::Neg(Box::new(e)),
-                        span,
-                    };
-                }
-                e
-            }
-            Rule::postfix => {
-                let mut it = p.into_inner();
-                let mut e = self.expr_any(it.next().unwrap());
-                for at in it {
-                    let r = self.reference(at.into_inner().next().unwrap());
-                    let s = Span::new(e.span.start, span.end);
-                    e = Expr {
-                        kind: ExprKind::At(Box::new(e), r),
-                        span: s,
-                    };
-                }
-                e
-            }
-            Rule::paren => {
-                let inner = self.expr_any(p.into_inner().next().unwrap());
-                Expr {
-                    kind: inner.kind,
-                    span,
-                }
-            }
-            Rule::number_lit => {
-                let (d, u) = self.number_lit(p);
-                mk(ExprKind::Number(d, u))
-            }
-            Rule::bool_lit => mk(ExprKind::Bool(p.as_str() == "true")),
-            Rule::string => mk(ExprKind::Str(unquote(&p))),
-            Rule::super_kw => mk(ExprKind::Super),
-            Rule::super_call => {
-                let args = p
-                    .into_inner()
-                    .next()
-                    .unwrap()
-                    .into_inner()
-                    .map(|a| self.expr_any(a))
-                    .collect();
-                mk(ExprKind::SuperCall(args))
-            }
-            Rule::days_since => mk(ExprKind::DaysSince(
-                self.reference(p.into_inner().next().unwrap()),
-            )),
-            Rule::aggregate => {
-                let mut it = p.into_inner();
-                let f = match it.next().unwrap().as_str() {
-                    "sum" => AggFn::Sum,
-                    "max" => AggFn::Max,
-                    "min" => AggFn::Min,
-                    "count" => AggFn::Count,
-                    "all" => AggFn::All,
-                    _ => AggFn::Any,
-                };
-                let body = it.next().unwrap();
-                let mut bi = body.clone().into_inner();
-                match body.as_rule() {
-                    Rule::agg_of => {
-                        let e = self.expr_any(bi.next().unwrap());
-                        let g = self.group(bi.next().unwrap());
-                        mk(ExprKind::Agg(f, Some(Box::new(e)), g))
-                    }
-                    Rule::agg_quant => {
-                        let g = self.group(bi.next().unwrap());
-                        let e = self.expr_any(bi.next().unwrap());
-                        mk(ExprKind::Agg(f, Some(Box::new(e)), g))
-                    }
-                    _ => {
-                        let g = self.group(bi.next().unwrap());
-                        mk(ExprKind::Agg(f, None, g))
-                    }
-                }
-            }
-            Rule::call => {
-                let mut it = p.into_inner();
-                let name = self.name(&it.next().unwrap());
-                let mut args = vec![];
-                let mut since = None;
-                for a in it.next().unwrap().into_inner() {
-                    if a.as_rule() == Rule::since_clause {
-                        since = Some(self.reference(a.into_inner().next().unwrap()));
-                    } else {
-                        args.push(self.expr_any(a));
-                    }
-                }
-                mk(ExprKind::Call(name, args, since))
-            }
-            Rule::name => mk(ExprKind::Name(p.as_str().to_string())),
-            Rule::ident => mk(ExprKind::Name(p.as_str().to_string())),
-            _ => mk(ExprKind::Bool(false)),
+    /// True when `depth` is past [`MAX_DEPTH`]; the first time, it is reported at `at`. The
+    /// caller then stops building, so no tree deeper than the limit ever exists (not even to be
+    /// dropped).
+    fn past_limit(&mut self, depth: usize, at: Span, what: &str) -> bool {
+        if depth <= MAX_DEPTH {
+            return false;
         }
+        if !self.too_deep {
+            self.too_deep = true;
+            self.diags.push(too_deep(at, what));
+        }
+        true
+    }
+
+    /// Builds any expression-level pair. Layers with a single part (an `or` without `or`, a
+    /// bracketed expression) are passed through in a loop, so neither they nor brackets cost
+    /// stack here; every recursion below builds a node, and depth is bounded by [`MAX_DEPTH`].
+    fn build(&mut self, p: Pair<Rule>) -> Built {
+        let mut p = p;
+        let mut bracket = None;
+        loop {
+            match p.as_rule() {
+                Rule::paren => {
+                    bracket.get_or_insert(self.span(&p));
+                    p = p.into_inner().next().unwrap();
+                }
+                Rule::expr
+                | Rule::expr_nowhen
+                | Rule::or_expr
+                | Rule::and_expr
+                | Rule::not_expr
+                | Rule::cmp
+                | Rule::add
+                | Rule::mul
+                | Rule::unary
+                | Rule::postfix => {
+                    let mut inner = p.clone().into_inner();
+                    let first = inner.next().unwrap();
+                    if inner.next().is_some() {
+                        break;
+                    }
+                    p = first;
+                }
+                _ => break,
+            }
+        }
+        let (mut e, d) = self.node(p);
+        if let Some(span) = bracket {
+            e.span = span;
+        }
+        (e, d)
+    }
+
+    /// A stand-in for an expression that was not built (already reported).
+    fn placeholder(span: Span) -> Built {
+        (
+            Expr {
+                kind: ExprKind::Bool(false),
+                span,
+            },
+            1,
+        )
+    }
+
+    /// One node. Each kind is built by its own function, so that the frames on the recursion
+    /// stay small (an unoptimised build gives a large function one frame holding every arm's
+    /// locals).
+    fn node(&mut self, p: Pair<Rule>) -> Built {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::expr => self.conditional(p, span),
+            Rule::or_expr | Rule::and_expr => self.junction(p, span),
+            Rule::not_expr | Rule::unary => self.prefixed(p, span),
+            Rule::cmp => self.comparison(p, span),
+            Rule::add | Rule::mul => self.chain(p, span),
+            Rule::postfix => self.references(p, span),
+            Rule::aggregate => self.aggregate(p, span),
+            Rule::call | Rule::super_call => self.call(p, span),
+            kind => {
+                let mk = |k| Expr { kind: k, span };
+                let e = match kind {
+                    Rule::number_lit => {
+                        let (d, u) = self.number_lit(p);
+                        mk(ExprKind::Number(d, u))
+                    }
+                    Rule::bool_lit => mk(ExprKind::Bool(p.as_str() == "true")),
+                    Rule::string => mk(ExprKind::Str(unquote(&p))),
+                    Rule::super_kw => mk(ExprKind::Super),
+                    Rule::days_since => mk(ExprKind::DaysSince(
+                        self.reference(p.into_inner().next().unwrap()),
+                    )),
+                    Rule::name | Rule::ident => mk(ExprKind::Name(p.as_str().to_string())),
+                    _ => mk(ExprKind::Bool(false)),
+                };
+                (e, 1)
+            }
+        }
+    }
+
+    /// `a if c else b if d else e`: the first `if` is the outermost.
+    fn conditional(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let mut it = p.into_inner();
+        let mut values = vec![self.build(it.next().unwrap())];
+        let mut conds = vec![];
+        while it.next().is_some() {
+            conds.push(self.build(it.next().unwrap()));
+            values.push(self.build(it.next().unwrap()));
+        }
+        let (mut acc, mut depth) = values.pop().unwrap();
+        while let (Some((c, dc)), Some((v, dv))) = (conds.pop(), values.pop()) {
+            depth = 1 + depth.max(dc).max(dv);
+            let s = Span::new(v.span.start, span.end);
+            if self.past_limit(depth, s, "`if ... else`") {
+                return Self::placeholder(span);
+            }
+            acc = Expr {
+                kind: ExprKind::If(Box::new(c), Box::new(v), Box::new(acc)),
+                span: s,
+            };
+        }
+        (acc, depth)
+    }
+
+    /// `a and b and c`, `a or b`: one node with a list.
+    fn junction(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let or = p.as_rule() == Rule::or_expr;
+        let mut depth = 0;
+        let parts: Vec<Expr> = p
+            .into_inner()
+            .filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op))
+            .map(|x| {
+                let (e, d) = self.build(x);
+                depth = depth.max(d);
+                e
+            })
+            .collect();
+        let kind = if or {
+            ExprKind::Or(parts)
+        } else {
+            ExprKind::And(parts)
+        };
+        (Expr { kind, span }, depth + 1)
+    }
+
+    /// `not not x`, `- - x`: operators in front of an operand.
+    fn prefixed(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let neg = p.as_rule() == Rule::unary;
+        let parts: Vec<Pair<Rule>> = p.into_inner().collect();
+        let (ops, operand) = parts.split_at(parts.len() - 1);
+        let (mut e, d) = self.build(operand[0].clone());
+        let depth = d + ops.len();
+        if depth > MAX_DEPTH {
+            // The operator that crosses the limit, counting from the operand outwards.
+            let at = self.span(&ops[ops.len() - 1 - (MAX_DEPTH - d.min(MAX_DEPTH))]);
+            self.past_limit(depth, at, if neg { "`-`" } else { "`not`" });
+            return Self::placeholder(span);
+        }
+        for _ in ops {
+            let inner = Box::new(e);
+            let kind = if neg {
+                ExprKind::Neg(inner)
+            } else {
+                ExprKind::Not(inner)
+            };
+            e = Expr { kind, span };
+        }
+        (e, depth)
+    }
+
+    fn comparison(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let mut it = p.into_inner();
+        let (lhs, dl) = self.build(it.next().unwrap());
+        let op = it.next().unwrap();
+        let rhs = it.next().unwrap();
+        if op.as_rule() == Rule::in_op {
+            let negated = op.as_str().starts_with("not");
+            let items = rhs
+                .into_inner()
+                .map(|i| {
+                    let n = self.name(&i);
+                    if i.as_rule() == Rule::string {
+                        Spanned {
+                            node: unquote(&i),
+                            span: n.span,
+                        }
+                    } else {
+                        n
+                    }
+                })
+                .collect();
+            let kind = ExprKind::In(Box::new(lhs), items, negated);
+            return (Expr { kind, span }, dl + 1);
+        }
+        let op = match op.as_str() {
+            "<=" => CmpOp::Le,
+            ">=" => CmpOp::Ge,
+            "!=" => CmpOp::Ne,
+            "=" => CmpOp::Eq,
+            "<" => CmpOp::Lt,
+            _ => CmpOp::Gt,
+        };
+        let (rhs, dr) = self.build(rhs);
+        let kind = ExprKind::Cmp(op, Box::new(lhs), Box::new(rhs));
+        (Expr { kind, span }, 1 + dl.max(dr))
+    }
+
+    /// `a + b - c`, `a * b / c`: left to right.
+    fn chain(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let what = if p.as_rule() == Rule::add {
+            "terms of `+`/`-`"
+        } else {
+            "factors of `*`/`/`"
+        };
+        let mut it = p.into_inner();
+        let (mut acc, mut depth) = self.build(it.next().unwrap());
+        while let Some(op) = it.next() {
+            let (rhs, d) = self.build(it.next().unwrap());
+            depth = 1 + depth.max(d);
+            if self.past_limit(depth, self.span(&op), what) {
+                return Self::placeholder(span);
+            }
+            let op = match op.as_str() {
+                "+" => BinOp::Add,
+                "-" => BinOp::Sub,
+                "*" => BinOp::Mul,
+                _ => BinOp::Div,
+            };
+            let s = Span::new(acc.span.start, rhs.span.end);
+            acc = Expr {
+                kind: ExprKind::Bin(op, Box::new(acc), Box::new(rhs)),
+                span: s,
+            };
+        }
+        (acc, depth)
+    }
+
+    /// `x at baseline at previous`.
+    fn references(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let mut it = p.into_inner();
+        let (mut e, mut depth) = self.build(it.next().unwrap());
+        for at in it {
+            depth += 1;
+            if self.past_limit(depth, self.span(&at), "`at` references") {
+                return Self::placeholder(span);
+            }
+            let r = self.reference(at.into_inner().next().unwrap());
+            let s = Span::new(e.span.start, span.end);
+            e = Expr {
+                kind: ExprKind::At(Box::new(e), r),
+                span: s,
+            };
+        }
+        (e, depth)
+    }
+
+    fn aggregate(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let mut it = p.into_inner();
+        let f = match it.next().unwrap().as_str() {
+            "sum" => AggFn::Sum,
+            "max" => AggFn::Max,
+            "min" => AggFn::Min,
+            "count" => AggFn::Count,
+            "all" => AggFn::All,
+            _ => AggFn::Any,
+        };
+        let body = it.next().unwrap();
+        let body_rule = body.as_rule();
+        let mut bi = body.into_inner();
+        let (elem, g, depth) = match body_rule {
+            Rule::agg_of => {
+                let (e, de) = self.build(bi.next().unwrap());
+                let (g, dg) = self.build_group(bi.next().unwrap());
+                (Some(Box::new(e)), g, de.max(dg))
+            }
+            Rule::agg_quant => {
+                let (g, dg) = self.build_group(bi.next().unwrap());
+                let (e, de) = self.build(bi.next().unwrap());
+                (Some(Box::new(e)), g, de.max(dg))
+            }
+            _ => {
+                let (g, dg) = self.build_group(bi.next().unwrap());
+                (None, g, dg)
+            }
+        };
+        let kind = ExprKind::Agg(f, elem, g);
+        (Expr { kind, span }, depth + 1)
+    }
+
+    /// `name(args [since REF])`, `super(args)`.
+    fn call(&mut self, p: Pair<Rule>, span: Span) -> Built {
+        let is_super = p.as_rule() == Rule::super_call;
+        let mut it = p.into_inner();
+        let name = (!is_super).then(|| self.name(&it.next().unwrap()));
+        let mut args = vec![];
+        let mut since = None;
+        for a in it.next().unwrap().into_inner() {
+            if a.as_rule() == Rule::since_clause {
+                since = Some(self.reference(a.into_inner().next().unwrap()));
+            } else {
+                args.push(a);
+            }
+        }
+        let (args, depth) = self.build_all(args.into_iter());
+        let kind = match name {
+            Some(name) => ExprKind::Call(name, args, since),
+            None => ExprKind::SuperCall(args),
+        };
+        (Expr { kind, span }, depth + 1)
+    }
+
+    /// Builds a list of expressions; the depth is the deepest one's.
+    fn build_all<'i>(&mut self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> (Vec<Expr>, usize) {
+        let mut depth = 0;
+        let list = pairs
+            .map(|a| {
+                let (e, d) = self.build(a);
+                depth = depth.max(d);
+                e
+            })
+            .collect();
+        (list, depth)
     }
 }
 

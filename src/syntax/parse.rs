@@ -103,18 +103,23 @@ fn too_deep(at: Span, what: &str) -> Diag {
     )
 }
 
+/// The grammar's layers of an expression, loosest first; one with a single part is just that part.
+const EXPRESSION_LAYERS: [Rule; 10] = [
+    Rule::expr,
+    Rule::expr_nowhen,
+    Rule::or_expr,
+    Rule::and_expr,
+    Rule::not_expr,
+    Rule::cmp,
+    Rule::add,
+    Rule::mul,
+    Rule::unary,
+    Rule::postfix,
+];
+
 fn friendly(r: &Rule) -> Option<&'static str> {
     Some(match r {
-        Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::not_expr
-        | Rule::cmp
-        | Rule::add
-        | Rule::mul
-        | Rule::unary
-        | Rule::postfix
-        | Rule::expr_nowhen => "an expression",
+        r if EXPRESSION_LAYERS.contains(r) => "an expression",
         Rule::ident | Rule::name | Rule::cat_name => "a name",
         Rule::string => "a quoted string",
         Rule::number | Rule::number_lit => "a number",
@@ -687,16 +692,7 @@ impl Builder<'_> {
                     bracket.get_or_insert(self.span(&p));
                     p = p.into_inner().next().unwrap();
                 }
-                Rule::expr
-                | Rule::expr_nowhen
-                | Rule::or_expr
-                | Rule::and_expr
-                | Rule::not_expr
-                | Rule::cmp
-                | Rule::add
-                | Rule::mul
-                | Rule::unary
-                | Rule::postfix => {
+                r if EXPRESSION_LAYERS.contains(&r) => {
                     let mut inner = p.clone().into_inner();
                     let first = inner.next().unwrap();
                     if inner.next().is_some() {

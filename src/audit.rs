@@ -125,20 +125,34 @@ pub struct Disagreement {
     pub reader: Option<String>,
     pub visit: String,
     pub recorded: String,
-    /// `None` when no timepoint was computed for it (no matching assessment, a data error, or an
-    /// undecided response).
-    pub computed: Option<String>,
+    pub computed: String,
     /// Line (record) of the RS row.
     pub line: usize,
-    /// The timepoint's explanation, or why nothing was computed.
+    /// The timepoint's explanation (when asked for).
     pub explanation: Option<String>,
 }
 
+/// A recorded response for which nothing was computed: no lesion data for the subject, a data
+/// error (e.g. a partial date without `--impute-dates`), no assessment at that visit, or an
+/// undecided response. It is neither an agreement nor a disagreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotComputed {
+    pub subject: String,
+    pub reader: Option<String>,
+    pub visit: String,
+    pub recorded: String,
+    /// Line (record) of the RS row.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// `compared` counts every recorded response looked at: agreed + disagreed + not_computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub compared: usize,
     pub agreed: usize,
     pub disagreed: usize,
+    pub not_computed: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +160,7 @@ pub struct Report {
     pub file: String,
     pub category: String,
     pub disagreements: Vec<Disagreement>,
+    pub not_computed: Vec<NotComputed>,
     pub summary: Summary,
     /// Subjects whose data could not be evaluated, as messages.
     pub subject_errors: Vec<String>,
@@ -250,6 +265,7 @@ pub fn audit(
         file: recorded.file.clone(),
         category,
         disagreements: vec![],
+        not_computed: vec![],
         summary: Summary::default(),
         subject_errors: vec![],
     };
@@ -281,7 +297,7 @@ pub fn audit(
                 None,
                 Some("no lesion data for this subject and reader".to_string()),
             ),
-            Some(Err(e)) => (None, Some(format!("data error: {e}"))),
+            Some(Err(e)) => (None, Some(format!("data error: {}", first_line(e)))),
             Some(Ok(tps)) => {
                 let date = row
                     .date
@@ -317,30 +333,49 @@ pub fn audit(
                             }
                         )),
                     ),
-                    Some(tp) => (tp.overall.clone(), tp.text.clone()),
+                    Some(tp) => match &tp.overall {
+                        Some(c) => (Some(c.clone()), tp.text.clone()),
+                        None => (None, Some("the overall response is undecided".into())),
+                    },
                 }
             }
         };
         report.summary.compared += 1;
-        let agree = computed_cat
-            .as_deref()
-            .is_some_and(|c| c.trim().eq_ignore_ascii_case(recorded_cat.trim()));
-        if agree {
-            report.summary.agreed += 1;
-        } else {
-            report.summary.disagreed += 1;
-            report.disagreements.push(Disagreement {
-                subject: row.subject.clone(),
-                reader: row.reader.clone(),
-                visit: row.visit.clone(),
-                recorded: recorded_cat,
-                computed: computed_cat,
-                line: row.line,
-                explanation: if opts.explain { explanation } else { None },
-            });
+        match computed_cat {
+            None => {
+                report.summary.not_computed += 1;
+                report.not_computed.push(NotComputed {
+                    subject: row.subject.clone(),
+                    reader: row.reader.clone(),
+                    visit: row.visit.clone(),
+                    recorded: recorded_cat,
+                    line: row.line,
+                    reason: explanation.unwrap_or_default(),
+                });
+            }
+            Some(c) if c.trim().eq_ignore_ascii_case(recorded_cat.trim()) => {
+                report.summary.agreed += 1;
+            }
+            Some(c) => {
+                report.summary.disagreed += 1;
+                report.disagreements.push(Disagreement {
+                    subject: row.subject.clone(),
+                    reader: row.reader.clone(),
+                    visit: row.visit.clone(),
+                    recorded: recorded_cat,
+                    computed: c,
+                    line: row.line,
+                    explanation: if opts.explain { explanation } else { None },
+                });
+            }
         }
     }
     Ok(report)
+}
+
+/// The first line of an error (its message; the help follows on later lines).
+fn first_line(e: &str) -> &str {
+    e.lines().next().unwrap_or("")
 }
 
 fn reader_suffix(r: Option<&str>) -> String {
@@ -358,7 +393,7 @@ pub fn render_text(report: &Report, rs: &Ruleset) -> String {
             reader_suffix(d.reader.as_deref()),
             d.visit,
             d.recorded,
-            d.computed.as_deref().unwrap_or("none"),
+            d.computed,
             report.file,
             d.line
         );
@@ -369,6 +404,23 @@ pub fn render_text(report: &Report, rs: &Ruleset) -> String {
         }
         let _ = writeln!(out);
     }
+    if !report.not_computed.is_empty() {
+        let _ = writeln!(out, "not computed:");
+        for n in &report.not_computed {
+            let _ = writeln!(
+                out,
+                "  subject {}{} {}: recorded {}; {}   [{}:{}]",
+                n.subject,
+                reader_suffix(n.reader.as_deref()),
+                n.visit,
+                n.recorded,
+                n.reason,
+                report.file,
+                n.line
+            );
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "{}", summary_line(report, rs));
     out
 }
@@ -376,14 +428,15 @@ pub fn render_text(report: &Report, rs: &Ruleset) -> String {
 pub fn summary_line(report: &Report, rs: &Ruleset) -> String {
     let s = report.summary;
     format!(
-        "audit of {} ({} `{}`) against {}: compared {}, agreed {}, disagreed {}",
+        "audit of {} ({} `{}`) against {}: compared {}, agreed {}, disagreed {}, not computed {}",
         report.file,
         overall_test(),
         report.category,
         rs.title,
         s.compared,
         s.agreed,
-        s.disagreed
+        s.disagreed,
+        s.not_computed
     )
 }
 
@@ -393,24 +446,42 @@ pub fn render_json(report: &Report) -> Value {
         .iter()
         .map(|d| json!({"subject": d.subject, "reader": d.reader, "visit": d.visit, "recorded": d.recorded, "computed": d.computed}))
         .collect();
+    let n: Vec<Value> = report
+        .not_computed
+        .iter()
+        .map(|n| json!({"subject": n.subject, "reader": n.reader, "visit": n.visit, "recorded": n.recorded, "reason": n.reason}))
+        .collect();
     let s = report.summary;
-    json!({"disagreements": d, "summary": {"compared": s.compared, "agreed": s.agreed, "disagreed": s.disagreed}})
+    json!({"disagreements": d, "not_computed": n, "summary": {"compared": s.compared, "agreed": s.agreed, "disagreed": s.disagreed, "not_computed": s.not_computed}})
 }
 
-pub const CSV_COLUMNS: &[&str] = &["subject", "reader", "visit", "recorded", "computed"];
+/// CSV rows: the disagreements, then the recorded responses not computed (`computed` empty).
+pub const CSV_COLUMNS: &[&str] = &[
+    "subject", "reader", "visit", "recorded", "computed", "status", "reason",
+];
 
 pub fn csv_rows(report: &Report) -> Vec<Vec<String>> {
-    report
-        .disagreements
-        .iter()
-        .map(|d| {
-            vec![
-                d.subject.clone(),
-                d.reader.clone().unwrap_or_default(),
-                d.visit.clone(),
-                d.recorded.clone(),
-                d.computed.clone().unwrap_or_default(),
-            ]
-        })
-        .collect()
+    let disagreed = report.disagreements.iter().map(|d| {
+        vec![
+            d.subject.clone(),
+            d.reader.clone().unwrap_or_default(),
+            d.visit.clone(),
+            d.recorded.clone(),
+            d.computed.clone(),
+            "disagreed".into(),
+            String::new(),
+        ]
+    });
+    let not_computed = report.not_computed.iter().map(|n| {
+        vec![
+            n.subject.clone(),
+            n.reader.clone().unwrap_or_default(),
+            n.visit.clone(),
+            n.recorded.clone(),
+            String::new(),
+            "not computed".into(),
+            n.reason.clone(),
+        ]
+    });
+    disagreed.chain(not_computed).collect()
 }

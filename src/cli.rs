@@ -258,10 +258,9 @@ fn data_diag(e: &DataError, who: Option<String>) -> Diag {
             .with_src(&src)
         }
         None => {
-            let place = match (e.line, &e.column) {
-                (Some(l), Some(c)) => format!(" ({}:{l}, column {c})", e.file),
-                (Some(l), None) => format!(" ({}:{l})", e.file),
-                _ => format!(" ({})", e.file),
+            let place = match &e.column {
+                Some(c) if e.line.is_some() => format!(" ({}, column {c})", e.place()),
+                _ => format!(" ({})", e.place()),
             };
             d.message.push_str(&place);
             d
@@ -686,7 +685,11 @@ fn audit_cmd(
             eprintln!("{}", audit::summary_line(&report, &checked.ruleset));
         }
     }
-    i32::from(report.summary.disagreed > 0 || !report.subject_errors.is_empty())
+    i32::from(
+        report.summary.disagreed > 0
+            || report.summary.not_computed > 0
+            || !report.subject_errors.is_empty(),
+    )
 }
 
 fn list() -> i32 {

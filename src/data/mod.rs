@@ -2,6 +2,7 @@
 pub mod bind;
 pub mod model;
 pub mod sdtm;
+pub mod sdtm_result;
 pub mod table;
 pub mod xpt;
 

@@ -15,12 +15,23 @@ pub struct DataError {
     pub help: Option<String>,
 }
 
+impl DataError {
+    /// `tr.csv:17`, or in a transport file, where lines are records, `tr.xpt, record 17 (byte
+    /// 3280)`.
+    pub fn place(&self) -> String {
+        match self.line {
+            None => self.file.clone(),
+            Some(l) if self.file.to_lowercase().ends_with(".xpt") => {
+                format!("{}, {}", self.file, super::xpt::locate(&self.file, l))
+            }
+            Some(l) => format!("{}:{l}", self.file),
+        }
+    }
+}
+
 impl std::fmt::Display for DataError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
+        write!(f, "{}", self.place())?;
         if let Some(c) = &self.column {
             write!(f, " (column {c})")?;
         }

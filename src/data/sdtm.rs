@@ -12,17 +12,16 @@
 //! Errors are located (file, line and column; in a transport file the "line" is the record
 //! number) and belong to their subject, so the other subjects are still evaluated.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use time::{Date, Month};
 
 use super::model::*;
+use super::sdtm_result::{self, Outcome};
 use super::xpt;
 use crate::check::ir::{Role, Status};
-use crate::units;
 
 /// How partial dates (`2014-02`, `2014`) are completed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -110,6 +109,15 @@ pub struct TableRow {
     /// Line in a CSV file (the header is line 1); record number in a transport file.
     pub line: usize,
     pub cells: Vec<String>,
+    /// Why the row could not be read whole (ragged, not UTF-8): it fails its subject when the
+    /// subject can be read, else it is reported on its own.
+    pub problem: Option<RowProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub message: String,
+    pub help: String,
 }
 
 fn file_error(
@@ -129,13 +137,15 @@ fn file_error(
 }
 
 impl Table {
-    pub fn from_csv(file: &str, text: &str) -> Result<Table, DataError> {
+    /// Reads a CSV table. A row with another number of cells than the header, or with bytes that
+    /// are not UTF-8, is kept with its problem so that only its subject fails.
+    pub fn from_csv(file: &str, bytes: &[u8]) -> Result<Table, DataError> {
         let mut rdr = csv::ReaderBuilder::new()
-            .flexible(false)
+            .flexible(true)
             .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
+            .from_reader(bytes);
         let columns: Vec<String> = rdr
-            .headers()
+            .byte_headers()
             .map_err(|e| {
                 file_error(
                     file,
@@ -146,25 +156,82 @@ impl Table {
                 )
             })?
             .iter()
-            .map(|s| s.trim_start_matches('\u{feff}').trim().to_uppercase())
+            .map(|s| {
+                String::from_utf8_lossy(s)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .to_uppercase()
+            })
             .collect();
+        if columns.iter().all(|c| c.is_empty()) {
+            return Err(file_error(
+                file,
+                Some(1),
+                None,
+                "the file is empty or has no header".into(),
+                Some("the first line names the columns (USUBJID, ...)".into()),
+            ));
+        }
         let mut rows = vec![];
-        for (i, rec) in rdr.records().enumerate() {
-            match rec {
-                Ok(r) => {
-                    let line = r.position().map(|p| p.line() as usize).unwrap_or(i + 2);
-                    rows.push(TableRow { line, cells: r.iter().map(|s| s.to_string()).collect() });
-                }
+        let mut record = csv::ByteRecord::new();
+        // Lines are counted from the bytes: with CRLF the reader's own count is one short, as a
+        // record's position is that of the line end before it.
+        let (mut counted, mut line) = (0usize, 1usize);
+        let mut line_at = |byte: u64| {
+            let mut byte = (byte as usize).min(bytes.len());
+            while bytes.get(byte).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                byte += 1;
+            }
+            line += bytes[counted.min(byte)..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted = counted.max(byte);
+            line
+        };
+        loop {
+            match rdr.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
                 Err(e) => {
                     return Err(file_error(
                         file,
-                        e.position().map(|p| p.line() as usize),
+                        e.position().map(|p| line_at(p.byte())),
                         None,
                         format!("malformed CSV: {e}"),
-                        Some("every row needs as many cells as the header; quote cells that contain commas".into()),
+                        None,
                     ))
                 }
             }
+            let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
+            let cells: Vec<String> = record
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            let problem = if cells.len() != columns.len() {
+                Some(RowProblem {
+                    message: format!(
+                        "the row has {} cells, the header {}",
+                        cells.len(),
+                        columns.len()
+                    ),
+                    help: "every row needs as many cells as the header; quote cells that contain commas".into(),
+                })
+            } else {
+                record
+                    .iter()
+                    .zip(&columns)
+                    .find(|(c, _)| std::str::from_utf8(c).is_err())
+                    .map(|(_, name)| RowProblem {
+                        message: format!("the {name} cell is not valid UTF-8 text"),
+                        help: "save the file as UTF-8 (a byte of another encoding, e.g. Latin-1, is here)".into(),
+                    })
+            };
+            rows.push(TableRow {
+                line,
+                cells,
+                problem,
+            });
         }
         Ok(Table {
             file: file.into(),
@@ -174,20 +241,17 @@ impl Table {
     }
 
     pub fn from_xpt(path: &str) -> Result<Table, DataError> {
-        let t = xpt::read(path).map_err(|m| {
-            file_error(
-                path,
-                None,
-                None,
-                m,
-                Some("SDTM files are CSV (.csv) or SAS transport v5/v8 (.xpt)".into()),
-            )
-        })?;
+        let t = xpt::read(path)
+            .map_err(|e| file_error(path, e.record, None, e.message, Some(e.help.into())))?;
         let rows = t
             .rows
             .into_iter()
             .enumerate()
-            .map(|(i, cells)| TableRow { line: i + 1, cells })
+            .map(|(i, cells)| TableRow {
+                line: i + 1,
+                cells,
+                problem: None,
+            })
             .collect();
         Ok(Table {
             file: path.into(),
@@ -204,8 +268,7 @@ impl Table {
         let bytes = std::fs::read(path).map_err(|e| {
             file_error(path, None, None, format!("cannot read the file: {e}"), None)
         })?;
-        let text = String::from_utf8_lossy(&bytes);
-        Table::from_csv(path, &text)
+        Table::from_csv(path, &bytes)
     }
 
     pub fn col(&self, name: &str) -> Option<usize> {
@@ -501,6 +564,16 @@ pub fn recorded(t: &Table) -> Result<Recorded, DataError> {
         ..Default::default()
     };
     for row in &t.rows {
+        if let Some(p) = &row.problem {
+            out.errors.push(file_error(
+                &t.file,
+                Some(row.line),
+                None,
+                p.message.clone(),
+                Some(p.help.clone()),
+            ));
+            continue;
+        }
         let Some(subject) = val(row, subj) else {
             out.errors.push(file_error(
                 &t.file,
@@ -610,6 +683,92 @@ struct TuInfo {
 
 type Key = (String, Option<String>);
 
+/// The first row of a (subject, reader) in TU or TR.
+struct Seen {
+    line: usize,
+    in_tu: bool,
+}
+
+const RESULT_TESTS: &str = "TRTESTCD LDIAM, LPERP, DIAMETER, SULPEAK, SUVMAX and TUMSTATE";
+
+/// Adds an error to every group of a subject; false when the subject has none.
+fn subject_error(groups: &mut BTreeMap<Key, Group>, subject: &str, e: &DataError) -> bool {
+    let mut any = false;
+    for (_, g) in groups.iter_mut().filter(|(k, _)| k.0 == subject) {
+        g.errors.push(e.clone());
+        any = true;
+    }
+    any
+}
+
+/// Subjects and readers read from the rows that were read whole.
+struct Known<'a> {
+    subjects: &'a HashSet<String>,
+    readers: &'a HashSet<String>,
+}
+
+impl Known<'_> {
+    /// A row that was not read whole fails its subject when its USUBJID names a known subject
+    /// (and its reader, when it names a known one, is wanted); otherwise it is reported alone.
+    #[allow(clippy::too_many_arguments)]
+    fn problem_row(
+        &self,
+        t: &Table,
+        row: &TableRow,
+        p: &RowProblem,
+        subject: Option<&str>,
+        reader: Option<String>,
+        wanted: &impl Fn(&Option<String>) -> bool,
+        pending: &mut Vec<(String, DataError)>,
+        cohort: &mut Vec<DataError>,
+    ) {
+        let reader_known = reader
+            .as_deref()
+            .is_some_and(|r| self.readers.contains(&r.to_uppercase()));
+        if reader_known && !wanted(&reader) {
+            return;
+        }
+        let e = |message: String| {
+            file_error(&t.file, Some(row.line), None, message, Some(p.help.clone()))
+        };
+        match subject.filter(|s| self.subjects.contains(*s)) {
+            Some(s) => pending.push((s.to_string(), e(p.message.clone()))),
+            None => cohort.push(e(format!("{}; its subject cannot be told", p.message))),
+        }
+    }
+}
+
+/// "1 subject", "3 subjects".
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Why a `--DTC` value is no date: shaped like one but impossible (`2023-02-30`), or not ISO 8601.
+fn not_a_date(text: &str) -> String {
+    let d = text.trim().split('T').next().unwrap_or("");
+    let shaped = d.len() == 10
+        && d.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if shaped {
+        format!("`{text}` is not a valid date")
+    } else {
+        format!("`{text}` is not an ISO 8601 date")
+    }
+}
+
+fn show_dtc(d: Dtc) -> String {
+    match d {
+        Dtc::Full(d) => format_date(d),
+        Dtc::Month(y, m) => format!("{y:04}-{:02}", u8::from(m)),
+        Dtc::Year(y) => format!("{y:04}"),
+    }
+}
+
 /// Maps TU, TR and DM onto the lesion-table model.
 pub fn build(
     tu: &Table,
@@ -660,6 +819,34 @@ pub fn build(
         )
     };
 
+    // Subjects and readers named on the rows that were read whole: a row that was not (ragged,
+    // not UTF-8) fails its subject only when its USUBJID is one of these.
+    let mut known_subjects: HashSet<String> = HashSet::new();
+    let mut known_readers: HashSet<String> = HashSet::new();
+    for (t, prefix) in [(tu, "TU"), (tr, "TR")] {
+        let (s, e, id) = (
+            t.col("USUBJID"),
+            t.col(&format!("{prefix}EVAL")),
+            t.col(&format!("{prefix}EVALID")),
+        );
+        for row in t.rows.iter().filter(|r| r.problem.is_none()) {
+            known_subjects.extend(val(row, s).map(str::to_string));
+            known_readers.extend(reader_of(row, id, e).map(|r| r.to_uppercase()));
+        }
+    }
+    if let Some(dm) = dm {
+        let s = dm.col("USUBJID");
+        for row in dm.rows.iter().filter(|r| r.problem.is_none()) {
+            known_subjects.extend(val(row, s).map(str::to_string));
+        }
+    }
+    // Errors of rows that were not read whole, by subject, added once every group is known.
+    let mut pending: Vec<(String, DataError)> = vec![];
+    // The first row of every (subject, reader) in TU and TR: each must end up in the cohort.
+    let mut seen: BTreeMap<Key, Seen> = BTreeMap::new();
+    // Numeric results with more digits than a float holds and no character result.
+    let mut artefacts: Vec<(usize, String)> = vec![];
+
     // TU: the role and organ of each lesion, per subject and reader.
     let c = |n: &str| tu.col(n);
     let (subj, lnk, role_c, orres, loc, eval, evalid) = (
@@ -683,6 +870,24 @@ pub fn build(
                 Some(help.into()),
             )
         };
+        let known = Known {
+            subjects: &known_subjects,
+            readers: &known_readers,
+        };
+        if let Some(p) = &row.problem {
+            let reader = reader_of(row, evalid, eval);
+            known.problem_row(
+                tu,
+                row,
+                p,
+                val(row, subj),
+                reader,
+                &wanted,
+                &mut pending,
+                &mut sdtm.cohort.errors,
+            );
+            continue;
+        }
         let Some(subject) = val(row, subj) else {
             sdtm.cohort.errors.push(err(
                 "USUBJID",
@@ -696,6 +901,10 @@ pub fn build(
             continue;
         }
         let g = || group_key(subject, &reader);
+        seen.entry(g()).or_insert(Seen {
+            line: row.line,
+            in_tu: true,
+        });
         let Some(id) = val(row, lnk) else {
             let e = err(
                 "TULNKID",
@@ -750,6 +959,7 @@ pub fn build(
         c("TRSTRESC"),
         c("TRORRES"),
     );
+    let orresu = c("TRORRESU");
     let (stresu, stat, eval, evalid, acpt, visit, dtc) = (
         c("TRSTRESU"),
         c("TRSTAT"),
@@ -779,6 +989,24 @@ pub fn build(
                 Some(help.into()),
             )
         };
+        let known = Known {
+            subjects: &known_subjects,
+            readers: &known_readers,
+        };
+        if let Some(p) = &row.problem {
+            let reader = reader_of(row, evalid, eval);
+            known.problem_row(
+                tr,
+                row,
+                p,
+                val(row, subj),
+                reader,
+                &wanted,
+                &mut pending,
+                &mut sdtm.cohort.errors,
+            );
+            continue;
+        }
         let Some(subject) = val(row, subj) else {
             sdtm.cohort.errors.push(err(
                 "USUBJID",
@@ -791,6 +1019,10 @@ pub fn build(
         if !wanted(&reader) {
             continue;
         }
+        seen.entry(group_key(subject, &reader)).or_insert(Seen {
+            line: row.line,
+            in_tu: false,
+        });
         if opts.accepted && !val(row, acpt).is_some_and(|s| s.eq_ignore_ascii_case("Y")) {
             continue;
         }
@@ -894,52 +1126,32 @@ pub fn build(
             }
             continue;
         }
-        // A measurement: TRSTRESN, else TRSTRESC, in TRSTRESU (default: the column's unit).
-        let (text, col) = match (val(row, stresn), val(row, stresc)) {
-            (Some(t), _) => (t, "TRSTRESN"),
-            (None, Some(t)) => (t, "TRSTRESC"),
-            (None, None) => continue, // not measured
-        };
-        let Ok(v) = Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)) else {
-            group.errors.push(err(
-                col,
-                format!("{code} result `{text}` of lesion {id} is not a number"),
-                "write the numeric result in TRSTRESN, or mark it TRSTAT = NOT DONE",
-            ));
-            continue;
+        // A measurement: the numeric and character results (see sdtm_result), in the column's
+        // unit.
+        let cells = sdtm_result::Cells {
+            stresn: val(row, stresn),
+            stresc: val(row, stresc),
+            stresu: val(row, stresu),
+            orres: val(row, orres),
+            orresu: val(row, orresu),
+            has_orresu: orresu.is_some(),
         };
         let (_, col_unit) = test.column().unwrap_or(("", "mm"));
-        let v = match val(row, stresu) {
-            None => v,
-            Some(u) => {
-                let target = units::lookup(col_unit);
-                match (
-                    units::lookup(u).or_else(|| units::lookup(&u.to_lowercase())),
-                    target,
-                ) {
-                    (Some(from), Some(to)) if from.dim == to.dim => match v
-                        .checked_mul(from.factor)
-                        .and_then(|x| x.checked_div(to.factor))
-                    {
-                        Some(x) => x.normalize(),
-                        None => {
-                            group.errors.push(err(
-                                "TRSTRESU",
-                                format!("{code} result `{text} {u}` is out of range"),
-                                "check the value and its unit",
-                            ));
-                            continue;
-                        }
-                    },
-                    _ => {
-                        group.errors.push(err(
-                            "TRSTRESU",
-                            format!("{code} result of lesion {id} is in `{u}`, which is not a unit of {col_unit}"),
-                            &format!("give {code} in {col_unit} (or another unit of the same kind)"),
-                        ));
-                        continue;
-                    }
+        let v = match sdtm_result::measurement(&code, id, &cells, col_unit) {
+            Outcome::Value { value, artefact } => {
+                if artefact {
+                    artefacts.push((row.line, cells.stresn.unwrap_or("").to_string()));
                 }
+                value
+            }
+            Outcome::NotMeasured => continue,
+            Outcome::Error {
+                column,
+                message,
+                help,
+            } => {
+                group.errors.push(err(column, message, &help));
+                continue;
             }
         };
         let obs = &mut group.obs[oi];
@@ -967,6 +1179,56 @@ pub fn build(
         ));
     }
 
+    // Every (subject, reader) of TU and TR is in the cohort: with results, or with an error.
+    for (key, first) in &seen {
+        let covered = groups
+            .keys()
+            .any(|k| k.0 == key.0 && (k.1 == key.1 || (first.in_tu && key.1.is_none())));
+        if covered {
+            continue;
+        }
+        let accepted = if opts.accepted {
+            " accepted (TRACPTFL = Y)"
+        } else {
+            ""
+        };
+        let e = if first.in_tu {
+            file_error(
+                &tu.file,
+                Some(first.line),
+                Some("USUBJID"),
+                format!("lesions identified in TU, but no{accepted} lesion results in {}", tr.file),
+                Some(format!("TR holds each lesion's results ({RESULT_TESTS}) under the USUBJID, TRLNKID and evaluator of its TU row")),
+            )
+        } else {
+            file_error(
+                &tr.file,
+                Some(first.line),
+                Some("TRTESTCD"),
+                format!("rows in TR, but no{accepted} lesion results"),
+                Some(format!("the lesion results are {RESULT_TESTS}; other tests (SUMDIAM, ...) are not read")),
+            )
+        };
+        groups.entry(key.clone()).or_default().errors.push(e);
+    }
+    for (subject, e) in pending {
+        if !subject_error(&mut groups, &subject, &e) {
+            sdtm.cohort.errors.push(e);
+        }
+    }
+    if !artefacts.is_empty() {
+        let (line, text) = &artefacts[0];
+        let at = file_error(&tr.file, Some(*line), None, String::new(), None).place();
+        sdtm.notes.push(format!(
+            "{} more digits than a binary float holds (e.g. `{text}` at {at}) and no character result (TRSTRESC, TRORRES) to take the exact value from: used as written",
+            if artefacts.len() == 1 {
+                "1 numeric result has".to_string()
+            } else {
+                format!("{} numeric results have", artefacts.len())
+            },
+        ));
+    }
+
     // DM: treatment start per subject.
     let mut starts: HashMap<String, (Dtc, usize, String)> = HashMap::new();
     if let Some(dm) = dm {
@@ -978,33 +1240,87 @@ pub fn build(
                 dm.file
             ));
         }
+        let mut dm_only: BTreeSet<&str> = BTreeSet::new();
         for row in &dm.rows {
+            let err = |col: &str, message: String, help: &str| {
+                file_error(
+                    &dm.file,
+                    Some(row.line),
+                    Some(col),
+                    message,
+                    Some(help.into()),
+                )
+            };
+            if let Some(p) = &row.problem {
+                let e = file_error(
+                    &dm.file,
+                    Some(row.line),
+                    None,
+                    p.message.clone(),
+                    Some(p.help.clone()),
+                );
+                let subject = val(row, subj).filter(|s| known_subjects.contains(*s));
+                if !subject.is_some_and(|s| subject_error(&mut groups, s, &e)) {
+                    sdtm.cohort.errors.push(e);
+                }
+                continue;
+            }
             let Some(subject) = val(row, subj) else {
+                sdtm.cohort.errors.push(err(
+                    "USUBJID",
+                    "row without USUBJID".into(),
+                    "every DM row needs the subject it belongs to",
+                ));
                 continue;
             };
+            if !groups.keys().any(|k| k.0 == subject) {
+                dm_only.insert(subject);
+                continue;
+            }
             let (text, col) = match (val(row, st), val(row, xst)) {
                 (Some(t), _) => (t, "RFSTDTC"),
                 (None, Some(t)) => (t, "RFXSTDTC"),
                 _ => continue,
             };
-            match Dtc::parse(text) {
-                Some(d) => {
+            let Some(d) = Dtc::parse(text) else {
+                let e = err(
+                    col,
+                    format!("treatment start {}", not_a_date(text)),
+                    "write YYYY-MM-DD",
+                );
+                subject_error(&mut groups, subject, &e);
+                continue;
+            };
+            match starts.get(subject) {
+                Some((prev, line, pcol)) if *prev != d => {
+                    let e = err(
+                        col,
+                        format!("DM has two rows for subject {subject} with different treatment starts: {pcol} {} (line {line}) and {col} {text} (line {})", show_dtc(*prev), row.line),
+                        "a subject has one DM row; keep the right one",
+                    );
+                    subject_error(&mut groups, subject, &e);
+                }
+                Some(_) => {}
+                None => {
                     starts.insert(subject.to_string(), (d, row.line, col.to_string()));
                 }
-                None => {
-                    for (k, g) in groups.iter_mut() {
-                        if k.0 == subject {
-                            g.errors.push(file_error(
-                                &dm.file,
-                                Some(row.line),
-                                Some(col),
-                                format!("treatment start `{text}` is not an ISO 8601 date"),
-                                Some("write YYYY-MM-DD".into()),
-                            ));
-                        }
-                    }
-                }
             }
+        }
+        if !dm_only.is_empty() {
+            let shown: Vec<&str> = dm_only.iter().copied().take(5).collect();
+            sdtm.notes.push(format!(
+                "{} of {} {} no lesion data in TU or TR and {} not evaluated: {}{}",
+                plural(dm_only.len(), "subject"),
+                dm.file,
+                if dm_only.len() == 1 { "has" } else { "have" },
+                if dm_only.len() == 1 { "is" } else { "are" },
+                shown.join(", "),
+                if dm_only.len() > shown.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            ));
         }
     }
 
@@ -1100,7 +1416,7 @@ pub fn build(
                         let message = if o.dtc.is_empty() {
                             format!("no date (TRDTC is empty) at {}", visit_label(&o.visit))
                         } else {
-                            format!("`{}` is not an ISO 8601 date", o.dtc)
+                            not_a_date(&o.dtc)
                         };
                         errors.push(file_error(
                             &tr.file,

@@ -6,11 +6,10 @@
 //! the same `f64` (`21`, `32.32`), and SAS missing numbers become empty cells.
 
 use std::fs::File;
-use std::io::BufReader;
 
 use sas_xport::sas::xport::{
-    XportDatasetVersion, XportFileVersion, XportMetadata, XportReader, XportSchema, XportValue,
-    XportVariable, XportWriter,
+    XportDataset, XportDatasetVersion, XportFileVersion, XportMetadata, XportReader, XportSchema,
+    XportValue, XportVariable, XportWriter,
 };
 use sas_xport::sas::SasVariableType;
 
@@ -20,6 +19,22 @@ pub struct XptTable {
     pub dataset: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    pub layout: Layout,
+}
+
+/// Where the records of a dataset lie in its file: one after the other, each as long as the sum
+/// of its variables' lengths, from the card after the OBS header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub data_start: u64,
+    pub record_length: u64,
+}
+
+impl Layout {
+    /// Byte offset of record `n` (from 1).
+    pub fn offset(&self, record: usize) -> u64 {
+        self.data_start + (record.max(1) as u64 - 1) * self.record_length
+    }
 }
 
 /// Text of a numeric value; empty for SAS missing values.
@@ -31,18 +46,88 @@ pub fn number_text(n: f64) -> String {
     }
 }
 
-/// Reads the first dataset of a transport file. Errors are messages for people (the caller adds
-/// the file name).
-pub fn read(path: &str) -> Result<XptTable, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
-    let reader = XportReader::from_reader(BufReader::new(file))
-        .map_err(|e| format!("not a SAS transport (XPORT v5/v8) file: {e}"))?;
-    let Some(mut dataset) = reader
-        .next_dataset()
-        .map_err(|e| format!("cannot read the dataset header: {e}"))?
-    else {
-        return Err("the transport file holds no dataset".into());
+/// A transport file is a sequence of 80-byte cards; each header is one card.
+const CARD: usize = 80;
+const OBS_HEADER: &[u8] = b"HEADER RECORD*******OBS";
+const MEMBER_HEADER: &[u8] = b"HEADER RECORD*******MEMB";
+
+/// The card-aligned offset of the first header starting with `prefix` at or after `from`.
+fn find_card(bytes: &[u8], prefix: &[u8], from: usize) -> Option<usize> {
+    let first = from.div_ceil(CARD) * CARD;
+    (first..bytes.len())
+        .step_by(CARD)
+        .find(|&at| bytes[at..].starts_with(prefix))
+}
+
+/// Where the records of the first dataset start and how long each is, read from the file's
+/// headers; `None` when the file has no OBS header.
+fn layout(bytes: &[u8], record_length: u64) -> Option<Layout> {
+    find_card(bytes, OBS_HEADER, 0).map(|at| Layout {
+        data_start: (at + CARD) as u64,
+        record_length,
+    })
+}
+
+/// "record 17 (byte 3280)": where a record of a transport file starts, for messages. The
+/// layout is read again from the file (only errors need it, once per file); without it, the
+/// record alone.
+pub fn locate(path: &str, record: usize) -> String {
+    use std::sync::{Mutex, OnceLock};
+    type Cache = std::collections::HashMap<(String, u64), Option<Layout>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let layout = {
+        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+        *c.entry((path.to_string(), len)).or_insert_with(|| {
+            let bytes = std::fs::read(path).ok()?;
+            open(&bytes).ok().map(|(_, l)| l)
+        })
     };
+    match layout {
+        Some(l) => format!("record {record} (byte {})", l.offset(record)),
+        None => format!("record {record}"),
+    }
+}
+
+/// Why a transport file could not be read: a message for people (the caller adds the file
+/// name), the record it concerns, and a help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    pub message: String,
+    pub record: Option<usize>,
+    pub help: &'static str,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+const NOT_XPORT: &str = "SDTM files are CSV (.csv) or SAS transport v5/v8 (.xpt)";
+const CUT_SHORT: &str =
+    "the file was cut short (an interrupted copy or download?): copy or export it again";
+
+fn error(message: String, help: &'static str) -> ReadError {
+    ReadError {
+        message,
+        record: None,
+        help,
+    }
+}
+
+/// Reads the first dataset of a transport file. A file cut short is an error that says where,
+/// never a shorter table: the records of a transport file fill whole 80-byte cards, a v8 header
+/// states how many records follow, and whatever follows the last record is blank padding.
+pub fn read(path: &str) -> Result<XptTable, ReadError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| error(format!("cannot open the file: {e}"), NOT_XPORT))?;
+    read_bytes(&bytes)
+}
+
+pub fn read_bytes(bytes: &[u8]) -> Result<XptTable, ReadError> {
+    let (mut dataset, layout) = open(bytes)?;
     let schema = dataset.schema();
     let name = schema.dataset_name().trim().to_string();
     let columns: Vec<String> = schema
@@ -50,9 +135,14 @@ pub fn read(path: &str) -> Result<XptTable, String> {
         .iter()
         .map(|v| v.full_name().trim().to_uppercase())
         .collect();
+    let announced = schema.record_count();
     let mut rows = vec![];
     for (i, rec) in dataset.records().enumerate() {
-        let rec = rec.map_err(|e| format!("cannot read record {}: {e}", i + 1))?;
+        let rec = rec.map_err(|e| ReadError {
+            message: format!("cannot read the record: {e}"),
+            record: Some(i + 1),
+            help: CUT_SHORT,
+        })?;
         rows.push(
             rec.iter()
                 .map(|v| match v {
@@ -62,11 +152,97 @@ pub fn read(path: &str) -> Result<XptTable, String> {
                 .collect(),
         );
     }
+    check_complete(bytes, layout, rows.len(), announced)?;
     Ok(XptTable {
         dataset: name,
         columns,
         rows,
+        layout,
     })
+}
+
+type Dataset<'a> = XportDataset<std::io::Cursor<&'a [u8]>>;
+
+/// The first dataset of a transport file, ready to read its records, and where they lie.
+fn open(bytes: &[u8]) -> Result<(Dataset<'_>, Layout), ReadError> {
+    let reader = XportReader::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
+        error(
+            format!("not a SAS transport (XPORT v5/v8) file: {e}"),
+            NOT_XPORT,
+        )
+    })?;
+    let cut = !bytes.len().is_multiple_of(CARD);
+    let header = |what: String| {
+        if cut {
+            error(
+                format!("the file ends at byte {} inside its header", bytes.len()),
+                CUT_SHORT,
+            )
+        } else {
+            error(what, NOT_XPORT)
+        }
+    };
+    let Some(dataset) = reader
+        .next_dataset()
+        .map_err(|e| header(format!("cannot read the dataset header: {e}")))?
+    else {
+        return Err(header("the transport file holds no dataset".into()));
+    };
+    let record_length: u64 = dataset
+        .schema()
+        .variables()
+        .iter()
+        .map(|v| u64::from(v.value_length()))
+        .sum();
+    let layout = layout(bytes, record_length).unwrap_or(Layout {
+        data_start: bytes.len() as u64,
+        record_length,
+    });
+    Ok((dataset, layout))
+}
+
+/// The checks that find a file cut short (the reader itself stops quietly at a partial record).
+fn check_complete(
+    bytes: &[u8],
+    layout: Layout,
+    read: usize,
+    announced: Option<u64>,
+) -> Result<(), ReadError> {
+    let start = layout.data_start as usize;
+    let end = find_card(bytes, MEMBER_HEADER, start).unwrap_or(bytes.len());
+    let after = start + read * layout.record_length as usize;
+    // Whatever follows the last complete record is blank padding.
+    if after < end && bytes[after..end].iter().any(|&b| b != b' ') {
+        let rest = (end - after) as u64;
+        return Err(error(
+            if rest < layout.record_length {
+                format!(
+                    "record {} is incomplete: it starts at byte {after} and needs {} bytes, but the file ends at byte {end}",
+                    read + 1,
+                    layout.record_length,
+                )
+            } else {
+                format!("the bytes after record {read} (from byte {after}) are not records")
+            },
+            CUT_SHORT,
+        ));
+    }
+    if let Some(n) = announced.filter(|&n| n > 0 && n != read as u64) {
+        return Err(error(
+            format!("the header announces {n} records, but the file ends after {read} (at byte {after})"),
+            CUT_SHORT,
+        ));
+    }
+    if !bytes.len().is_multiple_of(CARD) {
+        return Err(error(
+            format!(
+                "the file ends at byte {}, not on an 80-byte card: records after record {read} may be missing",
+                bytes.len()
+            ),
+            CUT_SHORT,
+        ));
+    }
+    Ok(())
 }
 
 /// Transport format version to write.

@@ -17,8 +17,9 @@
 //! and has a help; every subject of TU and TR is in the output or named in a diagnostic (unless
 //! a file as a whole was rejected).
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 use crit::data::sdtm::Table;
 use crit::data::xpt;
@@ -208,16 +209,7 @@ fn run_case(path: &Path) {
         "csv",
     ];
     args.extend(case.args.iter().map(String::as_str));
-    let out = Command::new(env!("CARGO_BIN_EXE_crit"))
-        .args(&args)
-        .current_dir(ROOT)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    );
-    let code = out.status.code().unwrap_or(-1);
+    let (code, stdout, stderr) = common::crit(&args);
     assert_eq!(code, case.exit, "{kind}: exit code\n{stderr}");
     // Messages as written, without the line breaks of the terminal rendering (which breaks at
     // a space, or after a hyphen or slash).

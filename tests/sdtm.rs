@@ -952,7 +952,7 @@ fn every_cut_of_a_transport_file_is_an_error_that_says_where() {
             let e = r
                 .err()
                 .unwrap_or_else(|| panic!("{version:?} cut at {n} reads"));
-            if n > start && n < start + 15 * len && (n - start) % len != 0 {
+            if n > start && n < start + 15 * len && !(n - start).is_multiple_of(len) {
                 let record = (n - start) / len + 1;
                 assert!(
                     e.message.starts_with(&format!(

@@ -701,40 +701,67 @@ fn subject_error(groups: &mut BTreeMap<Key, Group>, subject: &str, e: &DataError
     any
 }
 
-/// Subjects and readers read from the rows that were read whole.
-struct Known<'a> {
-    subjects: &'a HashSet<String>,
-    readers: &'a HashSet<String>,
+/// Rows that were not read whole (ragged, not UTF-8). Such a row fails its subject when its
+/// USUBJID names a subject of the rows that were read whole (and its reader, when it names a
+/// known one, is wanted); otherwise it is reported alone.
+struct Problems {
+    subjects: HashSet<String>,
+    readers: HashSet<String>,
+    /// Errors by subject, added once every group is known.
+    pending: Vec<(String, DataError)>,
 }
 
-impl Known<'_> {
-    /// A row that was not read whole fails its subject when its USUBJID names a known subject
-    /// (and its reader, when it names a known one, is wanted); otherwise it is reported alone.
-    #[allow(clippy::too_many_arguments)]
-    fn problem_row(
-        &self,
+impl Problems {
+    fn new(tu: &Table, tr: &Table, dm: Option<&Table>) -> Problems {
+        let mut p = Problems {
+            subjects: HashSet::new(),
+            readers: HashSet::new(),
+            pending: vec![],
+        };
+        for (t, prefix) in [(Some(tu), "TU"), (Some(tr), "TR"), (dm, "DM")] {
+            let Some(t) = t else { continue };
+            let (s, e, id) = (
+                t.col("USUBJID"),
+                t.col(&format!("{prefix}EVAL")),
+                t.col(&format!("{prefix}EVALID")),
+            );
+            for row in t.rows.iter().filter(|r| r.problem.is_none()) {
+                p.subjects.extend(val(row, s).map(str::to_string));
+                p.readers
+                    .extend(reader_of(row, id, e).map(|r| r.to_uppercase()));
+            }
+        }
+        p
+    }
+
+    /// True when the row was not read whole; its error is then recorded. `cols` are the
+    /// USUBJID, --EVALID and --EVAL columns.
+    fn take(
+        &mut self,
         t: &Table,
         row: &TableRow,
-        p: &RowProblem,
-        subject: Option<&str>,
-        reader: Option<String>,
+        [subj, evalid, eval]: [Option<usize>; 3],
         wanted: &impl Fn(&Option<String>) -> bool,
-        pending: &mut Vec<(String, DataError)>,
         cohort: &mut Vec<DataError>,
-    ) {
+    ) -> bool {
+        let Some(p) = &row.problem else {
+            return false;
+        };
+        let reader = reader_of(row, evalid, eval);
         let reader_known = reader
             .as_deref()
             .is_some_and(|r| self.readers.contains(&r.to_uppercase()));
         if reader_known && !wanted(&reader) {
-            return;
+            return true;
         }
         let e = |message: String| {
             file_error(&t.file, Some(row.line), None, message, Some(p.help.clone()))
         };
-        match subject.filter(|s| self.subjects.contains(*s)) {
-            Some(s) => pending.push((s.to_string(), e(p.message.clone()))),
+        match val(row, subj).filter(|s| self.subjects.contains(*s)) {
+            Some(s) => self.pending.push((s.to_string(), e(p.message.clone()))),
             None => cohort.push(e(format!("{}; its subject cannot be told", p.message))),
         }
+        true
     }
 }
 
@@ -819,29 +846,7 @@ pub fn build(
         )
     };
 
-    // Subjects and readers named on the rows that were read whole: a row that was not (ragged,
-    // not UTF-8) fails its subject only when its USUBJID is one of these.
-    let mut known_subjects: HashSet<String> = HashSet::new();
-    let mut known_readers: HashSet<String> = HashSet::new();
-    for (t, prefix) in [(tu, "TU"), (tr, "TR")] {
-        let (s, e, id) = (
-            t.col("USUBJID"),
-            t.col(&format!("{prefix}EVAL")),
-            t.col(&format!("{prefix}EVALID")),
-        );
-        for row in t.rows.iter().filter(|r| r.problem.is_none()) {
-            known_subjects.extend(val(row, s).map(str::to_string));
-            known_readers.extend(reader_of(row, id, e).map(|r| r.to_uppercase()));
-        }
-    }
-    if let Some(dm) = dm {
-        let s = dm.col("USUBJID");
-        for row in dm.rows.iter().filter(|r| r.problem.is_none()) {
-            known_subjects.extend(val(row, s).map(str::to_string));
-        }
-    }
-    // Errors of rows that were not read whole, by subject, added once every group is known.
-    let mut pending: Vec<(String, DataError)> = vec![];
+    let mut problems = Problems::new(tu, tr, dm);
     // The first row of every (subject, reader) in TU and TR: each must end up in the cohort.
     let mut seen: BTreeMap<Key, Seen> = BTreeMap::new();
     // Numeric results with more digits than a float holds and no character result.
@@ -870,22 +875,13 @@ pub fn build(
                 Some(help.into()),
             )
         };
-        let known = Known {
-            subjects: &known_subjects,
-            readers: &known_readers,
-        };
-        if let Some(p) = &row.problem {
-            let reader = reader_of(row, evalid, eval);
-            known.problem_row(
-                tu,
-                row,
-                p,
-                val(row, subj),
-                reader,
-                &wanted,
-                &mut pending,
-                &mut sdtm.cohort.errors,
-            );
+        if problems.take(
+            tu,
+            row,
+            [subj, evalid, eval],
+            &wanted,
+            &mut sdtm.cohort.errors,
+        ) {
             continue;
         }
         let Some(subject) = val(row, subj) else {
@@ -989,22 +985,13 @@ pub fn build(
                 Some(help.into()),
             )
         };
-        let known = Known {
-            subjects: &known_subjects,
-            readers: &known_readers,
-        };
-        if let Some(p) = &row.problem {
-            let reader = reader_of(row, evalid, eval);
-            known.problem_row(
-                tr,
-                row,
-                p,
-                val(row, subj),
-                reader,
-                &wanted,
-                &mut pending,
-                &mut sdtm.cohort.errors,
-            );
+        if problems.take(
+            tr,
+            row,
+            [subj, evalid, eval],
+            &wanted,
+            &mut sdtm.cohort.errors,
+        ) {
             continue;
         }
         let Some(subject) = val(row, subj) else {
@@ -1211,11 +1198,6 @@ pub fn build(
         };
         groups.entry(key.clone()).or_default().errors.push(e);
     }
-    for (subject, e) in pending {
-        if !subject_error(&mut groups, &subject, &e) {
-            sdtm.cohort.errors.push(e);
-        }
-    }
     if !artefacts.is_empty() {
         let (line, text) = &artefacts[0];
         let at = file_error(&tr.file, Some(*line), None, String::new(), None).place();
@@ -1251,18 +1233,13 @@ pub fn build(
                     Some(help.into()),
                 )
             };
-            if let Some(p) = &row.problem {
-                let e = file_error(
-                    &dm.file,
-                    Some(row.line),
-                    None,
-                    p.message.clone(),
-                    Some(p.help.clone()),
-                );
-                let subject = val(row, subj).filter(|s| known_subjects.contains(*s));
-                if !subject.is_some_and(|s| subject_error(&mut groups, s, &e)) {
-                    sdtm.cohort.errors.push(e);
-                }
+            if problems.take(
+                dm,
+                row,
+                [subj, None, None],
+                &|_| true,
+                &mut sdtm.cohort.errors,
+            ) {
                 continue;
             }
             let Some(subject) = val(row, subj) else {
@@ -1321,6 +1298,12 @@ pub fn build(
                     ""
                 }
             ));
+        }
+    }
+
+    for (subject, e) in problems.pending {
+        if !subject_error(&mut groups, &subject, &e) {
+            sdtm.cohort.errors.push(e);
         }
     }
 

@@ -89,14 +89,18 @@ impl Plan {
     ) {
         let s = self.subject(index);
         let id = self.subject_id(index);
-        let pet = self.pet.then(|| readers::pet(&self.model, &s, self.seed));
+        let sizes = readers::true_sizes(&s);
+        let pet = self
+            .pet
+            .then(|| readers::pet(&self.model, &s, &sizes, self.seed));
         let decimals = decimals(self.model.readers.resolution_mm);
+        // Scans are on the schedule's weeks, so every week has its label.
         let label = |w: u32| {
             self.weeks
                 .iter()
                 .position(|x| *x == w)
-                .map(|i| self.labels[i].clone())
-                .unwrap_or_else(|| format!("WEEK {w}"))
+                .map(|i| self.labels[i].as_str())
+                .unwrap_or("WEEK ?")
         };
         for r in 0..self.readers {
             let reader = format!("R{}", r + 1);
@@ -113,6 +117,7 @@ impl Plan {
                 &s,
                 r as u64,
                 &fixed,
+                &sizes,
                 pet.as_ref(),
                 self.seed,
                 &label,

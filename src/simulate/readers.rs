@@ -22,12 +22,23 @@ pub struct PetScans {
     pub sul: Vec<Vec<f64>>,
 }
 
+/// The true size of every lesion at every scheduled scan: `sizes[scan * lesions + lesion]`
+/// (computed once per subject, shared by the readers and PET).
+pub fn true_sizes(s: &Subject) -> Vec<f64> {
+    let mut out = Vec::with_capacity(s.scans.len() * s.lesions.len());
+    for scan in &s.scans {
+        let t = scan.day as f64;
+        out.extend(s.lesions.iter().map(|l| l.size(t, s.flare)));
+    }
+    out
+}
+
 /// Draws the PET values of a subject's assessments (baseline, then every scheduled scan).
-pub fn pet(m: &Model, s: &Subject, seed: u64) -> PetScans {
+pub fn pet(m: &Model, s: &Subject, sizes: &[f64], seed: u64) -> PetScans {
     let mut rng = stream(seed, s.index, Purpose::Pet as u64);
     let p = &m.pet;
     let liver_level = p.liver_mean * (p.liver_between_sd_log * normal(&mut rng)).exp();
-    let days = std::iter::once(s.baseline_day).chain(s.scans.iter().map(|x| x.day));
+    let n = s.lesions.len();
     let mut liver = vec![];
     let mut sul = vec![];
     let base: Vec<f64> = s
@@ -35,18 +46,18 @@ pub fn pet(m: &Model, s: &Subject, seed: u64) -> PetScans {
         .iter()
         .map(|l| l.size(s.baseline_day as f64, None))
         .collect();
-    for day in days {
+    for a in 0..=s.scans.len() {
         let mean = liver_level * (log_sd(p.liver_scan_cv) * normal(&mut rng)).exp();
         let sd = p.liver_sd * (log_sd(p.liver_sd_cv) * normal(&mut rng)).exp();
         liver.push((mean, sd));
-        let t = day as f64;
         let row = s
             .lesions
             .iter()
             .zip(&base)
-            .map(|(l, &b)| {
+            .enumerate()
+            .map(|(j, (l, &b))| {
                 let z = normal(&mut rng);
-                let size = l.size(t, s.flare);
+                let size = if a == 0 { b } else { sizes[(a - 1) * n + j] };
                 // Uptake above background scales with the lesion's size relative to its
                 // reference (baseline, or 10 mm for lesions that appear later), saturating.
                 let reference = match l.origin {
@@ -148,16 +159,17 @@ struct Memory {
 /// Writes every row of one reader's reading of a subject. `labels` are the visit labels of the
 /// schedule ("WEEK 6", …) by week.
 #[allow(clippy::too_many_arguments)]
-pub fn write_reader(
+pub fn write_reader<'l>(
     out: &mut Vec<u8>,
     m: &Model,
     organs: &Organs,
     s: &Subject,
     reader: u64,
     fixed: &Fixed,
+    sizes: &[f64],
     pet: Option<&PetScans>,
     seed: u64,
-    label: &dyn Fn(u32) -> String,
+    label: &dyn Fn(u32) -> &'l str,
 ) {
     let rd = &m.readers;
     let mut rng = stream(seed, s.index, Purpose::Reader as u64 + reader);
@@ -253,23 +265,23 @@ pub fn write_reader(
     }
 
     let mut new_n = 0;
+    let n = s.lesions.len();
+    let mut noise: Vec<(f64, f64)> = Vec::with_capacity(n);
     for (a, scan) in s.scans.iter().enumerate() {
-        let t = scan.day as f64;
         // The draws of a scan do not depend on what the reader sees, so readers stay aligned.
-        let noise: Vec<(f64, f64)> = (0..s.lesions.len())
-            .map(|_| {
-                let z = normal(&mut rng);
-                let zj = normal(&mut rng);
-                ((sigma * z).exp(), (judge * zj).exp())
-            })
-            .collect();
+        noise.clear();
+        for _ in 0..n {
+            let z = normal(&mut rng);
+            let zj = normal(&mut rng);
+            noise.push(((sigma * z).exp(), (judge * zj).exp()));
+        }
         if scan.missed {
             continue;
         }
         let visit = label(scan.week);
         let date = s.start + Duration::days(scan.day);
         for (j, l) in s.lesions.iter().enumerate() {
-            let size = l.size(t, s.flare);
+            let size = sizes[a * n + j];
             let (zm, zj) = noise[j];
             let ne = scan.not_evaluated.get(j).copied().unwrap_or(false);
             let mem = &mut memory[j];
@@ -369,7 +381,7 @@ pub fn write_reader(
                 out,
                 fixed,
                 &Row {
-                    visit: &visit,
+                    visit,
                     date,
                     lesion: &mem.id,
                     role,

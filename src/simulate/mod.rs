@@ -211,28 +211,28 @@ pub fn generate(plan: &Plan, n: u64, dir: &Path) -> Result<(), String> {
         o.write_all(OUTCOMES_HEADER.as_bytes()).map_err(io)?;
     }
     let blocks = n.div_ceil(BLOCK);
+    // One set of buffers per block of a batch, reused from batch to batch (fresh large
+    // buffers would be mapped and unmapped by the allocator every time).
+    let mut parts: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+        (0..BATCH_BLOCKS).map(|_| Default::default()).collect();
     let mut b0 = 0;
     while b0 < blocks {
         let b1 = (b0 + BATCH_BLOCKS).min(blocks);
-        let parts: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = (b0..b1)
-            .into_par_iter()
-            .map(|b| {
-                let (mut l, mut t, mut o) = (
-                    Vec::with_capacity(1 << 16),
-                    Vec::with_capacity(1 << 12),
-                    vec![],
-                );
-                for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
-                    plan.write_subject(i, &mut l, &mut t, &mut o);
-                }
-                (l, t, o)
-            })
-            .collect();
-        for (l, t, o) in parts {
-            lesions.write_all(&l).map_err(io)?;
-            truth.write_all(&t).map_err(io)?;
+        let used = &mut parts[..(b1 - b0) as usize];
+        used.par_iter_mut().enumerate().for_each(|(k, (l, t, o))| {
+            l.clear();
+            t.clear();
+            o.clear();
+            let b = b0 + k as u64;
+            for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
+                plan.write_subject(i, l, t, o);
+            }
+        });
+        for (l, t, o) in used.iter() {
+            lesions.write_all(l).map_err(io)?;
+            truth.write_all(t).map_err(io)?;
             if let Some(w) = outcomes.as_mut() {
-                w.write_all(&o).map_err(io)?;
+                w.write_all(o).map_err(io)?;
             }
         }
         b0 = b1;

@@ -1,103 +1,17 @@
-//! The SDTM RS domain: computed responses written as RS rows (`crit eval --format sdtm-rs`), and
-//! recorded overall responses recomputed and compared (`crit audit`).
+//! `crit audit`: the overall responses recorded in SDTM RS, recomputed and compared.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::check::ir::{DefId, Ruleset};
+use crate::check::ir::Ruleset;
 use crate::data::bind::Binding;
-use crate::data::model::{format_date, DataError, RawCohort};
-use crate::data::sdtm::{Dtc, Recorded, Sdtm};
-use crate::eval::{self, Engine, Evaluation};
+use crate::data::model::{DataError, RawCohort};
+use crate::data::sdtm::{Dtc, Recorded};
+use crate::eval::{self, Engine};
 use crate::explain::text;
-
-/// Named responses of a ruleset and the RS test codes (`RSTESTCD`) they are written as. These
-/// are response *names*, not categories; this table is the one place the mapping lives.
-pub const RESPONSE_TESTS: &[(&str, &str)] = &[
-    ("overall", "OVRLRESP"),
-    ("target", "TRGRESP"),
-    ("non_target", "NTRGRESP"),
-    ("new_lesions", "NEWLIND"),
-];
-
-/// The RS test code of the overall timepoint response.
-pub fn overall_test() -> &'static str {
-    test_code("overall").unwrap_or_default()
-}
-
-pub fn test_code(response: &str) -> Option<&'static str> {
-    RESPONSE_TESTS
-        .iter()
-        .find(|(n, _)| *n == response)
-        .map(|(_, c)| *c)
-}
-
-/// The definition a response name refers to: a named response, or the ruleset's overall
-/// response for `overall`.
-fn response_def(rs: &Ruleset, name: &str) -> Option<DefId> {
-    rs.responses
-        .iter()
-        .copied()
-        .find(|&d| rs.defs[d].name == name)
-        .or_else(|| (name == "overall").then_some(rs.overall))
-}
-
-/// Columns of `crit eval --format sdtm-rs`.
-pub const RS_COLUMNS: &[&str] = &[
-    "USUBJID", "RSTESTCD", "RSCAT", "RSORRES", "RSSTRESC", "RSEVAL", "RSEVALID", "VISIT", "RSDTC",
-];
-
-/// One subject's timepoint responses as RS rows: one row per post-baseline assessment and named
-/// response that has an RS test code. `RSEVAL`/`RSEVALID` repeat the evaluator columns the
-/// reader came from (for a plain lesion table, `RSEVAL` is the reader); `RSDTC` is the date as
-/// the data wrote it (a partial date stays partial).
-pub fn rs_rows(ev: &Evaluation, sdtm: &Sdtm) -> Vec<Vec<String>> {
-    let rs = ev.rs();
-    let s = ev.subj;
-    let (eval, evalid) = match s.reader.as_deref() {
-        None => (String::new(), String::new()),
-        Some(r) => match sdtm.evaluators.get(r) {
-            Some(e) => (
-                e.eval.clone().unwrap_or_else(|| r.to_string()),
-                e.evalid.clone().unwrap_or_default(),
-            ),
-            None => (r.to_string(), String::new()),
-        },
-    };
-    let defs: Vec<(&str, DefId)> = RESPONSE_TESTS
-        .iter()
-        .filter_map(|(name, code)| response_def(rs, name).map(|d| (*code, d)))
-        .collect();
-    let mut rows = vec![];
-    for t in 1..s.assessments.len() {
-        let a = &s.assessments[t];
-        let dtc = sdtm
-            .partial_dates
-            .get(&(s.subject.clone(), s.reader.clone(), a.date))
-            .cloned()
-            .unwrap_or_else(|| format_date(a.date));
-        for &(code, d) in &defs {
-            let cat = ev
-                .category(t, d)
-                .map(|c| rs.cat_name(c).to_string())
-                .unwrap_or_default();
-            rows.push(vec![
-                s.subject.clone(),
-                code.to_string(),
-                rs.title.clone(),
-                cat.clone(),
-                cat,
-                eval.clone(),
-                evalid.clone(),
-                a.visit.clone(),
-                dtc.clone(),
-            ]);
-        }
-    }
-    rows
-}
+use crate::rs_domain::{overall_test, response_def};
 
 /// How `crit audit` prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

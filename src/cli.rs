@@ -53,6 +53,9 @@ pub enum Command {
         reader: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// STUDYID of `--format sdtm-rs` rows (default: the data's STUDYID).
+        #[arg(long, value_name = "ID")]
+        studyid: Option<String>,
         /// Override a param, e.g. --set pd_increase=25% (repeatable).
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
@@ -135,7 +138,8 @@ pub enum Format {
     Text,
     Json,
     Csv,
-    /// CDISC SDTM RS rows (CSV): OVRLRESP, TRGRESP, NTRGRESP, NEWLIND per timepoint.
+    /// CDISC SDTM RS rows (CSV): OVRLRESP, TRGRESP, NTRGRESP, NEWLIND per timepoint, then
+    /// BESTRSP, in CDISC terms.
     SdtmRs,
 }
 
@@ -148,8 +152,15 @@ pub fn run(cli: Cli) -> i32 {
             sdtm,
             reader,
             format,
+            studyid,
             set,
-        } => eval_cmd(&criteria, &Source { data, sdtm, reader }, format, &set),
+        } => eval_cmd(
+            &criteria,
+            &Source { data, sdtm, reader },
+            format,
+            studyid.as_deref(),
+            &set,
+        ),
         Command::Explain {
             criteria,
             data,
@@ -375,7 +386,13 @@ fn binding(rs: &ir::Ruleset, cohort: &RawCohort) -> Result<bind::Binding, i32> {
     })
 }
 
-fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> i32 {
+fn eval_cmd(
+    criteria: &str,
+    source: &Source,
+    format: Format,
+    studyid: Option<&str>,
+    set: &[String],
+) -> i32 {
     let (checked, cohort, sdtm) = match prepare(criteria, source) {
         Ok(x) => x,
         Err(c) => return c,
@@ -449,11 +466,28 @@ fn eval_cmd(criteria: &str, source: &Source, format: Format, set: &[String]) -> 
             ));
         }
         Format::SdtmRs => {
-            let rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
-                Ok(ev) => Ok(crate::audit::rs_rows(ev, &sdtm)),
-                Err(e) => Err(subject_error(raw, e)),
+            use crate::rs_domain;
+            if studyid.is_none() && sdtm.studies.is_empty() {
+                eprint_diags(&[Diag::error(
+                    "crit::usage",
+                    format!("{} has no STUDYID for the RS rows", source.name()),
+                )
+                .help("give the study with --studyid ID")]);
+                return 2;
+            }
+            let mut rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| {
+                let study = studyid.or(sdtm.studies.get(&raw.subject).map(|s| s.as_str()));
+                match (r, study) {
+                    (Ok(ev), Some(study)) => Ok(rs_domain::rs_rows(ev, &sdtm, study)),
+                    (Ok(_), None) => Err(format!(
+                        "error: subject {}: no STUDYID in the data (give --studyid ID)",
+                        raw.subject
+                    )),
+                    (Err(e), _) => Err(subject_error(raw, e)),
+                }
             });
-            code = code.max(write_csv(&mut out, crate::audit::RS_COLUMNS, rows));
+            rs_domain::number(rows.iter_mut().filter_map(|r| r.as_mut().ok()).flatten());
+            code = code.max(write_csv(&mut out, rs_domain::RS_COLUMNS, rows));
         }
         Format::Text => {
             let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {

@@ -14,6 +14,7 @@ pub mod eval;
 pub mod explain;
 pub mod progress;
 pub mod registry;
+pub mod rs_domain;
 pub mod simulate;
 pub mod spec;
 pub mod syntax;

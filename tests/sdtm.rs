@@ -282,6 +282,34 @@ fn partial_dates_are_errors_until_imputed() {
         );
     }
     assert_eq!(report.subject_errors.len(), 3);
+    // The text report lists them apart, each with why.
+    let (code, out, _) = crit(&[
+        "audit",
+        "-c",
+        "recist-1.1",
+        "--sdtm",
+        DIR,
+        "--dataset",
+        "onco_recist",
+    ]);
+    assert_eq!(code, 1);
+    let (_, rest) = out
+        .split_once("not computed:\n")
+        .expect("a not-computed section");
+    let listed: Vec<&str> = rest.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(listed.len(), 9);
+    assert!(
+        listed[0].starts_with("  subject 01-701-1015 (reader ")
+            && listed[0].contains("data error: ")
+            && listed[0].contains("partial date `2014-02` at WEEK 6"),
+        "{}",
+        listed[0]
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("compared 66, agreed 57, disagreed 0, not computed 9"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -449,19 +477,97 @@ fn sdtm_rs_output_and_cli() {
         err.contains("note: 6 lesion results had partial dates"),
         "{err}"
     );
-    let mut lines = out.lines();
     assert_eq!(
-        lines.next(),
-        Some("USUBJID,RSTESTCD,RSCAT,RSORRES,RSSTRESC,RSEVAL,RSEVALID,VISIT,RSDTC")
+        out.lines().next(),
+        Some("STUDYID,DOMAIN,USUBJID,RSSEQ,RSTESTCD,RSTEST,RSCAT,RSORRES,RSSTRESC,RSSTAT,RSEVAL,RSEVALID,VISIT,RSDTC")
     );
-    let rows: Vec<&str> = lines.collect();
-    // 66 timepoints x 4 responses.
-    assert_eq!(rows.len(), 264);
-    assert!(rows.contains(&"01-701-1015,OVRLRESP,RECIST 1.1,SD,SD,INDEPENDENT ASSESSOR,RADIOLOGIST 1,WEEK 3,2014-01-23"));
-    assert!(rows.contains(&"01-701-1015,NEWLIND,RECIST 1.1,no,no,INVESTIGATOR,,WEEK 3,2014-01-23"));
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(|c| c.to_string()).collect())
+        .collect();
+    // 66 timepoints x 4 responses, and a best overall response per subject and reader.
+    assert_eq!(rows.len(), 66 * 4 + 24);
+    let find = |subject: &str, test: &str, evaluator: &str, visit: &str| -> Vec<&Vec<String>> {
+        rows.iter()
+            .filter(|r| {
+                r[2] == subject
+                    && r[4] == test
+                    && (r[10] == evaluator || r[11] == evaluator)
+                    && r[12] == visit
+            })
+            .collect()
+    };
+    let one = |subject: &str, test: &str, evaluator: &str, visit: &str| -> Vec<String> {
+        let found = find(subject, test, evaluator, visit);
+        assert_eq!(found.len(), 1, "{subject} {test} {evaluator} {visit}");
+        found[0].clone()
+    };
+    for r in &rows {
+        assert_eq!(
+            (&*r[0], &*r[1], &*r[6]),
+            ("CDISCPILOT01", "RS", "RECIST 1.1")
+        );
+        assert_eq!(r[7], r[8]);
+        assert_eq!(r[9], "", "every response was decided");
+    }
+    let r = one("01-701-1015", "OVRLRESP", "RADIOLOGIST 1", "WEEK 3");
+    assert_eq!(
+        (&*r[5], &*r[8], &*r[10], &*r[13]),
+        (
+            "Overall Response",
+            "SD",
+            "INDEPENDENT ASSESSOR",
+            "2014-01-23"
+        )
+    );
+    // CDISC terms: NEWLIND is Y/N, non-target responses upper case.
+    assert_eq!(
+        one("01-701-1015", "NEWLIND", "INVESTIGATOR", "WEEK 3")[8],
+        "N"
+    );
+    assert!(rows
+        .iter()
+        .filter(|r| r[4] == "NEWLIND")
+        .all(|r| r[8] == "Y" || r[8] == "N"));
+    assert_eq!(
+        one("01-701-1034", "NTRGRESP", "INVESTIGATOR", "WEEK 3")[8],
+        "NON-CR/NON-PD"
+    );
     // The imputed date is written back as the data had it.
-    assert!(rows.contains(&"01-701-1015,OVRLRESP,RECIST 1.1,NE,NE,INVESTIGATOR,,WEEK 6,2014-02"));
-    assert!(rows.contains(&"01-701-1034,NTRGRESP,RECIST 1.1,non-CR/non-PD,non-CR/non-PD,INVESTIGATOR,,WEEK 3,2014-07-22"));
+    assert_eq!(
+        one("01-701-1015", "OVRLRESP", "INVESTIGATOR", "WEEK 6")[13],
+        "2014-02"
+    );
+    // RSSEQ numbers each subject's rows 1, 2, ... over its readers.
+    let mut seq: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for r in &rows {
+        seq.entry(&r[2]).or_default().push(r[3].parse().unwrap());
+    }
+    for (subject, s) in &seq {
+        assert_eq!(*s, (1..=s.len()).collect::<Vec<_>>(), "{subject}");
+    }
+    // BESTRSP is the best overall response of `crit eval`, at the date of the assessment that
+    // gave it.
+    let (code, json, _) = crit(&[&args[..9], &["--format", "json"]].concat());
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let subjects = v["subjects"].as_array().unwrap();
+    assert_eq!(subjects.len(), 24);
+    for s in subjects {
+        let (subject, reader) = (
+            s["subject"].as_str().unwrap(),
+            s["reader"].as_str().unwrap(),
+        );
+        let best = one(subject, "BESTRSP", reader, "");
+        assert_eq!(best[5], "Best Overall Response");
+        assert_eq!(
+            best[8],
+            crit::rs_domain::cdisc_term(s["best_response"].as_str().unwrap())
+        );
+    }
+    let best = one("01-701-1015", "BESTRSP", "INVESTIGATOR", "");
+    assert_eq!((&*best[8], &*best[13]), ("CR", "2014-03-06"));
 
     // Writing the RS rows and auditing against them agrees everywhere.
     let dir = temp_dir("rs-roundtrip");
@@ -510,6 +616,41 @@ fn sdtm_rs_output_and_cli() {
     assert_eq!(code, 0);
     assert!(
         out.contains("WEEK 6  2014-02-01 (date imputed)  overall NE"),
+        "{out}"
+    );
+
+    // A lesion table has no STUDYID: --studyid gives it.
+    let (code, _, err) = crit(&[
+        "eval",
+        "-c",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--format",
+        "sdtm-rs",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("has no STUDYID for the RS rows") && err.contains("--studyid ID"),
+        "{err}"
+    );
+    let (code, out, _) = crit(&[
+        "eval",
+        "-c",
+        "irecist",
+        "examples/recist-cohort.csv",
+        "--format",
+        "sdtm-rs",
+        "--studyid",
+        "S-1",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.lines().skip(1).all(|l| l.starts_with("S-1,RS,")));
+    assert!(
+        out.contains(",NEWLIND,New Lesion Indicator,iRECIST,Y,Y,"),
+        "{out}"
+    );
+    assert!(
+        out.contains(",NTRGRESP,Non-target Response,iRECIST,NON-iCR/NON-iUPD,NON-iCR/NON-iUPD,"),
         "{out}"
     );
 

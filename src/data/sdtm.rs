@@ -91,6 +91,8 @@ pub struct Sdtm {
     pub evaluators: BTreeMap<String, Evaluator>,
     /// Things worth telling the user (imputed dates, files used).
     pub notes: Vec<String>,
+    /// `STUDYID` of each subject (from TR, else TU), for RS rows written back.
+    pub studies: BTreeMap<String, String>,
     /// The date as written (`2014-02`) of assessments whose every row had that partial date,
     /// by (subject, reader, imputed date): RS rows written back keep the date as it was.
     pub partial_dates: BTreeMap<(String, Option<String>, Date), String>,
@@ -864,6 +866,8 @@ pub fn build(
         c("TUEVALID"),
     );
     let mut lesions: HashMap<(String, Option<String>, String), TuInfo> = HashMap::new();
+    let study = tu.col("STUDYID");
+    let mut tu_studies: BTreeMap<String, &str> = BTreeMap::new();
     let mut all_readers: BTreeSet<String> = BTreeSet::new();
     for row in &tu.rows {
         let err = |col: &str, message: String, help: &str| {
@@ -901,6 +905,9 @@ pub fn build(
             line: row.line,
             in_tu: true,
         });
+        if let Some(st) = val(row, study) {
+            tu_studies.entry(subject.to_string()).or_insert(st);
+        }
         let Some(id) = val(row, lnk) else {
             let e = err(
                 "TULNKID",
@@ -955,7 +962,7 @@ pub fn build(
         c("TRSTRESC"),
         c("TRORRES"),
     );
-    let orresu = c("TRORRESU");
+    let (orresu, study) = (c("TRORRESU"), c("STUDYID"));
     let (stresu, stat, eval, evalid, acpt, visit, dtc) = (
         c("TRSTRESU"),
         c("TRSTAT"),
@@ -1010,6 +1017,11 @@ pub fn build(
             line: row.line,
             in_tu: false,
         });
+        if let Some(st) = val(row, study) {
+            sdtm.studies
+                .entry(subject.to_string())
+                .or_insert_with(|| st.to_string());
+        }
         if opts.accepted && !val(row, acpt).is_some_and(|s| s.eq_ignore_ascii_case("Y")) {
             continue;
         }
@@ -1164,6 +1176,12 @@ pub fn build(
                 all_readers.into_iter().collect::<Vec<_>>().join(", ")
             )),
         ));
+    }
+
+    for (subject, st) in tu_studies {
+        sdtm.studies
+            .entry(subject)
+            .or_insert_with(|| st.to_string());
     }
 
     // Every (subject, reader) of TU and TR is in the cohort: with results, or with an error.

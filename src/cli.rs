@@ -621,9 +621,15 @@ fn explain_cmd(
             reader_suffix(raw.reader.as_deref())
         )),
     });
+    let mut out = std::io::stdout().lock();
     for t in texts {
         match t {
-            Ok(s) => println!("{s}"),
+            // A closed pipe (`| head`) ends the output quietly.
+            Ok(s) => {
+                if writeln!(out, "{s}").is_err() {
+                    break;
+                }
+            }
             Err(s) => {
                 eprintln!("{s}");
                 code = 1;

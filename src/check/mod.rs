@@ -21,6 +21,7 @@ use crate::registry;
 use crate::syntax::{self, ast};
 
 pub use merge::Slot;
+pub use walk::for_each_expr as for_each_body_expr;
 pub use walk::walk as walk_expr;
 
 /// A checked ruleset with the warnings found on the way.

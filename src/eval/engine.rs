@@ -338,7 +338,8 @@ impl<'a> Evaluation<'a> {
         (self.subj.assessments[to].date - self.subj.assessments[from].date).whole_days()
     }
 
-    fn input(&self, t: usize, l: Scope, i: usize) -> Val {
+    /// The value of input `i` at an assessment (for a lesion, in its scope); unknown in [0, ∞).
+    pub fn input(&self, t: usize, l: Scope, i: usize) -> Val {
         let input = &self.rs().inputs[i];
         let pos = self.eng.input_pos[i];
         let unknown = if input.dim.hu != 0 {

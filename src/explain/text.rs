@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::format;
+use super::{detail, format};
 use crate::check::ir::{self, AggFn, Body, DefId, ExprKind as K, Ref, Ruleset, Ty};
 use crate::data::model::format_date;
 use crate::eval::best::Note;
@@ -61,6 +61,7 @@ pub fn subject(ev: &Evaluation, opts: &Options) -> String {
         format_date(base.date),
         imputed(base.date_imputed)
     );
+    scan_inputs(ev, 0, &mut out);
     problems_into(ev, 0, &mut out);
     for t in 1..s.assessments.len() {
         timepoint_into(ev, t, opts, &mut out);
@@ -100,6 +101,7 @@ fn timepoint_into(ev: &Evaluation, t: usize, opts: &Options, out: &mut String) {
         imputed(a.date_imputed),
         how(ev, t, overall)
     );
+    scan_inputs(ev, t, out);
     let missing = missing_lesions(ev, t);
     // The overall response first (its header is the timepoint line), then the others.
     response(ev, t, overall, 1, opts, &missing, out);
@@ -141,6 +143,29 @@ pub fn problem(ev: &Evaluation, p: &Problem) -> String {
         rs.source_name(def.src),
         ir::line_of(text, p.span.start)
     )
+}
+
+/// The scan-level inputs of this assessment (e.g. a PET liver reference), when the ruleset
+/// reads any.
+fn scan_inputs(ev: &Evaluation, t: usize, out: &mut String) {
+    let rs = ev.rs();
+    let parts: Vec<String> = (0..rs.inputs.len())
+        .filter(|&i| rs.inputs[i].level == ir::InputLevel::Scan)
+        .map(|i| {
+            let ty = Ty::Num {
+                dim: rs.inputs[i].dim,
+                pct: false,
+            };
+            let v = match ev.input(t, Scope::Assessment, i) {
+                Val::Num(iv) if iv.is_exact() => format::value(rs, &Val::Num(iv), ty),
+                _ => "not given".into(),
+            };
+            format!("{} {v}", rs.inputs[i].name)
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = writeln!(out, "  scan: {}", parts.join(", "));
+    }
 }
 
 fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {
@@ -350,9 +375,11 @@ fn rule_line(
     let rs = ev.rs();
     let text = one_line(src_text(rs, d, c.span));
     if let K::Cmp(op, a, b) = &c.kind {
-        let va = format::value(rs, &ev.eval(t, None, a), a.ty);
-        let vb = format::value(rs, &ev.eval(t, None, b), b.ty);
-        let _ = writeln!(out, "{lead}: {text} — {va} {} {vb}", op.symbol());
+        let _ = writeln!(
+            out,
+            "{lead}: {text} — {}",
+            detail::comparison(ev, t, *op, a, b)
+        );
         let mut seen = vec![];
         references(ev, t, d, a, depth + 2, &mut seen, out);
         references(ev, t, d, b, depth + 2, &mut seen, out);
@@ -395,52 +422,25 @@ fn condition(
             }
         }
         K::Cmp(op, a, b) => {
-            let va = ev.eval(t, None, a);
-            let vb = ev.eval(t, None, b);
             let verdict = truth(&ev.eval(t, None, e));
             let _ = writeln!(
                 out,
-                "{pad}{} {}: {} {} {}",
+                "{pad}{} {}: {}",
                 format::tri(verdict),
                 one_line(src_text(rs, d, e.span)),
-                format::value(rs, &va, a.ty),
-                op.symbol(),
-                format::value(rs, &vb, b.ty)
+                detail::comparison(ev, t, *op, a, b)
             );
             references(ev, t, d, a, depth + 1, seen, out);
             references(ev, t, d, b, depth + 1, seen, out);
         }
         K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => {
             let verdict = truth(&ev.eval(t, None, e));
-            let members = ev.members(t, g);
-            let mut detail = vec![];
-            for (l, m) in &members {
-                let v = truth(&ev.eval(t, Some(*l), elem));
-                let show = match f {
-                    AggFn::All => v != Tri::True,
-                    _ => v != Tri::False && *m != Tri::False,
-                };
-                if show {
-                    detail.push(lesion_brief(ev, t, *l));
-                }
-            }
-            let tail = if members.is_empty() {
-                " (no such lesions)".to_string()
-            } else if detail.is_empty() {
-                String::new()
-            } else {
-                let word = if *f == AggFn::All && verdict != Tri::True {
-                    "not met by"
-                } else {
-                    "met by"
-                };
-                format!(" — {word} {}", detail.join(", "))
-            };
             let _ = writeln!(
                 out,
-                "{pad}{} {}{tail}",
+                "{pad}{} {}{}",
                 format::tri(verdict),
-                one_line(src_text(rs, d, e.span))
+                one_line(src_text(rs, d, e.span)),
+                detail::quantified(ev, t, *f, elem, g)
             );
         }
         // A condition about a condition: its verdict, then the inner one's parts.
@@ -497,35 +497,6 @@ fn is_condition_value(rs: &Ruleset, x: DefId) -> bool {
     def.ty == Ty::Bool && def.level == ir::DefLevel::Assessment && matches!(def.body, Body::Expr(_))
 }
 
-fn lesion_brief(ev: &Evaluation, t: usize, l: usize) -> String {
-    let lesion = &ev.subj.lesions[l];
-    let status = ev
-        .subj
-        .slot(t, l)
-        .map(|s| s.status.name())
-        .unwrap_or("not seen");
-    let sizes: Vec<String> = ev
-        .rs()
-        .defs
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| {
-            d.level == ir::DefLevel::Lesion && matches!(d.ty, Ty::Num { .. }) && !d.hidden
-        })
-        .take(1)
-        .filter_map(|(i, d)| match ev.lesion_value(t, l, i) {
-            Val::Num(iv) => Some(format!("{} {}", d.name, format::interval(*iv, d.ty))),
-            _ => None,
-        })
-        .collect();
-    let nodal = if lesion.nodal { " nodal" } else { "" };
-    if sizes.is_empty() {
-        format!("{} ({status}{nodal})", lesion.id)
-    } else {
-        format!("{} ({status}{nodal}, {})", lesion.id, sizes.join(", "))
-    }
-}
-
 /// Values a sub-expression reads: definitions (with the terms of a sum) and earlier assessments.
 fn references(
     ev: &Evaluation,
@@ -576,7 +547,21 @@ fn reference_lines(
                 ),
                 out,
             );
+            // A value computed from others: the ones it reads, on their own lines.
+            if let Body::Expr(body) = &def.body {
+                if !matches!(body.kind, K::Agg(..) | K::OrganAgg(..)) && seen.len() < 24 {
+                    reference_lines(ev, t, *x, body, seen, out);
+                }
+            }
         }
+        K::If(c, a, b) => match truth(&ev.eval(t, None, c)) {
+            Tri::True => reference_lines(ev, t, d, a, seen, out),
+            Tri::False => reference_lines(ev, t, d, b, seen, out),
+            Tri::Unknown => {
+                reference_lines(ev, t, d, a, seen, out);
+                reference_lines(ev, t, d, b, seen, out);
+            }
+        },
         K::At(x, r) => {
             if let Some(k) = ev.resolve(t, *r) {
                 let v = ev.eval(k, None, x);
@@ -672,6 +657,20 @@ fn reference_lines(
             reference_lines(ev, t, d, b, seen, out);
         }
         K::Neg(a) | K::Abs(a) => reference_lines(ev, t, d, a, seen, out),
+        // An aggregate written in place: its members.
+        K::Agg(_, _, g) if detail::filter_reads_numbers(rs, g) => {
+            let terms = expr_terms(ev, t, e);
+            if !terms.is_empty() {
+                emit(
+                    format!(
+                        "{} = {}{terms}",
+                        one_line(src_text(rs, d, e.span)),
+                        format::value(rs, &ev.eval(t, None, e), e.ty)
+                    ),
+                    out,
+                );
+            }
+        }
         K::OrganAgg(_, elem, filter) => emit(
             format!(
                 "organs{}",
@@ -729,15 +728,22 @@ fn organ_listing(
 /// The lesions behind an aggregate: ` (T01 12.0 + T02 9.0)` for a sum, ` (largest B: A 3.0, B 4.5)`
 /// for a maximum.
 fn terms(ev: &Evaluation, t: usize, x: DefId) -> String {
-    let rs = ev.rs();
-    let Body::Expr(e) = &rs.defs[x].body else {
-        return String::new();
-    };
+    match &ev.rs().defs[x].body {
+        Body::Expr(e) => expr_terms(ev, t, e),
+        _ => String::new(),
+    }
+}
+
+/// The members behind an aggregate expression (see [`terms`]).
+fn expr_terms(ev: &Evaluation, t: usize, e: &ir::Expr) -> String {
     if let K::OrganAgg(_, elem, filter) = &e.kind {
         return format!(
             " (organs{})",
             organ_listing(ev, t, elem.as_deref(), filter.as_deref())
         );
+    }
+    if let K::Agg(AggFn::Count, None, g) = &e.kind {
+        return detail::counted(ev, t, g);
     }
     let K::Agg(f @ (AggFn::Sum | AggFn::Max | AggFn::Min), Some(elem), g) = &e.kind else {
         return String::new();

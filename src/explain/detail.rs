@@ -106,18 +106,14 @@ fn children(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
             f(a);
             f(b);
         }
-        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().for_each(|x| f(x)),
+        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().for_each(&mut *f),
         K::If(c, a, b) => {
             f(c);
             f(a);
             f(b);
         }
         // A group's condition is shown with the aggregate's members, not with the threshold.
-        K::Agg(_, elem, _) => {
-            if let Some(x) = elem {
-                f(x);
-            }
-        }
+        K::Agg(_, Some(x), _) => f(x),
         K::OrganAgg(_, elem, filter) => elem.iter().chain(filter.iter()).for_each(|x| f(x)),
         _ => {}
     }

@@ -504,6 +504,40 @@ fn model_files_and_print_model() {
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("missing.missed_scan"), "{err}");
+    // Values that would make a subject huge are refused; an extreme but bounded model runs,
+    // and its table evaluates.
+    let huge = dir.join("huge.json");
+    std::fs::write(&huge, r#"{"trial": {"follow_up_days": 100000000}}"#).unwrap();
+    let (code, _, err) = crit(&[
+        "simulate",
+        "--model",
+        &huge.to_string_lossy(),
+        "--output",
+        &out,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("trial.follow_up_days"), "{err}");
+    let extreme = dir.join("extreme.json");
+    std::fs::write(
+        &extreme,
+        r#"{"disease": {"sites": [{"organ": "lung", "prevalence": 1, "extra_lesions_mean": 1e15,
+            "measurable_share": 1, "size_median_mm": 20, "size_sd_log": 3}]},
+            "new_lesions": {"rate_per_mm_day": 1e6}, "trial": {"follow_up_days": 36500}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = crit(&[
+        "simulate",
+        "--model",
+        &extreme.to_string_lossy(),
+        "--subjects",
+        "20",
+        "--output",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let data = format!("{out}/lesions.csv");
+    let (code, _, err) = crit(&["eval", "--criteria", "recist-1.1", &data, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

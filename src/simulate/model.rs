@@ -603,11 +603,57 @@ pub fn validate(m: &Model) -> Vec<(String, String)> {
     if m.disease.max_lesions == 0 {
         errs.push(("disease.max_lesions".into(), "must be at least 1".into()));
     }
-    if crate::data::model::parse_date(&m.trial.first_start).is_none() {
-        errs.push((
+    match crate::data::model::parse_date(&m.trial.first_start) {
+        None => errs.push((
             "trial.first_start".into(),
             format!("`{}` is not a date (YYYY-MM-DD)", m.trial.first_start),
-        ));
+        )),
+        Some(d) if !(1900..=9000).contains(&d.year()) => errs.push((
+            "trial.first_start".into(),
+            "must be between the years 1900 and 9000".into(),
+        )),
+        Some(_) => {}
+    }
+    // Bounds that keep one subject small and fast whatever the file says.
+    let mut at_most = |name: &str, x: f64, max: f64| {
+        if x > max {
+            errs.push((name.to_string(), format!("is {x}, at most {max}")));
+        }
+    };
+    let t = &m.trial;
+    at_most("trial.follow_up_days", t.follow_up_days as f64, 36500.0);
+    at_most("trial.accrual_days", t.accrual_days as f64, 36500.0);
+    at_most(
+        "trial.baseline_window_days",
+        t.baseline_window_days as f64,
+        365.0,
+    );
+    at_most("trial.visit_window_days", t.visit_window_days as f64, 365.0);
+    at_most("disease.max_lesions", m.disease.max_lesions as f64, 200.0);
+    at_most(
+        "new_lesions.max_per_subject",
+        m.new_lesions.max_per_subject as f64,
+        1000.0,
+    );
+    at_most("readers.max_targets", m.readers.max_targets as f64, 100.0);
+    for (name, sd) in [
+        ("kinetics.growth_sd_log", k.growth_sd_log),
+        ("kinetics.decay_sd_log", k.decay_sd_log),
+        ("kinetics.lesion_sd_log", k.lesion_sd_log),
+        ("flare.amplitude_sd_log", m.flare.amplitude_sd_log),
+        ("flare.peak_day_sd_log", m.flare.peak_day_sd_log),
+        ("new_lesions.onset_sd_log", m.new_lesions.onset_sd_log),
+        ("readers.selection_sd_log", m.readers.selection_sd_log),
+        ("pet.sul_sd_log", m.pet.sul_sd_log),
+    ] {
+        at_most(name, sd, 3.0);
+    }
+    for s in &m.disease.sites {
+        at_most(
+            &format!("disease.sites[{}].size_sd_log", s.organ),
+            s.size_sd_log,
+            3.0,
+        );
     }
     errs
 }

@@ -189,7 +189,8 @@ fn baseline_lesions(
         let mut out: Vec<Lesion> = vec![];
         for s in &m.disease.sites {
             let involved = rng.random::<f64>() < s.prevalence;
-            let extra = poisson(rng, s.extra_lesions_mean);
+            // More lesions than the cap are never used.
+            let extra = poisson(rng, s.extra_lesions_mean).min(m.disease.max_lesions as u64);
             if !involved {
                 continue;
             }

@@ -108,10 +108,9 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
                         .checked_mul(u.factor)
                         .map(ir::ParamValue::Num)
                         .ok_or_else(|| format!("`{value}` is too large")),
-                    Some(u) => Err(format!(
-                        "`{name}` is in {}, not {}",
+                    Some(_) => Err(format!(
+                        "`{name}` is in {}, not {unit}",
                         p.unit.as_deref().unwrap_or("plain numbers"),
-                        u.name
                     )),
                     None => Err(format!("unknown unit `{unit}`")),
                 },

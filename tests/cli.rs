@@ -380,3 +380,39 @@ fn a_byte_order_mark_is_ignored() {
     let (code, _, err) = crit(&["check", &rule]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn a_categorical_value_outside_its_list_is_a_data_error_naming_the_values() {
+    let csv = "subject,visit,date,lesion,role,arm,clinical_status,deauville\n\
+               A,bl,2024-01-01,L1,target,control,stable,5\n\
+               A,w6,2024-02-12,L1,target,control,better,3\n\
+               B,bl,2024-01-01,L1,target,control,stable,4\n\
+               B,w6,2024-02-12,L1,target,control,stable,6\n\
+               C,bl,2024-01-01,L1,target,control,stable,4\n\
+               C,w6,2024-02-12,L1,target,control,worse,4\n";
+    let path = write_temp("categorical.csv", csv);
+    let rs = "tests/cases/eval/lang/categorical.crit";
+    let (code, out, err) = crit(&["eval", "--criteria", rs, &path, "--format", "csv"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("`better` is not a value of clinical_status")
+            && err.contains("improved, stable, worse"),
+        "names the allowed values: {err}"
+    );
+    assert!(
+        err.contains("`6` is not a value of deauville") && err.contains("1, 2, 3, 4, 5"),
+        "{err}"
+    );
+    assert!(
+        out.contains("C,,w6,2024-02-12,bad"),
+        "other subjects go on: {out}"
+    );
+    let with_unit = csv.replace("clinical_status,", "clinical_status[mm],");
+    let path = write_temp("categorical-unit.csv", &with_unit);
+    let (code, _, err) = crit(&["eval", "--criteria", rs, &path]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("has a unit, but `clinical_status` is categorical"),
+        "{err}"
+    );
+}

@@ -25,6 +25,8 @@ pub enum Ty {
     Status,
     Role,
     Text,
+    /// A value of the categorical input with this index (stored as its position in the list).
+    Choice(u16),
     /// After an error, to avoid cascades.
     Error,
 }
@@ -42,6 +44,7 @@ impl Ty {
             Ty::Status => "a lesion status".into(),
             Ty::Role => "a lesion role".into(),
             Ty::Text => "a text".into(),
+            Ty::Choice(_) => "a value of a categorical input".into(),
             Ty::Error => "an invalid expression".into(),
         }
     }
@@ -123,6 +126,8 @@ pub enum Lit {
     Role(Role),
     Text(String),
     Bool(bool),
+    /// A value of a categorical input, by position in its list.
+    Choice(u16),
 }
 
 /// A point in the subject's history that a temporal expression refers to.
@@ -237,6 +242,8 @@ pub struct Input {
     pub factor: Decimal,
     pub unit: String,
     pub optional: bool,
+    /// The values of a categorical input, in order (empty for a quantity).
+    pub choices: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ mod tables;
 mod unknown;
 mod walk;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diag::{self, Diag, Source};
 use crate::registry;
@@ -32,28 +32,55 @@ pub struct Checked {
 
 /// Finds a ruleset by shipped id or by path and checks it.
 pub fn load(id_or_path: &str) -> Result<Checked, Vec<Diag>> {
-    let (src, _) = locate(id_or_path, None)?;
-    check_source(src)
+    let (src, dir) = locate(id_or_path, None)?;
+    check_chain(src, dir)
 }
 
 /// Checks a ruleset given as source text.
 pub fn check_text(name: &str, text: &str) -> Result<Checked, Vec<Diag>> {
-    check_source(diag::source(name, text))
+    let dir = Path::new(name).parent().map(Path::to_path_buf);
+    check_chain(diag::source(name, text), dir)
 }
 
+/// The directory a ruleset file's `extends` paths are relative to (`None` for shipped ones).
+type Dir = Option<PathBuf>;
+
+/// `a/b/../c` as `a/c`, so that explanations name files as users would.
+fn tidy(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A shipped id, or a file path: relative to the extending file's directory when there is one.
 fn locate(
     id_or_path: &str,
-    from: Option<(&Source, ast::Span)>,
-) -> Result<(Source, bool), Vec<Diag>> {
+    from: Option<(&Source, ast::Span, &Dir)>,
+) -> Result<(Source, Dir), Vec<Diag>> {
     if let Some(text) = registry::find(id_or_path) {
-        return Ok((diag::source(&format!("{id_or_path}.crit"), text), true));
+        return Ok((diag::source(&format!("{id_or_path}.crit"), text), None));
     }
-    let path = Path::new(id_or_path);
-    let candidates = [path.to_path_buf(), path.with_extension("crit")];
+    let path = match from {
+        Some((_, _, Some(dir))) => tidy(&dir.join(id_or_path)),
+        _ => PathBuf::from(id_or_path),
+    };
+    let candidates = [path.clone(), path.with_extension("crit")];
     for p in candidates.iter() {
         if p.is_file() {
+            let dir = p.parent().map(Path::to_path_buf);
             return match std::fs::read_to_string(p) {
-                Ok(text) => Ok((diag::source(&p.display().to_string(), &text), false)),
+                Ok(text) => Ok((diag::source(&p.display().to_string(), &text), dir)),
                 Err(e) => Err(vec![Diag::error(
                     "crit::io",
                     format!("cannot read {}: {e}", p.display()),
@@ -75,22 +102,41 @@ fn locate(
             ids.join(", ")
         )),
     };
-    if let Some((src, span)) = from {
+    if let Some((src, span, _)) = from {
         d = d.label(span, "extended here").with_src(src);
     }
     Err(vec![d])
 }
 
 /// Parses the ruleset and its ancestors (root first).
-fn load_chain(src: Source) -> Result<Vec<(Source, ast::Ruleset)>, Vec<Diag>> {
+fn load_chain(src: Source, dir: Dir) -> Result<Vec<(Source, ast::Ruleset)>, Vec<Diag>> {
     let mut chain: Vec<(Source, ast::Ruleset)> = vec![];
     let mut diags = vec![];
-    let mut next = Some(src);
-    while let Some(src) = next.take() {
+    let mut next = Some((src, dir));
+    while let Some((src, dir)) = next.take() {
         let (rs, errs) = syntax::parse(&src);
         diags.extend(errs);
         if let Some(parent) = &rs.extends {
-            if chain.iter().any(|(_, r)| r.id.node == parent.node) || rs.id.node == parent.node {
+            let cycle_by_id =
+                chain.iter().any(|(_, r)| r.id.node == parent.node) || rs.id.node == parent.node;
+            let found = if cycle_by_id {
+                None
+            } else {
+                match locate(&parent.node, Some((&src, parent.span, &dir))) {
+                    Ok(found) => Some(found),
+                    Err(e) => {
+                        diags.extend(e);
+                        None
+                    }
+                }
+            };
+            // A file extended by path may be one already in the chain under another name.
+            let cycle_by_path = found.as_ref().is_some_and(|(f, _)| {
+                let key = |s: &Source| std::fs::canonicalize(s.name()).ok();
+                key(f).is_some()
+                    && (key(f) == key(&src) || chain.iter().any(|(s, _)| key(s) == key(f)))
+            });
+            if cycle_by_id || cycle_by_path {
                 let path: Vec<&str> = chain
                     .iter()
                     .map(|(_, r)| r.id.node.as_str())
@@ -106,10 +152,7 @@ fn load_chain(src: Source) -> Result<Vec<(Source, ast::Ruleset)>, Vec<Diag>> {
                     .with_src(&src),
                 );
             } else {
-                match locate(&parent.node, Some((&src, parent.span))) {
-                    Ok((psrc, _)) => next = Some(psrc),
-                    Err(e) => diags.extend(e),
-                }
+                next = found;
             }
         }
         chain.push((src, rs));
@@ -124,8 +167,8 @@ fn load_chain(src: Source) -> Result<Vec<(Source, ast::Ruleset)>, Vec<Diag>> {
     Ok(chain)
 }
 
-pub fn check_source(src: Source) -> Result<Checked, Vec<Diag>> {
-    let chain = load_chain(src)?;
+fn check_chain(src: Source, dir: Dir) -> Result<Checked, Vec<Diag>> {
+    let chain = load_chain(src, dir)?;
     let mut diags = vec![];
     let merged = merge::merge(&chain, &mut diags);
     let resolved = resolve::resolve(&merged, &mut diags);

@@ -29,6 +29,7 @@ fn show(l: &Lit, cats: &[MergedCategory]) -> String {
         Lit::Status(s) => s.name().into(),
         Lit::Role(r) => r.name().into(),
         Lit::Text(t) => format!("\"{t}\""),
+        Lit::Choice(k) => format!("value {}", k + 1),
     }
 }
 

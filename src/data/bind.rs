@@ -19,6 +19,7 @@ fn standard_unit(name: &str) -> Option<&'static str> {
         "sul_peak" => Some("SUL"),
         "suv_max" => Some("SUV"),
         "mtv" => Some("mL"),
+        "tlg" => Some("SUL·mL"),
         _ => None,
     }
 }
@@ -54,6 +55,27 @@ pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>>
                 }
                 cols.push(None);
             }
+            Some(ci) if !input.choices.is_empty() => {
+                // A categorical column is text: a unit in its header is a mistake.
+                match &cohort.columns[ci].unit {
+                    None => cols.push(Some((ci, Decimal::ONE))),
+                    Some(u) => {
+                        errors.push(DataError {
+                            file: cohort.file.clone(),
+                            line: Some(1),
+                            column: Some(input.name.clone()),
+                            message: format!(
+                                "column `{}[{u}]` has a unit, but `{}` is categorical ({})",
+                                input.name,
+                                input.name,
+                                input.choices.join(", ")
+                            ),
+                            help: Some(format!("name the column `{}`", input.name)),
+                        });
+                        cols.push(None);
+                    }
+                }
+            }
             Some(ci) => {
                 let col = &cohort.columns[ci];
                 let unit = col
@@ -63,14 +85,14 @@ pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>>
                     .unwrap_or(input.unit.as_str());
                 match units::lookup(unit) {
                     Some(u) if u.dim == input.dim => cols.push(Some((ci, u.factor))),
-                    Some(u) => {
+                    Some(_) => {
                         errors.push(DataError {
                             file: cohort.file.clone(),
                             line: Some(1),
                             column: Some(input.name.clone()),
                             message: format!(
                                 "column `{}` is in {} but the ruleset needs {}",
-                                input.name, u.name, input.unit
+                                input.name, unit, input.unit
                             ),
                             help: Some(format!(
                                 "give the column in a unit of the same kind as {}",
@@ -123,6 +145,18 @@ fn parse_value(
         message,
         help: Some(help.into()),
     };
+    if !input.choices.is_empty() {
+        return choice_value(text, input).map(Some).ok_or_else(|| {
+            err(
+                format!("`{text}` is not a value of {}", input.name),
+                &format!(
+                    "the values of {} are: {}",
+                    input.name,
+                    input.choices.join(", ")
+                ),
+            )
+        });
+    }
     let v = Decimal::from_str(text)
         .or_else(|_| Decimal::from_scientific(text))
         .map_err(|_| {
@@ -143,6 +177,17 @@ fn parse_value(
             "check the value and its unit",
         )
     })
+}
+
+/// The position of a categorical value in its input's list; letter case does not matter.
+fn choice_value(text: &str, input: &Input) -> Option<Decimal> {
+    let k = input.choices.iter().position(|c| c == text).or_else(|| {
+        input
+            .choices
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(text))
+    })?;
+    Some(Decimal::from(k))
 }
 
 /// Forms one subject's assessments. Any problem makes the whole subject an error record.

@@ -342,7 +342,13 @@ impl<'a> Evaluation<'a> {
     pub fn input(&self, t: usize, l: Scope, i: usize) -> Val {
         let input = &self.rs().inputs[i];
         let pos = self.eng.input_pos[i];
-        let unknown = if input.dim.hu != 0 {
+        // Unknown: any of a categorical input's values; any number for HU; else [0, ∞).
+        let unknown = if !input.choices.is_empty() {
+            Iv {
+                lo: Some(Decimal::ZERO),
+                hi: Some(Decimal::from(input.choices.len() - 1)),
+            }
+        } else if input.dim.hu != 0 {
             Iv::ALL
         } else {
             Iv::NONNEG
@@ -371,6 +377,7 @@ impl<'a> Evaluation<'a> {
                 Lit::Role(r) => Val::Role(*r),
                 Lit::Text(s) => Val::Text(Arc::from(s.as_str())),
                 Lit::Bool(b) => Val::Bool(Tri::from(*b)),
+                Lit::Choice(k) => Val::Num(Iv::exact(Decimal::from(*k))),
             },
             K::Param(p) => match &self.eng.params[*p] {
                 ParamValue::Bool(b) => Val::Bool(Tri::from(*b)),
@@ -466,8 +473,14 @@ impl<'a> Evaluation<'a> {
                     );
                     return Val::Bool(if *negated { hit.negate() } else { hit });
                 }
-                let hit = items.iter().any(|lit| lit_eq(lit, &v));
-                Val::Bool(Tri::from(hit != *negated))
+                let hit = match v {
+                    // A categorical value not known exactly: each value it may be.
+                    Val::Num(iv) if !iv.is_exact() => choice_points(iv)
+                        .map(|ks| some_all(ks.map(|k| items.contains(&Lit::Choice(k)))))
+                        .unwrap_or(Tri::Unknown),
+                    _ => Tri::from(items.iter().any(|lit| lit_eq(lit, &v))),
+                };
+                Val::Bool(if *negated { hit.negate() } else { hit })
             }
             K::Not(x) => Val::Bool(truth(&self.eval(t, l, x)).negate()),
             K::And(xs) => {
@@ -963,8 +976,17 @@ fn lit_eq(lit: &Lit, v: &Val) -> bool {
         (Lit::Role(a), Val::Role(b)) => a == b,
         (Lit::Text(a), Val::Text(b)) => same_text(a, b),
         (Lit::Bool(a), Val::Bool(b)) => Tri::from(*a) == *b,
+        (Lit::Choice(k), Val::Num(iv)) => iv.value() == Some(Decimal::from(*k)),
         _ => false,
     }
+}
+
+/// The positions a categorical value known only as an interval may take.
+fn choice_points(iv: Iv) -> Option<impl Iterator<Item = u16>> {
+    use rust_decimal::prelude::ToPrimitive;
+    let lo = iv.lo?.ceil().to_u16()?;
+    let hi = iv.hi?.floor().to_u16()?;
+    Some(lo..=hi)
 }
 
 fn cell_match(cell: &ir::Cell, v: &Val) -> Tri {

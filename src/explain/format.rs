@@ -70,9 +70,25 @@ pub fn tri(t: Tri) -> &'static str {
     }
 }
 
+/// A value of categorical input `i`: its label, or the labels it may still be.
+fn choice(rs: &Ruleset, i: u16, iv: Iv) -> String {
+    let labels = &rs.inputs[usize::from(i)].choices;
+    let at = |d: Option<Decimal>| d.and_then(|d| rust_decimal::prelude::ToPrimitive::to_usize(&d));
+    match (at(iv.lo), at(iv.hi)) {
+        (Some(a), Some(b)) if a == b && a < labels.len() => labels[a].clone(),
+        (Some(a), Some(b)) if a < b && b < labels.len() && a + 1 < labels.len() => {
+            format!("{} (unknown)", labels[a..=b].join(" or "))
+        }
+        _ => "unknown".into(),
+    }
+}
+
 pub fn value(rs: &Ruleset, v: &Val, ty: Ty) -> String {
     match v {
-        Val::Num(iv) => interval(*iv, ty),
+        Val::Num(iv) => match ty {
+            Ty::Choice(i) => choice(rs, i, *iv),
+            _ => interval(*iv, ty),
+        },
         Val::Bool(t) => tri(*t).into(),
         Val::Cat(c) => rs.cat_name(*c).into(),
         Val::Cats(m) => {

@@ -87,7 +87,7 @@ pub struct Item {
 pub enum ItemKind {
     Input {
         level: Level,
-        unit: Name,
+        ty: InputType,
         optional: bool,
     },
     Param {
@@ -102,6 +102,13 @@ pub enum ItemKind {
     Response(Vec<Rule>),
     Table(Table),
     Best(Vec<BestLine>),
+}
+
+/// What an input holds: a quantity in a unit, or one of a declared list of values.
+#[derive(Debug, Clone)]
+pub enum InputType {
+    Unit(Name),
+    Choice(Vec<Name>),
 }
 
 #[derive(Debug, Clone)]

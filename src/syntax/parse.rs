@@ -223,9 +223,29 @@ struct Builder<'d> {
 /// An expression and its depth: the nodes on its longest path from the top.
 type Built = (Expr, usize);
 
+/// The text of a string literal: `\"` is a quote, `\\` a backslash.
 fn unquote(p: &Pair<Rule>) -> String {
     let s = p.as_str();
-    s[1..s.len() - 1].to_string()
+    let inner = &s[1..s.len() - 1];
+    if !inner.contains('\\') {
+        return inner.to_string();
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('"' | '\\')) => out.push(e),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Builder<'_> {
@@ -247,7 +267,12 @@ impl Builder<'_> {
         rs.id = self.name(&id);
         rs.title = unquote(&it.next().unwrap());
         if let Some(ext) = it.next() {
-            rs.extends = Some(self.name(&ext.into_inner().next().unwrap()));
+            let target = ext.into_inner().next().unwrap();
+            let mut name = self.name(&target);
+            if target.as_rule() == Rule::string {
+                name.node = unquote(&target);
+            }
+            rs.extends = Some(name);
         }
     }
 
@@ -313,7 +338,12 @@ impl Builder<'_> {
                     _ => Level::Subject,
                 };
                 item.name = self.name(&it.next().unwrap());
-                let unit = self.name(&it.next().unwrap());
+                let ty = it.next().unwrap();
+                let ty = if ty.as_rule() == Rule::choice_set {
+                    InputType::Choice(ty.into_inner().map(|v| self.name(&v)).collect())
+                } else {
+                    InputType::Unit(self.name(&ty))
+                };
                 let mut optional = false;
                 for p in it {
                     match p.as_rule() {
@@ -324,7 +354,7 @@ impl Builder<'_> {
                 }
                 item.kind = ItemKind::Input {
                     level,
-                    unit,
+                    ty,
                     optional,
                 };
             }
@@ -550,7 +580,15 @@ impl Builder<'_> {
                 let guard = parts.get(1).map(|g| self.guard(g.clone()));
                 if inner.as_rule() == Rule::allow_ne {
                     let mut it = inner.into_inner();
-                    let max = self.expr(it.next().unwrap());
+                    let max = it.next().unwrap();
+                    let max = if max.as_rule() == Rule::count_lit {
+                        Expr {
+                            kind: ExprKind::Number(max.as_str().parse().unwrap_or_default(), None),
+                            span: self.span(&max),
+                        }
+                    } else {
+                        self.expr(max)
+                    };
                     let ne = self.name(&it.next().unwrap());
                     BestLine::AllowNe {
                         max,

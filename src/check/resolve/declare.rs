@@ -58,35 +58,64 @@ impl Resolver<'_> {
     fn input(&mut self, slot: &Slot) -> Sym {
         let ItemKind::Input {
             level,
-            unit,
+            ty,
             optional,
         } = &slot.item.kind
         else {
             unreachable!("called for inputs")
         };
-        let (dim, factor) = match units::lookup(&unit.node) {
-            Some(u) => (u.dim, u.factor),
-            None => {
-                let d = unknown_unit(&unit.node, unit.span);
-                self.err(slot.src, d);
-                (Dim::NONE, Decimal::ONE)
-            }
-        };
-        self.bad_inputs.push(units::lookup(&unit.node).is_none());
         let level = match level {
             ast::Level::Lesion => ir::InputLevel::Lesion,
             ast::Level::Scan => ir::InputLevel::Scan,
             ast::Level::Subject => ir::InputLevel::Subject,
         };
+        let (dim, factor, unit, choices, bad) = match ty {
+            ast::InputType::Unit(unit) => match units::lookup(&unit.node) {
+                Some(u) => (u.dim, u.factor, unit.node.clone(), vec![], false),
+                None => {
+                    let d = unknown_unit(&unit.node, unit.span);
+                    self.err(slot.src, d);
+                    (Dim::NONE, Decimal::ONE, unit.node.clone(), vec![], true)
+                }
+            },
+            ast::InputType::Choice(values) => (
+                Dim::NONE,
+                Decimal::ONE,
+                String::new(),
+                self.choices(values, slot.src),
+                false,
+            ),
+        };
+        self.bad_inputs.push(bad);
         self.inputs.push(ir::Input {
             name: slot.item.name.node.clone(),
             level,
             dim,
             factor,
-            unit: unit.node.clone(),
+            unit,
             optional: *optional,
+            choices,
         });
         Sym::Input(self.inputs.len() - 1)
+    }
+
+    /// The values of a categorical input: distinct, and few enough to index.
+    fn choices(&mut self, values: &[ast::Name], src: usize) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        for v in values {
+            if out.contains(&v.node) {
+                let d = Diag::error("crit::duplicate", format!("`{}` is listed twice", v.node))
+                    .label(v.span, "listed before")
+                    .help("list each value of a categorical input once");
+                self.err(src, d);
+            } else {
+                out.push(v.node.clone());
+            }
+        }
+        if out.len() > usize::from(u16::MAX) {
+            out.truncate(usize::from(u16::MAX));
+        }
+        out
     }
 
     /// A param's value in base units; hidden (overridden) params get no symbol.

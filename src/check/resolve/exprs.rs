@@ -27,6 +27,17 @@ impl Resolver<'_> {
         let span = e.span;
         let mk = |kind, ty| ir::Expr { kind, ty, span };
         match &e.kind {
+            // `deauville <= 3`: a number naming a value of a categorical input.
+            E::Number(d, None) if matches!(hint, Some(Ty::Choice(_))) => {
+                let Some(Ty::Choice(i)) = hint else {
+                    unreachable!()
+                };
+                let label = d.normalize().to_string();
+                match self.choice(i, &label, span, cx) {
+                    Some(k) => mk(K::Lit(Lit::Choice(k)), Ty::Choice(i)),
+                    None => mk(K::Num(*d), Ty::Error),
+                }
+            }
             E::Number(d, unit) => match unit {
                 None => mk(K::Num(*d), Ty::num(Dim::NONE)),
                 Some(u) => match units::lookup(&u.node) {
@@ -60,7 +71,7 @@ impl Resolver<'_> {
                     mk(K::Bool(false), Ty::Error)
                 }
             },
-            E::SuperCall(args) => match cx.super_def {
+            E::SuperCall(args) => match cx.super_def.map(|d| self.nearest_table(d)) {
                 Some(d) => {
                     self.def(d);
                     self.table_call(d, args, span, cx)
@@ -102,7 +113,7 @@ impl Resolver<'_> {
             E::Cmp(op, a, b) => {
                 let a = self.expr(a, cx, None);
                 let h = match a.ty {
-                    t @ (Ty::Cat | Ty::Status | Ty::Role | Ty::Text) => Some(t),
+                    t @ (Ty::Cat | Ty::Status | Ty::Role | Ty::Text | Ty::Choice(_)) => Some(t),
                     _ => None,
                 };
                 let b = self.expr(b, cx, h);
@@ -138,6 +149,24 @@ impl Resolver<'_> {
             }
             E::If(c, a, b) => self.conditional(c, a, b, span, cx, hint),
         }
+    }
+
+    /// `super(a, b)` looks up the nearest ancestor's table of this name: the parent's, or, when
+    /// the parent replaced it with rules, its own parent's, and so on.
+    fn nearest_table(&self, d: ir::DefId) -> ir::DefId {
+        let mut at = d;
+        // Bounded by the number of definitions, whatever the chain looks like.
+        for _ in 0..self.def_slot.len() {
+            let slot = &self.m.slots[self.def_slot[at]];
+            if matches!(slot.item.kind, ast::ItemKind::Table(_)) {
+                return at;
+            }
+            match slot.super_slot.and_then(|s| self.slot_def[s]) {
+                Some(up) => at = up,
+                None => break,
+            }
+        }
+        d
     }
 
     /// An aggregate over a lesion group, or over organs: `count(organs where ...)`, `any(organs: ...)`.
@@ -195,7 +224,12 @@ impl Resolver<'_> {
         let c = self.expr(c, cx, None);
         self.expect_bool(&c, cx, "the condition after `if`");
         let a = self.expr(a, cx, hint);
-        let b = self.expr(b, cx, hint.or(Some(a.ty)).filter(|t| *t == Ty::Cat));
+        let b = self.expr(
+            b,
+            cx,
+            hint.or(Some(a.ty))
+                .filter(|t| matches!(t, Ty::Cat | Ty::Choice(_))),
+        );
         let ty = if compatible(a.ty, b.ty) {
             merge_ty(a.ty, b.ty)
         } else {
@@ -256,6 +290,7 @@ impl Resolver<'_> {
     pub(super) fn set_item(&mut self, it: &ast::Name, ty: Ty, cx: Cx) -> Option<Lit> {
         match ty {
             Ty::Cat => self.category(it, cx).map(Lit::Cat),
+            Ty::Choice(i) => self.choice(i, &it.node, it.span, cx).map(Lit::Choice),
             Ty::Status => ir::Status::parse(&it.node).map(Lit::Status).or_else(|| {
                 let d = Diag::error(
                     "crit::unknown-name",

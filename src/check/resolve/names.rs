@@ -106,6 +106,12 @@ impl Resolver<'_> {
             Some(Ty::Cat) => self.cats_by_src[cx.src]
                 .get(s)
                 .map(|&c| (Lit::Cat(c), Ty::Cat)),
+            Some(Ty::Choice(i)) if !self.syms.contains_key(s) => {
+                return match self.choice(i, s, span, cx) {
+                    Some(k) => mk(K::Lit(Lit::Choice(k)), Ty::Choice(i)),
+                    None => mk(K::Bool(false), Ty::Error),
+                };
+            }
             _ => None,
         };
         if let Some((lit, ty)) = hinted {
@@ -145,6 +151,29 @@ impl Resolver<'_> {
                 mk(K::Bool(false), Ty::Error)
             }
         }
+    }
+
+    /// The position of `label` among the values of categorical input `i`.
+    pub(super) fn choice(&mut self, i: u16, label: &str, span: Span, cx: Cx) -> Option<u16> {
+        let inp = &self.inputs[usize::from(i)];
+        if let Some(k) = inp.choices.iter().position(|c| c == label) {
+            return Some(k as u16);
+        }
+        let values = inp.choices.join(", ");
+        let mut d = Diag::error(
+            "crit::unknown-name",
+            format!("`{label}` is not a value of `{}`", inp.name),
+        )
+        .label(span, "not one of its values");
+        d = match did_you_mean(label, inp.choices.iter().map(|c| c.as_str())) {
+            Some(s) => d.help(format!("did you mean `{s}`? the values are: {values}")),
+            None => d.help(format!(
+                "the values of `{}` are: {values} (declared with the input)",
+                inp.name
+            )),
+        };
+        self.err(cx.src, d);
+        None
     }
 
     /// A definition used at a level it has a value for (per lesion inside a lesion, ...).
@@ -199,6 +228,8 @@ impl Resolver<'_> {
         }
         mk(if self.bad_inputs[i] {
             Ty::Error
+        } else if !inp.choices.is_empty() {
+            Ty::Choice(i as u16)
         } else {
             Ty::num(inp.dim)
         })

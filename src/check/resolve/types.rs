@@ -82,6 +82,33 @@ impl Resolver<'_> {
                     pct: pa || pb,
                 }
             }
+            ast::BinOp::Mul | ast::BinOp::Div
+                if units::time_scale(
+                    da,
+                    db,
+                    if op == ast::BinOp::Mul {
+                        da.times(db)
+                    } else {
+                        da.per(db)
+                    },
+                    op == ast::BinOp::Div,
+                ) != 0 =>
+            {
+                // Rates are stored per day and durations in minutes: no exact product of both.
+                let d = Diag::error(
+                    "crit::unit",
+                    format!(
+                        "cannot combine {} and {} in one product or quotient",
+                        dim_words(da),
+                        dim_words(db)
+                    ),
+                )
+                .label(a.span, dim_words(da))
+                .label(b.span, dim_words(db))
+                .help("a rate per day times a duration (or an amount per duration) is not supported: write the duration as a plain number of days, e.g. `dose * 7`");
+                self.err(cx.src, d);
+                Ty::Error
+            }
             ast::BinOp::Mul => {
                 let dim = da.times(db);
                 Ty::Num {
@@ -114,8 +141,9 @@ impl Resolver<'_> {
                     self.err(cx.src, d);
                 }
             }
+            // Values of a categorical input are ordered as declared.
             (x, y) if x == y => {
-                if !matches!(op, ast::CmpOp::Eq | ast::CmpOp::Ne) {
+                if !matches!(op, ast::CmpOp::Eq | ast::CmpOp::Ne) && !matches!(x, Ty::Choice(_)) {
                     let d = Diag::error("crit::type", format!("`{}` orders numbers, but these are {}", op.symbol(), x.describe()))
                         .label(a.span, x.describe())
                         .help("categories, statuses and conditions are compared with `=`, `!=` or `in {...}`");
@@ -189,6 +217,9 @@ pub(super) fn unit_mismatch(msg: String, a: &ir::Expr, b: &ir::Expr) -> Diag {
 
 pub(super) fn unknown_unit(u: &str, span: Span) -> Diag {
     let mut d = Diag::error("crit::unit", format!("unknown unit `{u}`")).label(span, "not a unit");
+    if units::parts_known(u) {
+        return d.help("each part is a unit, but the whole has no exact decimal factor (a rate per week is 1/7 per day): write rates per day, per hour or per minute, e.g. `mg/day`");
+    }
     d = match did_you_mean(u, units::unit_names()) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help(format!(

@@ -1210,3 +1210,43 @@ fn dtc_parsing_and_imputation() {
         assert_eq!(Dtc::parse(bad), None, "{bad}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// A TR CSV with bytes changed (quotes, commas, line ends, non-UTF-8 bytes among them) reads
+    /// without a panic, its line numbers never go back, and every subject named on a row read
+    /// whole is in the cohort: with rows, or with an error.
+    #[test]
+    fn mutated_sdtm_csv_loses_no_subject(
+        edits in proptest::collection::vec(
+            (0usize..1200, proptest::sample::select(vec![b'"', b',', b'\n', b'\r', 0xE9, b'X', b'1'])),
+            0..6,
+        ),
+    ) {
+        let mut bytes = format!("{TR_HEADER}{TR_ROWS}").into_bytes();
+        for (at, b) in edits {
+            let at = at.min(bytes.len());
+            bytes.insert(at, b);
+        }
+        let tu = Table::from_csv("tu.csv", TU.as_bytes()).unwrap();
+        let Ok(tr) = Table::from_csv("tr.csv", &bytes) else { return Ok(()) };
+        let lines: Vec<usize> = tr.rows.iter().map(|r| r.line).collect();
+        proptest::prop_assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+        let Ok(s) = sdtm::build(&tu, &tr, None, &Options::default()) else { return Ok(()) };
+        let c = tr.col("USUBJID");
+        for row in tr.rows.iter().filter(|r| r.problem.is_none()) {
+            let Some(subject) = c.and_then(|c| row.cells.get(c)).filter(|s| !s.trim().is_empty()) else { continue };
+            proptest::prop_assert!(
+                s.cohort.subjects.iter().any(|x| x.subject == subject.trim()),
+                "subject {subject} of line {} is missing", row.line
+            );
+        }
+        let checked = check::load("recist-1.1").unwrap();
+        if let Ok(binding) = bind::plan(&checked.ruleset, &s.cohort) {
+            let eng = Engine::new(&checked.ruleset);
+            let n = eval::each_subject(&eng, &binding, &s.cohort, |_, _| ()).len();
+            proptest::prop_assert_eq!(n, s.cohort.subjects.len());
+        }
+    }
+}

@@ -2,6 +2,7 @@
 pub mod bind;
 pub mod model;
 pub mod sdtm;
+mod sdtm_csv;
 pub mod sdtm_result;
 pub mod table;
 pub mod xpt;

@@ -139,102 +139,10 @@ fn file_error(
 }
 
 impl Table {
-    /// Reads a CSV table. A row with another number of cells than the header, or with bytes that
-    /// are not UTF-8, is kept with its problem so that only its subject fails.
+    /// Reads a CSV table; rows that cannot be read whole are kept with their problem (see
+    /// `sdtm_csv`).
     pub fn from_csv(file: &str, bytes: &[u8]) -> Result<Table, DataError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(bytes);
-        let columns: Vec<String> = rdr
-            .byte_headers()
-            .map_err(|e| {
-                file_error(
-                    file,
-                    Some(1),
-                    None,
-                    format!("cannot read the header: {e}"),
-                    None,
-                )
-            })?
-            .iter()
-            .map(|s| {
-                String::from_utf8_lossy(s)
-                    .trim_start_matches('\u{feff}')
-                    .trim()
-                    .to_uppercase()
-            })
-            .collect();
-        if columns.iter().all(|c| c.is_empty()) {
-            return Err(file_error(
-                file,
-                Some(1),
-                None,
-                "the file is empty or has no header".into(),
-                Some("the first line names the columns (USUBJID, ...)".into()),
-            ));
-        }
-        let mut rows = vec![];
-        let mut record = csv::ByteRecord::new();
-        // Lines are counted from the bytes: with CRLF the reader's own count is one short, as a
-        // record's position is that of the line end before it.
-        let (mut counted, mut line) = (0usize, 1usize);
-        let mut line_at = |byte: u64| {
-            let mut byte = (byte as usize).min(bytes.len());
-            while bytes.get(byte).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-                byte += 1;
-            }
-            line += bytes[counted.min(byte)..byte]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            counted = counted.max(byte);
-            line
-        };
-        loop {
-            match rdr.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    return Err(file_error(
-                        file,
-                        e.position().map(|p| line_at(p.byte())),
-                        None,
-                        format!("malformed CSV: {e}"),
-                        None,
-                    ))
-                }
-            }
-            let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
-            let cells: Vec<String> = record
-                .iter()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect();
-            let problem = if cells.len() != columns.len() {
-                Some(RowProblem {
-                    message: format!(
-                        "the row has {} cells, the header {}",
-                        cells.len(),
-                        columns.len()
-                    ),
-                    help: "every row needs as many cells as the header; quote cells that contain commas".into(),
-                })
-            } else {
-                record
-                    .iter()
-                    .zip(&columns)
-                    .find(|(c, _)| std::str::from_utf8(c).is_err())
-                    .map(|(_, name)| RowProblem {
-                        message: format!("the {name} cell is not valid UTF-8 text"),
-                        help: "save the file as UTF-8 (a byte of another encoding, e.g. Latin-1, is here)".into(),
-                    })
-            };
-            rows.push(TableRow {
-                line,
-                cells,
-                problem,
-            });
-        }
+        let (columns, rows) = super::sdtm_csv::read(file, bytes)?;
         Ok(Table {
             file: file.into(),
             columns,
@@ -1319,8 +1227,15 @@ pub fn build(
         }
     }
 
-    for (subject, e) in problems.pending {
-        if !subject_error(&mut groups, &subject, &e) {
+    // A row not read whole comes first among its subject's errors: what follows from it (a
+    // lesion missing from TU) is only a consequence.
+    for (subject, e) in problems.pending.into_iter().rev() {
+        let mut any = false;
+        for (_, g) in groups.iter_mut().filter(|(k, _)| k.0 == subject) {
+            g.errors.insert(0, e.clone());
+            any = true;
+        }
+        if !any {
             sdtm.cohort.errors.push(e);
         }
     }

@@ -397,6 +397,15 @@ impl Ruleset {
     pub fn cat_name(&self, c: CatId) -> &str {
         &self.categories[c].name
     }
+    /// The type of input `i`'s values: a quantity, or a categorical value.
+    pub fn input_ty(&self, i: usize) -> Ty {
+        let input = &self.inputs[i];
+        if input.choices.is_empty() {
+            Ty::num(input.dim)
+        } else {
+            Ty::Choice(i as u16)
+        }
+    }
     pub fn param_id(&self, name: &str) -> Option<ParamId> {
         self.params.iter().position(|p| p.name == name)
     }

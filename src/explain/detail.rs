@@ -156,13 +156,6 @@ fn change_ends(rs: &ir::Ruleset, d: DefId) -> Option<(&ir::Expr, &ir::Expr)> {
     (simple(a) && simple(b)).then_some((a.as_ref(), b.as_ref()))
 }
 
-fn input_ty(rs: &ir::Ruleset, i: usize) -> Ty {
-    Ty::Num {
-        dim: rs.inputs[i].dim,
-        pct: false,
-    }
-}
-
 /// The params and scan inputs `exprs` read, with their values at assessment `t`:
 /// ` (pd_increase = 20 %)`, or nothing.
 pub fn context(ev: &Evaluation, t: usize, exprs: &[&ir::Expr]) -> String {
@@ -179,7 +172,7 @@ pub fn context(ev: &Evaluation, t: usize, exprs: &[&ir::Expr]) -> String {
             format!(
                 "{} = {}",
                 rs.inputs[i].name,
-                format::value(rs, &v, input_ty(rs, i))
+                format::value(rs, &v, rs.input_ty(i))
             )
         })
         .collect();
@@ -248,7 +241,7 @@ fn number(ev: &Evaluation, t: usize, l: usize, n: Number) -> Option<String> {
                 format!(
                     "{} {}",
                     rs.inputs[i].name,
-                    format::value(rs, &v, input_ty(rs, i))
+                    format::value(rs, &v, rs.input_ty(i))
                 )
             })
         }

@@ -152,10 +152,7 @@ fn scan_inputs(ev: &Evaluation, t: usize, out: &mut String) {
     let parts: Vec<String> = (0..rs.inputs.len())
         .filter(|&i| rs.inputs[i].level == ir::InputLevel::Scan)
         .map(|i| {
-            let ty = Ty::Num {
-                dim: rs.inputs[i].dim,
-                pct: false,
-            };
+            let ty = rs.input_ty(i);
             let v = match ev.input(t, Scope::Assessment, i) {
                 Val::Num(iv) if iv.is_exact() => format::value(rs, &Val::Num(iv), ty),
                 _ => "not given".into(),

@@ -2,6 +2,7 @@
 //! long comment blocks, and nesting right at the limit run through check, evaluation and
 //! explanation on a small thread stack.
 
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crit::check;
@@ -9,6 +10,7 @@ use crit::data::{bind, table};
 use crit::eval::{self, Engine};
 use crit::explain::{output, text};
 use crit::syntax::MAX_DEPTH;
+use proptest::prelude::*;
 
 const HEAD: &str = "criteria t \"T\"\ncategories\n  A complete\n  B stable\n  NE not-evaluable\n";
 const TAIL: &str = "best response\n  rank A > B > NE\n";
@@ -219,5 +221,244 @@ fn a_closed_pipe_ends_every_command_quietly() {
                 || out.status.signal() == Some(libc::SIGPIPE);
             assert!(quiet, "{args:?}: {:?}", out.status);
         }
+    }
+}
+
+/// Runs `work` on its own thread (default stack); each call of `tick` must come within `limit`
+/// of the last, so a hang fails the test with what was being checked.
+fn within(limit: Duration, work: impl FnOnce(&dyn Fn(String)) + Send + 'static) {
+    let (tx, rx) = mpsc::channel::<Option<String>>();
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || {
+            let tick = |what: String| tx.send(Some(what)).unwrap();
+            work(&tick);
+            tx.send(None).unwrap();
+        })
+        .unwrap();
+    let mut last = String::from("start");
+    loop {
+        match rx.recv_timeout(limit) {
+            Ok(Some(what)) => last = what,
+            Ok(None) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("no progress for {limit:?} after {last}")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    worker.join().expect("no panic");
+}
+
+fn swap_lines(text: &str, i: usize, j: usize) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(i, j);
+    lines.join("\n")
+}
+
+/// Swapping two lines is a realistic editing slip; one swap in irecist.crit made the checker
+/// follow a circle of groups until the stack overflowed. Every adjacent swap of every shipped
+/// ruleset is checked (each must end, with a ruleset or diagnostics).
+#[test]
+fn every_adjacent_swap_of_every_shipped_ruleset_is_checked() {
+    within(Duration::from_secs(60), |tick| {
+        for (id, text) in crit::registry::shipped() {
+            let n = text.lines().count();
+            for i in 0..n.saturating_sub(1) {
+                tick(format!(
+                    "{id}.crit with lines {} and {} swapped",
+                    i + 1,
+                    i + 2
+                ));
+                let _ = check::check_text(&format!("{id}.crit"), &swap_lines(text, i, i + 1));
+            }
+        }
+    });
+}
+
+/// The swap that overflowed the stack: a group line moved into a rule list, whose continuation
+/// lines then made its groups refer to each other. Now a circle with its path.
+#[test]
+fn the_irecist_swap_is_a_circle_of_groups() {
+    let text = crit::registry::find("irecist").unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |prefix: &str| lines.iter().position(|l| l.starts_with(prefix)).unwrap();
+    let group = at("group new_present");
+    let cont = lines
+        .iter()
+        .position(|l| {
+            l.trim_start()
+                .starts_with("or (target at start of iUPD != iUPD")
+        })
+        .unwrap();
+    let src = swap_lines(text, group, cont);
+    let diags = check::check_text("irecist.crit", &src).err().unwrap();
+    let circle = diags
+        .iter()
+        .find(|d| d.code == "crit::cycle")
+        .unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(
+        circle.message.contains("new_present ->"),
+        "{}",
+        circle.message
+    );
+    assert!(circle.help.is_some());
+}
+
+/// Long chains of definitions and groups, declared in either order: checking follows them by
+/// recursion (growing its stack); values chain freely, groups nest at most MAX_DEPTH deep.
+#[test]
+fn long_chains_of_definitions_and_groups() {
+    let n = 5_000;
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("value v{i} = v{} + 1 mm", i + 1))
+        .chain([format!("value v{n} = sum(long_axis of lesions)")])
+        .collect();
+    let groups: Vec<String> = (0..n)
+        .map(|i| format!("group g{i} = g{} where role = target", i + 1))
+        .chain([format!("group g{n} = lesions")])
+        .collect();
+    within(Duration::from_secs(60), move |tick| {
+        for reversed in [false, true] {
+            let order = |v: &[String]| {
+                let mut v = v.to_vec();
+                if reversed {
+                    v.reverse();
+                }
+                v.join("\n")
+            };
+            tick(format!("values, reversed {reversed}"));
+            let src = ruleset("v0", "x > 0 mm").replace(
+                "value x = v0\n",
+                &format!("value x = v0\n{}\n", order(&values)),
+            );
+            let out = run_small_stack(src).unwrap_or_else(|d| panic!("{d:?}"));
+            assert!(out[0].contains("overall A"), "{}", out[0]);
+            tick(format!("groups, reversed {reversed}"));
+            let src = ruleset("sum(long_axis of g0)", "x > 0 mm").replace(
+                "response overall",
+                &format!("{}\nresponse overall", order(&groups)),
+            );
+            let diags = check::check_text("t.crit", &src).err().unwrap();
+            let deep: Vec<_> = diags
+                .iter()
+                .filter(|d| d.code == "crit::too-deep")
+                .collect();
+            assert_eq!(deep.len(), 1, "{diags:?}");
+        }
+    });
+}
+
+/// Checks a ruleset on its own thread: diagnostics or a ruleset, within 20 s, never a panic.
+fn check_ends(name: &str, src: String) -> Result<(), TestCaseError> {
+    let (tx, rx) = mpsc::channel();
+    let name = name.to_string();
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || {
+            let ok = match check::check_text(&name, &src) {
+                Ok(_) => true,
+                Err(d) => !d.is_empty() && d.iter().all(|d| !d.message.is_empty()),
+            };
+            let _ = tx.send(ok);
+        })
+        .unwrap();
+    let ok = rx
+        .recv_timeout(Duration::from_secs(20))
+        .map_err(|_| TestCaseError::fail("check did not end within 20 s"))?;
+    prop_assert!(worker.join().is_ok(), "check panicked");
+    prop_assert!(ok, "an error without diagnostics");
+    Ok(())
+}
+
+/// Pieces that mutations insert: the language's words and marks.
+const PIECES: &[&str] = &[
+    "(",
+    ")",
+    "{",
+    "}",
+    ",",
+    ":",
+    "|",
+    "=>",
+    "-",
+    "+",
+    "*",
+    "/",
+    "=",
+    ">=",
+    "<",
+    "\n",
+    "  and ",
+    " or ",
+    "not ",
+    " if ",
+    " else ",
+    " when ",
+    " otherwise",
+    " at previous",
+    " at baseline",
+    "sum(",
+    "count(",
+    "any(",
+    "top 3 of ",
+    " where ",
+    " except ",
+    "lesions",
+    "super",
+    "overall",
+    "nadir(",
+    "last ",
+    "start of ",
+    "days since ",
+    "99999999999999999999999999999 weeks",
+    "0",
+    "\"",
+    "#",
+    "group g = g\n",
+    "value v = v\n",
+    "override ",
+    "extends irecist",
+    "\u{feff}",
+    "\r",
+    "\t",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Any bytes given to the checker (as the CLI reads them, or decoded lossily by a caller):
+    /// a ruleset or diagnostics.
+    #[test]
+    fn any_bytes_give_diagnostics_or_a_ruleset(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        check_ends("bytes.crit", String::from_utf8_lossy(&bytes).into_owned())?;
+    }
+
+    /// Shipped rulesets with an editing slip: lines swapped or duplicated, a range deleted, a
+    /// piece of the language inserted; checking always ends with a ruleset or diagnostics.
+    #[test]
+    fn mutated_shipped_rulesets_are_checked(
+        which in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((0u8..4, any::<prop::sample::Index>(), any::<prop::sample::Index>(), prop::sample::select(PIECES)), 1..4),
+    ) {
+        let shipped = crit::registry::shipped();
+        let (id, text) = shipped[which.index(shipped.len())];
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        for (kind, a, b, piece) in edits {
+            let n = lines.len().max(1);
+            let (i, j) = (a.index(n).min(lines.len().saturating_sub(1)), b.index(n).min(lines.len().saturating_sub(1)));
+            match kind {
+                0 if !lines.is_empty() => lines.swap(i, j),
+                1 if !lines.is_empty() => { let l = lines[i].clone(); lines.insert(j, l); }
+                2 if !lines.is_empty() => { lines.drain(i.min(j)..=i.max(j).min(i.min(j) + 3)); }
+                _ if !lines.is_empty() => {
+                    let l = &mut lines[i];
+                    let at = (0..=l.len()).filter(|&k| l.is_char_boundary(k)).nth(j % (l.len() + 1)).unwrap_or(0);
+                    l.insert_str(at, piece);
+                }
+                _ => {}
+            }
+        }
+        check_ends(&format!("{id}.crit"), lines.join("\n"))?;
     }
 }

@@ -6,7 +6,7 @@ use super::consistency::{check_best, check_category_uses, check_rules, names};
 use super::domains::domains;
 use super::ir::{self, CatId, DefLevel, ExprKind as K, Ty};
 use super::merge::Merged;
-use super::order::evaluation_order;
+use super::order::{check_depths, check_groups, evaluation_order, Place};
 use super::resolved::Resolved;
 use super::tables;
 use super::unknown::undecidable;
@@ -16,7 +16,7 @@ use crate::syntax::ast::ItemKind;
 
 pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir::Ruleset> {
     let mut diags: Vec<Diag> = vec![];
-    let groups: Vec<ir::GroupDef> = r
+    let mut groups: Vec<ir::GroupDef> = r
         .groups
         .iter()
         .map(|g| {
@@ -27,6 +27,13 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
             })
         })
         .collect();
+    let group_places: Vec<Place> = r
+        .group_slot
+        .iter()
+        .map(|&si| (m.slots[si].item.name.span, m.slots[si].src))
+        .collect();
+    // First, as every later pass follows groups through each other.
+    let group_depth = check_groups(&mut groups, &group_places, &m.sources, &mut diags);
 
     let not_evaluable: Option<CatId> = m
         .categories
@@ -85,6 +92,7 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         })
         .collect();
 
+    check_depths(&defs, &group_depth, &m.sources, &mut diags);
     let unknown = undecidable(&defs, &groups);
     let (domains, needs_ne) = domains(&defs, &groups, &unknown, not_evaluable);
     for (i, d) in defs.iter_mut().enumerate() {
@@ -180,7 +188,7 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         _ => None,
     };
 
-    let order = evaluation_order(&defs, &groups, &m.sources, &mut diags);
+    let order = evaluation_order(&defs, &groups, &group_places, &m.sources, &mut diags);
     let responses = defs
         .iter()
         .enumerate()

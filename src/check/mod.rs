@@ -81,10 +81,18 @@ fn locate(
             let dir = p.parent().map(Path::to_path_buf);
             return match std::fs::read_to_string(p) {
                 Ok(text) => Ok((diag::source(&p.display().to_string(), &text), dir)),
-                Err(e) => Err(vec![Diag::error(
-                    "crit::io",
-                    format!("cannot read {}: {e}", p.display()),
-                )]),
+                Err(e) => {
+                    let help = if e.kind() == std::io::ErrorKind::InvalidData {
+                        "a ruleset is UTF-8 text: save it as UTF-8 (plain text) in your editor"
+                    } else {
+                        "check the path and that the file can be read"
+                    };
+                    Err(vec![Diag::error(
+                        "crit::io",
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                    .help(help)])
+                }
             };
         }
     }

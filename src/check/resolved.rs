@@ -14,5 +14,7 @@ pub struct Resolved {
     pub params: Vec<ir::Param>,
     pub inputs: Vec<ir::Input>,
     pub groups: Vec<Option<ir::GroupDef>>,
+    /// The merged slot of each group.
+    pub group_slot: Vec<usize>,
     pub best: Option<ir::Best>,
 }

@@ -3,17 +3,22 @@
 use super::ir::{self, ExprKind as K};
 
 pub fn for_each_expr(body: &ir::Body, f: &mut dyn FnMut(&ir::Expr)) {
+    for_each_root(body, &mut |e| walk(e, f));
+}
+
+/// The outermost expressions of a body: each rule's head and condition, each table column.
+pub fn for_each_root(body: &ir::Body, f: &mut dyn FnMut(&ir::Expr)) {
     match body {
-        ir::Body::Expr(e) => walk(e, f),
+        ir::Body::Expr(e) => f(e),
         ir::Body::Rules(rs) => {
             for r in rs {
-                walk(&r.head, f);
+                f(&r.head);
                 if let Some(c) = &r.cond {
-                    walk(c, f);
+                    f(c);
                 }
             }
         }
-        ir::Body::Table(t) => t.columns.iter().for_each(|c| walk(c, f)),
+        ir::Body::Table(t) => t.columns.iter().for_each(f),
     }
 }
 

@@ -30,6 +30,7 @@ fn parse_on_stack(src: &Source) -> (Ruleset, Vec<Diag>) {
     let mut rs = Ruleset::default();
     let mut diags = vec![];
     let mut seen_header = false;
+    let mut missing_header_reported = false;
     let prepared = chunks::blank_comment_runs(text);
     for (start, end) in chunks::split(&prepared) {
         let piece = &prepared[start..end];
@@ -64,13 +65,13 @@ fn parse_on_stack(src: &Source) -> (Ruleset, Vec<Diag>) {
                         seen_header = true;
                         b.header(pair, &mut rs);
                     } else {
-                        if !seen_header {
+                        if !seen_header && !missing_header_reported {
                             b.diags.push(
                                 Diag::error("crit::syntax", "the file must start with a `criteria` header")
                                     .label(b.span(&pair), "declaration before the header")
                                     .help("start the file with `criteria ID \"Name\"`, e.g. `criteria my-rule \"My rule\"`"),
                             );
-                            seen_header = true;
+                            missing_header_reported = true;
                         }
                         b.item(pair, &mut rs);
                     }
@@ -79,7 +80,7 @@ fn parse_on_stack(src: &Source) -> (Ruleset, Vec<Diag>) {
             Err(e) => diags.push(syntax_error(e, start, &text[start..end])),
         }
     }
-    if !seen_header && diags.is_empty() {
+    if !seen_header && !missing_header_reported && diags.is_empty() {
         diags.push(
             Diag::error("crit::syntax", "empty ruleset: no `criteria` header")
                 .label(Span::new(0, 0), "")
@@ -194,7 +195,9 @@ fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag
         format!("expected {}", join_or(&expected))
     };
     let mut help = "each declaration is one line (continue a long condition on a line starting with `and`/`or`); rules read `CATEGORY when CONDITION`".to_string();
-    if found.contains('-') || found.contains('/') {
+    if found.starts_with('"') && !piece[pos + 1..].lines().next().unwrap_or("").contains('"') {
+        help = "a quoted text ends with `\"` on the same line".into();
+    } else if found.contains('-') || found.contains('/') {
         help = "names may contain `-` and `/` (non-CR/non-PD), so put spaces around `-` and `/` when you mean minus or division".into();
     }
     Diag::error("crit::syntax", msg)
@@ -807,7 +810,7 @@ impl Builder<'_> {
         while let (Some((c, dc)), Some((v, dv))) = (conds.pop(), values.pop()) {
             depth = 1 + depth.max(dc).max(dv);
             let s = Span::new(v.span.start, span.end);
-            if self.past_limit(depth, s, "`if ... else`") {
+            if self.past_limit(depth, v.span, "`if ... else`") {
                 return Self::placeholder(span);
             }
             acc = Expr {

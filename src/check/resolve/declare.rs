@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use super::types::unknown_unit;
+use super::types::{in_base_units, unknown_unit};
 use super::{Resolver, State, Sym};
 use crate::check::ir::{self, DefLevel, Ty};
 use crate::check::merge::{kind_word, Slot};
@@ -124,14 +124,20 @@ impl Resolver<'_> {
             ast::ParamValue::Bool(b) => (ir::ParamValue::Bool(*b), Ty::Bool, None),
             ast::ParamValue::Number(d, None) => (ir::ParamValue::Num(*d), Ty::num(Dim::NONE), None),
             ast::ParamValue::Number(d, Some(u)) => match units::lookup(&u.node) {
-                Some(un) => (
-                    ir::ParamValue::Num(*d * un.factor),
-                    Ty::Num {
-                        dim: un.dim,
-                        pct: un.percent,
-                    },
-                    Some(u.node.clone()),
-                ),
+                Some(un) => match in_base_units(*d, un, u.span) {
+                    Ok(v) => (
+                        ir::ParamValue::Num(v),
+                        Ty::Num {
+                            dim: un.dim,
+                            pct: un.percent,
+                        },
+                        Some(u.node.clone()),
+                    ),
+                    Err(diag) => {
+                        self.err(slot.src, diag);
+                        (ir::ParamValue::Num(Decimal::ZERO), Ty::Error, None)
+                    }
+                },
                 None => {
                     let d = unknown_unit(&u.node, u.span);
                     self.err(slot.src, d);

@@ -2,7 +2,7 @@
 //! one kind of value and end with a rule that always applies.
 
 use super::types::compatible;
-use super::{Cx, Resolver, State};
+use super::{Cx, Resolver, State, STACK_GROWTH, STACK_RED_ZONE};
 use crate::check::ir::{self, DefId, Ty};
 use crate::diag::Diag;
 use crate::syntax::ast::{self, ExprKind as E, ItemKind};
@@ -35,8 +35,19 @@ impl Resolver<'_> {
         self.def_state[id] = State::Busy;
         let si = self.def_slot[id];
         let cx = self.slot_cx(si);
+        let (body, ty) = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.body(si, cx));
+        self.bodies[id] = Some(body);
+        self.def_ty[id] = ty;
+        self.def_state[id] = State::Done;
+        ty
+    }
+
+    /// A definition's body and type. Checking a reference checks its target first, so a chain of
+    /// definitions declared in reverse order recurses as deep as it is long: the caller grows the
+    /// stack rather than limiting how many definitions a ruleset may have.
+    fn body(&mut self, si: usize, cx: Cx) -> (ir::Body, Ty) {
         let item = &self.m.slots[si].item;
-        let (body, ty) = match &item.kind {
+        match &item.kind {
             ItemKind::Lesion(b) | ItemKind::Organ(b) | ItemKind::Value(b) => match b {
                 ast::Body::Expr(e) => {
                     let e = self.expr(e, cx, None);
@@ -54,11 +65,7 @@ impl Resolver<'_> {
             }
             ItemKind::Table(t) => (ir::Body::Table(self.table(t, cx)), Ty::Cat),
             _ => unreachable!("only definitions have ids"),
-        };
-        self.bodies[id] = Some(body);
-        self.def_ty[id] = ty;
-        self.def_state[id] = State::Done;
-        ty
+        }
     }
 
     pub(super) fn rules(

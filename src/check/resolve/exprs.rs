@@ -1,7 +1,7 @@
 //! Expressions: literals, operators, aggregates over lesions and organs, `super`, and calls of
 //! functions and tables.
 
-use super::types::{compatible, merge_ty, unknown_unit};
+use super::types::{compatible, in_base_units, merge_ty, unknown_unit};
 use super::{Cx, Resolver, Sym};
 use crate::check::ir::{self, Lit, Ty};
 use crate::diag::{did_you_mean, Diag};
@@ -41,13 +41,19 @@ impl Resolver<'_> {
             E::Number(d, unit) => match unit {
                 None => mk(K::Num(*d), Ty::num(Dim::NONE)),
                 Some(u) => match units::lookup(&u.node) {
-                    Some(un) => mk(
-                        K::Num(*d * un.factor),
-                        Ty::Num {
-                            dim: un.dim,
-                            pct: un.percent,
-                        },
-                    ),
+                    Some(un) => match in_base_units(*d, un, span) {
+                        Ok(v) => mk(
+                            K::Num(v),
+                            Ty::Num {
+                                dim: un.dim,
+                                pct: un.percent,
+                            },
+                        ),
+                        Err(diag) => {
+                            self.err(cx.src, diag);
+                            mk(K::Num(*d), Ty::Error)
+                        }
+                    },
                     None => {
                         let diag = unknown_unit(&u.node, u.span);
                         self.err(cx.src, diag);

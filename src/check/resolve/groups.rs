@@ -1,6 +1,7 @@
-//! Lesion groups: named groups (checked once, cycles reported), filters, `except` and `top N`.
+//! Lesion groups: named groups (checked once; circles are reported by the dependency check),
+//! filters, `except` and `top N`.
 
-use super::{Cx, Resolver, State, Sym};
+use super::{Cx, Resolver, State, Sym, STACK_GROWTH, STACK_RED_ZONE};
 use crate::check::ir::{self, GroupId};
 use crate::diag::{did_you_mean, Diag};
 use crate::syntax::ast::{self, ItemKind};
@@ -8,21 +9,9 @@ use crate::syntax::ast::{self, ItemKind};
 impl Resolver<'_> {
     pub(super) fn group_def(&mut self, g: GroupId) {
         match self.group_state[g] {
-            State::Done => return,
-            State::Busy => {
-                let slot = &self.m.slots[self.group_slot[g]];
-                let d = Diag::error(
-                    "crit::cycle",
-                    format!(
-                        "group `{}` is defined in terms of itself",
-                        slot.item.name.node
-                    ),
-                )
-                .label(slot.item.name.span, "defined here")
-                .help("build groups from `lesions` or from other groups");
-                self.err(slot.src, d);
-                return;
-            }
+            // Referenced while being checked: a circle, which the dependency check reports with
+            // its path once every group is known.
+            State::Done | State::Busy => return,
             State::New => {}
         }
         self.group_state[g] = State::Busy;
@@ -35,7 +24,9 @@ impl Resolver<'_> {
         let ItemKind::Group(ge) = &item.kind else {
             unreachable!()
         };
-        let group = self.group(ge, cx);
+        // A chain of groups declared in reverse order is checked by recursion, as deep as it is
+        // long: grow the stack rather than limit how many groups a ruleset may have.
+        let group = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.group(ge, cx));
         self.groups[g] = Some(ir::GroupDef {
             name: item.name.node.clone(),
             group,

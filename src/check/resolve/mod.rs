@@ -23,6 +23,11 @@ use super::resolved::Resolved;
 use crate::diag::Diag;
 use crate::syntax::ast::ItemKind;
 
+/// On-demand checking recurses along chains of definitions and groups: when less stack than
+/// the red zone is left, the chain goes on in a new segment of `STACK_GROWTH` bytes.
+const STACK_RED_ZONE: usize = 256 << 10;
+const STACK_GROWTH: usize = 4 << 20;
+
 #[derive(Clone, Copy, Debug)]
 enum Sym {
     Def(DefId),
@@ -113,6 +118,7 @@ pub fn resolve(m: &Merged, diags: &mut Vec<Diag>) -> Resolved {
         params: r.params,
         inputs: r.inputs,
         groups: r.groups,
+        group_slot: r.group_slot,
         best,
     }
 }

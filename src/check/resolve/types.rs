@@ -1,6 +1,8 @@
 //! Types and units: what an operand must be, arithmetic and comparison of dimensions, and the
 //! diagnostics for unit mistakes.
 
+use rust_decimal::Decimal;
+
 use super::{Cx, Resolver};
 use crate::check::ir::{self, Ty};
 use crate::diag::{did_you_mean, Diag};
@@ -228,4 +230,17 @@ pub(super) fn unknown_unit(u: &str, span: Span) -> Diag {
         )),
     };
     d
+}
+
+/// A number written with a unit, in base units (a week is 10,080 minutes), or an error when that
+/// is beyond the range of exact decimals.
+pub(super) fn in_base_units(d: Decimal, unit: &units::Unit, at: Span) -> Result<Decimal, Diag> {
+    d.checked_mul(unit.factor).ok_or_else(|| {
+        Diag::error(
+            "crit::range",
+            format!("`{d} {}` is too large to compute with", unit.name),
+        )
+        .label(at, "beyond the range of exact decimals in base units")
+        .help("numbers reach about 7.9 × 10^28 in base units (millimetres, minutes, ...); use a smaller value")
+    })
 }

@@ -5,7 +5,7 @@
 //! error. Graph walks here are iterative, so no ruleset runs them out of stack.
 
 use super::ir::{self, DefId, ExprKind as K, GroupId, Span};
-use super::walk::{for_each_root, walk};
+use super::walk::{children, for_each_root, walk};
 use crate::diag::{Diag, Source};
 use crate::syntax::MAX_DEPTH;
 
@@ -198,28 +198,12 @@ fn group_depth(g: &ir::Group, depth: &[usize]) -> usize {
 
 /// Nesting depth of an expression with the groups it aggregates over expanded.
 fn expr_depth(e: &ir::Expr, depth: &[usize]) -> usize {
-    let d = |x: &ir::Expr| expr_depth(x, depth);
-    1 + match &e.kind {
-        K::Neg(x)
-        | K::Abs(x)
-        | K::Not(x)
-        | K::At(x, _)
-        | K::Nadir(x, _)
-        | K::Last(x)
-        | K::Ever(x)
-        | K::Known(x)
-        | K::Definitely(x)
-        | K::In(x, ..) => d(x),
-        K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => d(a).max(d(b)),
-        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().map(d).max().unwrap_or(0),
-        K::If(c, a, b) => d(c).max(d(a)).max(d(b)),
-        K::Agg(_, elem, g) => elem.as_deref().map_or(0, d).max(group_depth(g, depth)),
-        K::OrganAgg(_, elem, filter) => elem
-            .as_deref()
-            .map_or(0, d)
-            .max(filter.as_deref().map_or(0, d)),
+    let mut deepest = match &e.kind {
+        K::Agg(_, _, g) => group_depth(g, depth),
         _ => 0,
-    }
+    };
+    children(e, &mut |x| deepest = deepest.max(expr_depth(x, depth)));
+    1 + deepest
 }
 
 /// A definition or a group, as one node of the same-assessment dependencies.

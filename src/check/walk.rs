@@ -24,6 +24,14 @@ pub fn for_each_root(body: &ir::Body, f: &mut dyn FnMut(&ir::Expr)) {
 
 pub fn walk(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
     f(e);
+    children(e, &mut |x| walk(x, f));
+    if let K::Agg(_, _, g) = &e.kind {
+        walk_group(g, f);
+    }
+}
+
+/// The expressions directly inside one (those of an aggregate's group are not among them).
+pub fn children(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
     match &e.kind {
         K::Neg(x)
         | K::Abs(x)
@@ -34,28 +42,19 @@ pub fn walk(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
         | K::Ever(x)
         | K::Known(x)
         | K::Definitely(x)
-        | K::In(x, ..) => walk(x, f),
+        | K::In(x, ..) => f(x),
         K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => {
-            walk(a, f);
-            walk(b, f);
+            f(a);
+            f(b);
         }
-        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().for_each(|x| walk(x, f)),
+        K::And(xs) | K::Or(xs) | K::TableCall(_, xs) => xs.iter().for_each(f),
         K::If(c, a, b) => {
-            walk(c, f);
-            walk(a, f);
-            walk(b, f);
+            f(c);
+            f(a);
+            f(b);
         }
-        K::Agg(_, elem, g) => {
-            if let Some(x) = elem {
-                walk(x, f);
-            }
-            walk_group(g, f);
-        }
-        K::OrganAgg(_, elem, filter) => {
-            for x in elem.iter().chain(filter.iter()) {
-                walk(x, f);
-            }
-        }
+        K::Agg(_, elem, _) => elem.iter().for_each(|x| f(x)),
+        K::OrganAgg(_, elem, filter) => elem.iter().chain(filter.iter()).for_each(|x| f(x)),
         _ => {}
     }
 }

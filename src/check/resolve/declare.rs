@@ -124,7 +124,7 @@ impl Resolver<'_> {
             ast::ParamValue::Bool(b) => (ir::ParamValue::Bool(*b), Ty::Bool, None),
             ast::ParamValue::Number(d, None) => (ir::ParamValue::Num(*d), Ty::num(Dim::NONE), None),
             ast::ParamValue::Number(d, Some(u)) => match units::lookup(&u.node) {
-                Some(un) => match in_base_units(*d, un, u.span) {
+                Some(un) => match in_base_units(*d, &un, &u.node, u.span) {
                     Ok(v) => (
                         ir::ParamValue::Num(v),
                         Ty::Num {

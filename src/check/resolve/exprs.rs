@@ -41,7 +41,7 @@ impl Resolver<'_> {
             E::Number(d, unit) => match unit {
                 None => mk(K::Num(*d), Ty::num(Dim::NONE)),
                 Some(u) => match units::lookup(&u.node) {
-                    Some(un) => match in_base_units(*d, un, span) {
+                    Some(un) => match in_base_units(*d, &un, &u.node, span) {
                         Ok(v) => mk(
                             K::Num(v),
                             Ty::Num {

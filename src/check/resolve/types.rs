@@ -234,11 +234,16 @@ pub(super) fn unknown_unit(u: &str, span: Span) -> Diag {
 
 /// A number written with a unit, in base units (a week is 10,080 minutes), or an error when that
 /// is beyond the range of exact decimals.
-pub(super) fn in_base_units(d: Decimal, unit: &units::Unit, at: Span) -> Result<Decimal, Diag> {
+pub(super) fn in_base_units(
+    d: Decimal,
+    unit: &units::Unit,
+    written: &str,
+    at: Span,
+) -> Result<Decimal, Diag> {
     d.checked_mul(unit.factor).ok_or_else(|| {
         Diag::error(
             "crit::range",
-            format!("`{d} {}` is too large to compute with", unit.name),
+            format!("`{d} {written}` is too large to compute with"),
         )
         .label(at, "beyond the range of exact decimals in base units")
         .help("numbers reach about 7.9 × 10^28 in base units (millimetres, minutes, ...); use a smaller value")

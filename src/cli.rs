@@ -10,11 +10,12 @@ use std::io::Write;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, ir};
-use crate::data::{bind, table, DataError, RawCohort};
+use crate::data::model::RawSubject;
+use crate::data::{bind, report, table, DataError, Table};
 use crate::diag::{self, Diag};
-use crate::eval::{self, Engine};
+use crate::eval::{self, Engine, Evaluation};
 use crate::explain::{output, text};
-use crate::registry;
+use crate::{registry, rs_domain};
 
 pub use crate::spec::apply_set;
 pub use compare::CompareArgs;
@@ -40,17 +41,8 @@ pub enum Command {
     },
     /// Evaluate a lesion table: timepoint and best responses of every subject.
     Eval {
-        /// Ruleset: a shipped id (see `crit list`) or a .crit file.
-        #[arg(long, short)]
-        criteria: String,
-        /// Lesion table (CSV, or JSON of the same model); not needed with --sdtm.
-        #[arg(required_unless_present = "sdtm")]
-        data: Option<String>,
         #[command(flatten)]
-        sdtm: SdtmArgs,
-        /// Only this reader.
-        #[arg(long)]
-        reader: Option<String>,
+        source: Source,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// STUDYID of `--format sdtm-rs` rows (default: the data's STUDYID).
@@ -60,18 +52,17 @@ pub enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
+    /// Read a lesion table and check it against a ruleset's inputs, without evaluating.
+    Validate {
+        #[command(flatten)]
+        source: Source,
+    },
     /// Explain one subject's responses in full.
     Explain {
-        #[arg(long, short)]
-        criteria: String,
-        #[arg(required_unless_present = "sdtm")]
-        data: Option<String>,
         #[command(flatten)]
-        sdtm: SdtmArgs,
+        source: Source,
         #[arg(long)]
         subject: String,
-        #[arg(long)]
-        reader: Option<String>,
         /// Also show why earlier rules did not apply.
         #[arg(long)]
         verbose: bool,
@@ -133,6 +124,28 @@ impl SdtmArgs {
     }
 }
 
+/// How many threads read, bind, evaluate and write.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct Threads {
+    /// Worker threads (default: one per core); the output is the same for any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl Threads {
+    /// Runs `f` on a pool of this many threads.
+    pub fn install<R: Send>(self, f: impl FnOnce() -> R + Send) -> R {
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = self.threads {
+            b = b.num_threads(n.max(1));
+        }
+        match b.build() {
+            Ok(pool) => pool.install(f),
+            Err(_) => f(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Format {
     Text,
@@ -147,40 +160,22 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check { files } => check_files(&files),
         Command::Eval {
-            criteria,
-            data,
-            sdtm,
-            reader,
+            source,
             format,
             studyid,
             set,
-        } => eval_cmd(
-            &criteria,
-            &Source { data, sdtm, reader },
-            format,
-            studyid.as_deref(),
-            &set,
-        ),
+        } => source
+            .threads
+            .install(|| eval_cmd(&source, format, studyid.as_deref(), &set)),
+        Command::Validate { source } => source.threads.install(|| validate_cmd(&source)),
         Command::Explain {
-            criteria,
-            data,
-            sdtm,
+            source,
             subject,
-            reader,
             verbose,
             set,
-        } => explain_cmd(
-            &criteria,
-            &Source {
-                data,
-                sdtm,
-                reader: reader.clone(),
-            },
-            &subject,
-            reader.as_deref(),
-            verbose,
-            &set,
-        ),
+        } => source
+            .threads
+            .install(|| explain_cmd(&source, &subject, verbose, &set)),
         Command::Audit {
             criteria,
             sdtm,
@@ -224,83 +219,34 @@ fn check_files(files: &[String]) -> i32 {
     code
 }
 
-/// A data error rendered like a ruleset error: the file, the offending line underlined, the
-/// column, and a help line.
 fn data_error_diag(e: &DataError) -> String {
-    diag::render_terminal(&[data_diag(e, None)])
+    report::render(e, None)
 }
 
-fn data_diag(e: &DataError, who: Option<String>) -> Diag {
-    let message = match who {
-        Some(w) => format!("{w}: {}", e.message),
-        None => e.message.clone(),
-    };
-    let mut d = Diag::error("crit::data", message);
-    if let Some(h) = &e.help {
-        d = d.help(h.clone());
-    }
-    let text_file =
-        !(e.file.to_lowercase().ends_with(".json") || e.file.to_lowercase().ends_with(".xpt"));
-    let source = e
-        .line
-        .filter(|_| text_file)
-        .and_then(|line| data_source(&e.file).map(|src| (line, src)));
-    match source {
-        Some((line, src)) => {
-            let text = src.inner();
-            let start: usize = text
-                .split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(|l| l.len())
-                .sum();
-            let end = text[start.min(text.len())..]
-                .find('\n')
-                .map(|i| start + i)
-                .unwrap_or(text.len());
-            let label = e
-                .column
-                .as_deref()
-                .map(|c| format!("column {c}"))
-                .unwrap_or_else(|| "here".into());
-            d.label(
-                crate::syntax::ast::Span::new(start.min(text.len()), end),
-                label,
-            )
-            .with_src(&src)
-        }
-        None => {
-            let place = match &e.column {
-                Some(c) if e.line.is_some() => format!(" ({}, column {c})", e.place()),
-                _ => format!(" ({})", e.place()),
-            };
-            d.message.push_str(&place);
-            d
-        }
-    }
+fn eprint_warnings(warnings: &[DataError]) {
+    let diags: Vec<Diag> = warnings
+        .iter()
+        .map(|w| report::diag(w, None, true))
+        .collect();
+    eprint_diags(&diags);
 }
 
-/// Data files read once for error messages.
-fn data_source(path: &str) -> Option<diag::Source> {
-    thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<diag::Source>>> = Default::default();
-    }
-    CACHE.with(|c| {
-        c.borrow_mut()
-            .entry(path.to_string())
-            .or_insert_with(|| {
-                std::fs::read_to_string(path)
-                    .ok()
-                    .map(|t| diag::source(path, &t))
-            })
-            .clone()
-    })
-}
-
-/// Where the lesion data comes from: a lesion table, or an SDTM folder.
-struct Source {
+/// The ruleset and the lesion data a command reads: a lesion table, or an SDTM folder.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Source {
+    /// Ruleset: a shipped id (see `crit list`) or a .crit file.
+    #[arg(long, short)]
+    criteria: String,
+    /// Lesion table (CSV, or JSON of the same model); not needed with --sdtm.
+    #[arg(required_unless_present = "sdtm")]
     data: Option<String>,
+    #[command(flatten)]
     sdtm: SdtmArgs,
+    /// Only this reader.
+    #[arg(long)]
     reader: Option<String>,
+    #[command(flatten)]
+    threads: Threads,
 }
 
 impl Source {
@@ -310,14 +256,20 @@ impl Source {
             .or(self.sdtm.sdtm.as_deref())
             .unwrap_or("")
     }
+
+    /// Whether a subject is one the command asked for (`--reader`).
+    fn wanted(&self, raw: &RawSubject) -> bool {
+        self.reader.as_deref().is_none_or(|r| {
+            raw.reader
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(r))
+        })
+    }
 }
 
-/// Loads ruleset, params and data; on failure prints why and returns the exit code. SDTM input
-/// also yields what RS output and audits need.
-fn prepare(
-    criteria: &str,
-    source: &Source,
-) -> Result<(check::Checked, RawCohort, crate::data::sdtm::Sdtm), i32> {
+/// Loads the ruleset and opens the data; on failure prints why and returns the exit code. SDTM
+/// input also yields what RS output needs.
+fn prepare(source: &Source) -> Result<(check::Checked, Table, crate::data::sdtm::Sdtm), i32> {
     if source.data.is_some() && source.sdtm.sdtm.is_some() {
         eprint_diags(&[Diag::error(
             "crit::usage",
@@ -325,29 +277,20 @@ fn prepare(
         )]);
         return Err(2);
     }
-    let checked = match check::load(criteria) {
+    let checked = match check::load(&source.criteria) {
         Ok(c) => c,
         Err(d) => {
             eprint_diags(&d);
             return Err(1);
         }
     };
-    let loaded = match (&source.data, &source.sdtm.sdtm) {
-        (Some(data), _) => table::read_path(data).map(|mut c| {
-            if let Some(r) = &source.reader {
-                c.subjects.retain(|s| {
-                    s.reader
-                        .as_deref()
-                        .is_some_and(|x| x.eq_ignore_ascii_case(r))
-                });
-            }
-            (c, crate::data::sdtm::Sdtm::default())
-        }),
+    let opened = match (&source.data, &source.sdtm.sdtm) {
+        (Some(data), _) => table::open(data).map(|t| (t, crate::data::sdtm::Sdtm::default())),
         (None, Some(dir)) => {
             crate::data::sdtm::read_dir(dir, &source.sdtm.options(source.reader.as_deref())).map(
                 |mut s| {
                     s.notes.iter().for_each(|n| eprintln!("note: {n}"));
-                    (std::mem::take(&mut s.cohort), s)
+                    (Table::from_cohort(std::mem::take(&mut s.cohort)), s)
                 },
             )
         }
@@ -357,8 +300,11 @@ fn prepare(
             return Err(2);
         }
     };
-    match loaded {
-        Ok((cohort, sdtm)) => Ok((checked, cohort, sdtm)),
+    match opened {
+        Ok((table, sdtm)) => {
+            table.notes.iter().for_each(|n| eprintln!("note: {n}"));
+            Ok((checked, table, sdtm))
+        }
         Err(e) => {
             eprintln!("{}", data_error_diag(&e));
             Err(1)
@@ -377,188 +323,232 @@ fn engine<'r>(rs: &'r ir::Ruleset, set: &[String]) -> Result<Engine<'r>, i32> {
     Ok(eng)
 }
 
-/// Where the ruleset's inputs are in the table; a missing column is reported (exit code 1).
-fn binding(rs: &ir::Ruleset, cohort: &RawCohort) -> Result<bind::Binding, i32> {
-    bind::plan(rs, cohort).map_err(|errs| {
-        errs.iter()
-            .for_each(|e| eprintln!("{}", data_error_diag(e)));
-        1
-    })
-}
-
-fn eval_cmd(
-    criteria: &str,
-    source: &Source,
-    format: Format,
-    studyid: Option<&str>,
-    set: &[String],
-) -> i32 {
-    let (checked, cohort, sdtm) = match prepare(criteria, source) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    let eng = match engine(&checked.ruleset, set) {
-        Ok(e) => e,
-        Err(c) => return c,
-    };
-    let binding = match binding(&checked.ruleset, &cohort) {
-        Ok(b) => b,
-        Err(c) => return c,
-    };
-    let mut code = 0;
-    for e in &cohort.errors {
-        eprintln!("{}", data_error_diag(e));
-        code = 1;
-    }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match format {
-        Format::Json => {
-            // Each subject is serialised where it is evaluated, so the cohort is never held as a
-            // JSON tree; the document is the criteria, then the subjects in order.
-            let subjects = eval::each_subject(&eng, &binding, &cohort, |raw, r| {
-                let (v, error) = match r {
-                    Ok(ev) => (output::subject_json(ev), None),
-                    Err(e) => (
-                        output::error_json(raw, e),
-                        Some(format!("error: subject {}: {e}", raw.subject)),
-                    ),
-                };
-                (
-                    indent(
-                        &serde_json::to_string_pretty(&v).unwrap_or_default(),
-                        "    ",
-                    ),
-                    error,
-                )
-            });
-            let criteria = indent(
-                &serde_json::to_string_pretty(&output::criteria_json(&eng)).unwrap_or_default(),
-                "  ",
-            );
-            let _ = write!(
-                out,
-                "{{\n  \"criteria\": {},\n  \"subjects\": [",
-                criteria.trim_start()
-            );
-            for (i, (s, error)) in subjects.iter().enumerate() {
-                if let Some(e) = error {
-                    eprintln!("{e}");
-                    code = 1;
-                }
-                let _ = write!(out, "{}\n{s}", if i == 0 { "" } else { "," });
-            }
-            let _ = writeln!(
-                out,
-                "{}]\n}}",
-                if subjects.is_empty() { "" } else { "\n  " }
-            );
+/// Where the ruleset's inputs are in the table; a missing column is reported (exit code 1),
+/// columns nobody reads are warned about.
+fn binding(rs: &ir::Ruleset, table: &Table) -> Result<bind::Binding, i32> {
+    let s = &table.schema;
+    match bind::plan_columns(rs, &s.file, &s.columns, &s.duplicates) {
+        Ok(b) => {
+            eprint_warnings(&b.warnings);
+            Ok(b)
         }
-        Format::Csv => {
-            let rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
-                Ok(ev) => Ok(output::csv_rows(ev)),
-                Err(e) => Err(subject_error(raw, e)),
-            });
-            code = code.max(write_csv(
-                &mut out,
-                &output::csv_header(&checked.ruleset),
-                rows,
-            ));
-        }
-        Format::SdtmRs => {
-            use crate::rs_domain;
-            if studyid.is_none() && sdtm.studies.is_empty() {
-                eprint_diags(&[Diag::error(
-                    "crit::usage",
-                    format!("{} has no STUDYID for the RS rows", source.name()),
-                )
-                .help("give the study with --studyid ID")]);
-                return 2;
-            }
-            let mut rows = eval::each_subject(&eng, &binding, &cohort, |raw, r| {
-                let study = studyid.or(sdtm.studies.get(&raw.subject).map(|s| s.as_str()));
-                match (r, study) {
-                    (Ok(ev), Some(study)) => Ok(rs_domain::rs_rows(ev, &sdtm, study)),
-                    (Ok(_), None) => Err(format!(
-                        "error: subject {}: no STUDYID in the data (give --studyid ID)",
-                        raw.subject
-                    )),
-                    (Err(e), _) => Err(subject_error(raw, e)),
-                }
-            });
-            rs_domain::number(rows.iter_mut().filter_map(|r| r.as_mut().ok()).flatten());
-            code = code.max(write_csv(&mut out, rs_domain::RS_COLUMNS, rows));
-        }
-        Format::Text => {
-            let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
-                Ok(ev) => Ok((
-                    text::subject(ev, &text::Options { verbose: false }),
-                    text::added_categories(ev),
-                )),
-                Err(e) => Err(format!(
-                    "{} — subject {}{}: data error\n  {e}\n",
-                    checked.ruleset.title,
-                    raw.subject,
-                    reader_suffix(raw.reader.as_deref())
-                )),
-            });
-            let n = texts.len();
-            let mut tallies = vec![];
-            for t in texts {
-                match t {
-                    Ok((s, tally)) => {
-                        let _ = writeln!(out, "{s}");
-                        tallies.push(tally);
-                    }
-                    Err(s) => {
-                        let _ = writeln!(out, "{s}");
-                        code = 1;
-                    }
-                }
-            }
-            let _ = write!(
-                out,
-                "{}",
-                text::cohort_summary(&checked.ruleset, n, &tallies)
-            );
+        Err(errs) => {
+            errs.iter()
+                .for_each(|e| eprintln!("{}", data_error_diag(e)));
+            Err(1)
         }
     }
-    code
 }
 
-fn subject_error(raw: &crate::data::model::RawSubject, e: &DataError) -> String {
-    let who = format!(
+/// A subject's output, made where it is evaluated.
+#[derive(Default)]
+struct Rendered {
+    bytes: Vec<u8>,
+    /// Whose data error, and which.
+    error: Option<(String, DataError)>,
+    /// Timepoints with an added category (text format's cohort line).
+    tally: Vec<(usize, Option<usize>)>,
+    /// RS rows, numbered (RSSEQ) and written in the table's order.
+    rs_rows: Vec<Vec<String>>,
+}
+
+fn who(raw: &RawSubject) -> String {
+    format!(
         "subject {}{}",
         raw.subject,
         reader_suffix(raw.reader.as_deref())
-    );
-    diag::render_terminal(&[data_diag(e, Some(who))])
-        .trim_end()
-        .to_string()
+    )
 }
 
-/// Writes CSV rows after a header; subjects that failed are reported on stderr (exit code 1).
-fn write_csv<H: AsRef<[u8]>>(
-    out: &mut impl Write,
-    header: &[H],
-    rows: Vec<Result<Vec<Vec<String>>, String>>,
-) -> i32 {
-    let mut code = 0;
-    let mut w = csv::Writer::from_writer(out);
-    let _ = w.write_record(header);
-    for r in rows {
-        match r {
-            Ok(rows) => rows.iter().for_each(|row| {
-                let _ = w.write_record(row);
-            }),
-            Err(m) => {
-                eprintln!("{m}");
-                code = 1;
-            }
-        }
+fn eval_cmd(source: &Source, format: Format, studyid: Option<&str>, set: &[String]) -> i32 {
+    let (checked, mut table, sdtm) = match prepare(source) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    if format == Format::SdtmRs && studyid.is_none() && sdtm.studies.is_empty() {
+        eprint_diags(&[Diag::error(
+            "crit::usage",
+            format!("{} has no STUDYID for the RS rows", source.name()),
+        )
+        .help("give the study with --studyid ID")]);
+        return 2;
     }
-    let _ = w.flush();
-    code
+    let rs = &checked.ruleset;
+    let eng = match engine(rs, set) {
+        Ok(e) => e,
+        Err(c) => return c,
+    };
+    let binding = match binding(rs, &table) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let keep = |raw: &RawSubject| source.wanted(raw);
+    let run = EvalRun {
+        eng: &eng,
+        binding: &binding,
+        format,
+        sdtm: &sdtm,
+        studyid,
+        keep: &keep,
+        color: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    run.write(&mut table, &mut out, &mut std::io::stderr())
+}
+
+/// What `crit eval` writes: the ruleset ready to run, the format, and which subjects.
+pub struct EvalRun<'a> {
+    pub eng: &'a Engine<'a>,
+    pub binding: &'a bind::Binding,
+    pub format: Format,
+    /// What RS output needs from SDTM input (empty otherwise).
+    pub sdtm: &'a crate::data::sdtm::Sdtm,
+    /// STUDYID of RS rows, when not the data's.
+    pub studyid: Option<&'a str>,
+    pub keep: &'a (dyn Fn(&RawSubject) -> bool + Sync),
+    /// Diagnostics in colour.
+    pub color: bool,
+}
+
+impl EvalRun<'_> {
+    /// Evaluates a table subject by subject on the current rayon pool and writes the output
+    /// to `out`, data errors to `err`. Returns the exit code. The output is the same for any
+    /// number of threads.
+    pub fn write(&self, table: &mut Table, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+        let (eng, binding, format, sdtm, keep) =
+            (self.eng, self.binding, self.format, self.sdtm, self.keep);
+        let show = |e: &DataError, who: Option<&str>| {
+            let d = [report::diag(e, who, false)];
+            let text = if self.color {
+                diag::render_terminal(&d)
+            } else {
+                diag::render_plain(&d)
+            };
+            text.trim_end().to_string()
+        };
+        let rs = eng.rs;
+        let table_file = table.schema.file.clone();
+        let mut numbering = rs_domain::Numbering::default();
+        let mut code = 0;
+        let mut n = 0;
+        let mut tallies = vec![];
+        // Each subject is formatted where it is evaluated; here its bytes are written in order.
+        let render = |raw: &RawSubject, r: Result<&Evaluation, &DataError>| -> Rendered {
+            let mut done = Rendered {
+                error: r.err().map(|e| (who(raw), e.clone())),
+                ..Default::default()
+            };
+            let buf = &mut done.bytes;
+            match (format, r) {
+                (Format::Json, Ok(ev)) => output::write_subject_json(buf, ev),
+                (Format::Json, Err(e)) => output::write_error_json(buf, raw, e),
+                (Format::Csv, Ok(ev)) => output::write_csv_rows(buf, ev),
+                (Format::SdtmRs, Ok(ev)) => {
+                    let study = self
+                        .studyid
+                        .or(sdtm.studies.get(&raw.subject).map(|s| s.as_str()));
+                    match study {
+                        Some(study) => done.rs_rows = rs_domain::rs_rows(ev, sdtm, study),
+                        None => {
+                            done.error = Some((
+                                who(raw),
+                                DataError {
+                                    file: table_file.clone(),
+                                    line: None,
+                                    column: Some("STUDYID".into()),
+                                    message: "no STUDYID in the data".into(),
+                                    help: Some("give the study with --studyid ID".into()),
+                                },
+                            ))
+                        }
+                    }
+                }
+                (Format::Text, Ok(ev)) => {
+                    let t = text::subject(ev, &text::Options { verbose: false });
+                    buf.extend_from_slice(t.as_bytes());
+                    buf.push(b'\n');
+                    done.tally = text::added_categories(ev);
+                }
+                (Format::Text, Err(e)) => {
+                    let t = format!("{} — {}: data error\n  {e}\n\n", rs.title, who(raw));
+                    buf.extend_from_slice(t.as_bytes());
+                }
+                (Format::Csv | Format::SdtmRs, Err(_)) => {}
+            }
+            done
+        };
+        let head = match format {
+            Format::Json => {
+                let criteria = indent(
+                    &serde_json::to_string_pretty(&output::criteria_json(eng)).unwrap_or_default(),
+                    "  ",
+                );
+                format!(
+                    "{{\n  \"criteria\": {},\n  \"subjects\": [",
+                    criteria.trim_start()
+                )
+            }
+            Format::Csv => csv_line(&output::csv_header(rs)),
+            Format::SdtmRs => csv_line(rs_domain::RS_COLUMNS),
+            Format::Text => String::new(),
+        };
+        let mut ok = out.write_all(head.as_bytes()).is_ok();
+        let sink = |r: Result<Option<Rendered>, DataError>| -> bool {
+            match r {
+                Err(e) => {
+                    let _ = writeln!(err, "{}", show(&e, None));
+                    code = 1;
+                }
+                Ok(None) => {}
+                Ok(Some(mut done)) => {
+                    if let Some((who, e)) = &done.error {
+                        code = 1;
+                        if format != Format::Text {
+                            let _ = writeln!(err, "{}", show(e, Some(who)));
+                        }
+                    }
+                    if !done.tally.is_empty() {
+                        tallies.push(done.tally);
+                    }
+                    if format == Format::Json {
+                        ok &= out.write_all(if n > 0 { b",\n" } else { b"\n" }).is_ok();
+                    }
+                    if !done.rs_rows.is_empty() {
+                        numbering.number(done.rs_rows.iter_mut());
+                        let mut w = output::csv_writer(&mut done.bytes);
+                        for row in &done.rs_rows {
+                            let _ = w.write_record(row);
+                        }
+                        let _ = w.flush();
+                    }
+                    ok &= out.write_all(&done.bytes).is_ok();
+                    n += 1;
+                }
+            }
+            ok
+        };
+        eval::stream(eng, binding, table, keep, render, sink);
+        let tail = match format {
+            Format::Json => format!("{}]\n}}\n", if n == 0 { "" } else { "\n  " }),
+            Format::Text => text::cohort_summary(rs, n, &tallies),
+            _ => String::new(),
+        };
+        let _ = out.write_all(tail.as_bytes());
+        let _ = out.flush();
+        code
+    }
+}
+
+/// A CSV header line.
+fn csv_line<H: AsRef<[u8]>>(fields: &[H]) -> String {
+    let mut buf = vec![];
+    {
+        let mut w = output::csv_writer(&mut buf);
+        let _ = w.write_record(fields);
+        let _ = w.flush();
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// Indents every line of a pretty-printed JSON value.
@@ -573,15 +563,62 @@ fn reader_suffix(r: Option<&str>) -> String {
     r.map(|r| format!(" (reader {r})")).unwrap_or_default()
 }
 
-fn explain_cmd(
-    criteria: &str,
-    source: &Source,
-    subject: &str,
-    reader: Option<&str>,
-    verbose: bool,
-    set: &[String],
-) -> i32 {
-    let (checked, mut cohort, _) = match prepare(criteria, source) {
+/// `crit validate`: reads and binds every subject, reports each problem, evaluates nothing.
+fn validate_cmd(source: &Source) -> i32 {
+    let (checked, mut table, _) = match prepare(source) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let rs = &checked.ruleset;
+    let binding = match binding(rs, &table) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
+    let file = table.schema.file.clone();
+    let (mut subjects, mut rows, mut bad, mut file_errors) = (0usize, 0usize, 0usize, 0usize);
+    let work = |raw: &RawSubject| {
+        source.wanted(raw).then(|| {
+            let r = bind::bind(rs, &binding, &file, raw)
+                .map(|_| ())
+                .map_err(|e| (who(raw), e));
+            (raw.rows.len(), r)
+        })
+    };
+    crate::data::pipeline::for_each_subject(&mut table, work, None, |r| {
+        match r {
+            Err(e) => {
+                eprintln!("{}", data_error_diag(&e));
+                file_errors += 1;
+            }
+            Ok(None) => {}
+            Ok(Some((n, r))) => {
+                subjects += 1;
+                rows += n;
+                if let Err((who, e)) = r {
+                    eprintln!("{}", report::render(&e, Some(&who)).trim_end());
+                    bad += 1;
+                }
+            }
+        }
+        true
+    });
+    let problems = match (bad, file_errors) {
+        (0, 0) => "no data errors".to_string(),
+        (b, 0) => format!("{b} with data errors"),
+        (0, f) => format!("{f} rows without a subject"),
+        (b, f) => format!("{b} with data errors, {f} rows without a subject"),
+    };
+    println!(
+        "{}: {subjects} subject{} ({rows} rows) read for {}: {problems}",
+        source.name(),
+        if subjects == 1 { "" } else { "s" },
+        rs.id
+    );
+    i32::from(bad + file_errors > 0)
+}
+
+fn explain_cmd(source: &Source, subject: &str, verbose: bool, set: &[String]) -> i32 {
+    let (checked, mut table, _) = match prepare(source) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -589,16 +626,54 @@ fn explain_cmd(
         Ok(e) => e,
         Err(c) => return c,
     };
-    let all: Vec<String> = cohort.subjects.iter().map(|s| s.subject.clone()).collect();
-    cohort
-        .subjects
-        .retain(|s| s.subject == subject && reader.is_none_or(|r| s.reader.as_deref() == Some(r)));
-    if cohort.subjects.is_empty() {
+    let binding = match binding(&checked.ruleset, &table) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
+    // Only the subject asked for is evaluated; the others' ids are kept for a suggestion.
+    let mut all: Vec<String> = vec![];
+    let mut found = 0;
+    let mut code = 0;
+    let file = table.schema.file.clone();
+    let work = |raw: &RawSubject| {
+        if raw.subject != subject || !source.wanted(raw) {
+            return Err(raw.subject.clone());
+        }
+        Ok(eval::evaluate_raw(
+            &eng,
+            &binding,
+            &file,
+            raw,
+            |raw, r| match r {
+                Ok(ev) => Ok(text::subject(ev, &text::Options { verbose })),
+                Err(e) => Err(format!("{}: data error\n  {e}", who(raw))),
+            },
+        ))
+    };
+    let mut out = std::io::stdout().lock();
+    crate::data::pipeline::for_each_subject(&mut table, work, None, |r| {
+        match r {
+            // A closed pipe (`| head`) ends the output quietly.
+            Ok(Ok(Ok(s))) => {
+                found += 1;
+                return writeln!(out, "{s}").is_ok();
+            }
+            Ok(Ok(Err(s))) => {
+                eprintln!("{s}");
+                found += 1;
+                code = 1;
+            }
+            Ok(Err(name)) => all.push(name),
+            Err(_) => {}
+        }
+        true
+    });
+    if found == 0 {
         let mut d = Diag::error(
             "crit::subject",
             format!(
                 "no subject `{subject}`{} in {}",
-                reader_suffix(reader),
+                reader_suffix(source.reader.as_deref()),
                 source.name()
             ),
         );
@@ -607,34 +682,6 @@ fn explain_cmd(
         }
         eprint_diags(&[d]);
         return 1;
-    }
-    let binding = match binding(&checked.ruleset, &cohort) {
-        Ok(b) => b,
-        Err(c) => return c,
-    };
-    let mut code = 0;
-    let texts = eval::each_subject(&eng, &binding, &cohort, |raw, r| match r {
-        Ok(ev) => Ok(text::subject(ev, &text::Options { verbose })),
-        Err(e) => Err(format!(
-            "subject {}{}: data error\n  {e}",
-            raw.subject,
-            reader_suffix(raw.reader.as_deref())
-        )),
-    });
-    let mut out = std::io::stdout().lock();
-    for t in texts {
-        match t {
-            // A closed pipe (`| head`) ends the output quietly.
-            Ok(s) => {
-                if writeln!(out, "{s}").is_err() {
-                    break;
-                }
-            }
-            Err(s) => {
-                eprintln!("{s}");
-                code = 1;
-            }
-        }
     }
     code
 }
@@ -656,11 +703,13 @@ fn audit_cmd(
         return 2;
     }
     let source = Source {
+        criteria: criteria.into(),
         data: None,
         sdtm: sdtm.clone(),
         reader: reader.clone(),
+        threads: Threads::default(),
     };
-    let (checked, cohort, data) = match prepare(criteria, &source) {
+    let (checked, table, data) = match prepare(&source) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -679,10 +728,11 @@ fn audit_cmd(
         Ok(e) => e,
         Err(c) => return c,
     };
-    let binding = match binding(&checked.ruleset, &cohort) {
+    let binding = match binding(&checked.ruleset, &table) {
         Ok(b) => b,
         Err(c) => return c,
     };
+    let cohort = table.load();
     let opts = audit::Options {
         category: rscat,
         reader,

@@ -11,12 +11,56 @@ use crate::syntax::ast::Span;
 mod excerpt;
 
 /// One source text with its display name (a path, or `recist-1.1.crit` for shipped rulesets).
-pub type Source = Arc<NamedSource<String>>;
+pub type Source = Arc<NamedSource<Text>>;
+
+/// A source text, or a few lines of a larger file (`first_line` lines further on), so that an
+/// error in a large data file shows its lines without the file being held in memory.
+#[derive(Debug, Clone)]
+pub struct Text {
+    text: String,
+    first_line: usize,
+}
+
+impl std::ops::Deref for Text {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let c = self.text.as_str().read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            c.data(),
+            *c.span(),
+            c.line() + self.first_line,
+            c.column(),
+            c.line_count(),
+        )))
+    }
+}
 
 pub fn source(name: &str, text: &str) -> Source {
     // Editors on some systems start files with a byte-order mark; it is not part of the text.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    Arc::new(NamedSource::new(name, text.to_string()))
+    excerpt(name, text, 0)
+}
+
+/// Lines of a file that start at line `first_line + 1`.
+pub fn excerpt(name: &str, text: &str, first_line: usize) -> Source {
+    Arc::new(NamedSource::new(
+        name,
+        Text {
+            text: text.to_string(),
+            first_line,
+        },
+    ))
 }
 
 #[derive(Debug, Clone)]

@@ -150,13 +150,18 @@ pub fn rs_rows(ev: &Evaluation, sdtm: &Sdtm, study: &str) -> Vec<Vec<String>> {
 }
 
 /// Numbers the rows of each subject 1, 2, ... in the order written (RSSEQ), over all its
-/// readers.
-pub fn number<'a>(rows: impl IntoIterator<Item = &'a mut Vec<String>>) {
-    let mut next: HashMap<String, usize> = HashMap::new();
-    for r in rows {
-        let n = next.entry(r[2].clone()).or_insert(0);
-        *n += 1;
-        r[RSSEQ] = n.to_string();
+/// readers; the numbering carries on from one call to the next (rows are written subject by
+/// subject).
+#[derive(Default)]
+pub struct Numbering(HashMap<String, usize>);
+
+impl Numbering {
+    pub fn number<'a>(&mut self, rows: impl IntoIterator<Item = &'a mut Vec<String>>) {
+        for r in rows {
+            let n = self.0.entry(r[2].clone()).or_insert(0);
+            *n += 1;
+            r[RSSEQ] = n.to_string();
+        }
     }
 }
 
@@ -190,7 +195,7 @@ mod tests {
                 r
             })
             .collect();
-        number(rows.iter_mut());
+        Numbering::default().number(rows.iter_mut());
         let seq: Vec<&str> = rows.iter().map(|r| r[RSSEQ].as_str()).collect();
         assert_eq!(seq, ["1", "2", "1", "3"]);
     }

@@ -109,7 +109,7 @@ fn bad_data_fails_its_subject_only() {
     assert!(subjects[2]["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("date `2020-13-01` is not a full date"));
+        .contains("date `2020-13-01` is not a valid date"));
     assert!(err.contains("subject A"), "{err}");
 }
 
@@ -415,4 +415,94 @@ fn a_categorical_value_outside_its_list_is_a_data_error_naming_the_values() {
         err.contains("has a unit, but `clinical_status` is categorical"),
         "{err}"
     );
+}
+
+#[test]
+fn the_output_is_the_same_for_any_number_of_threads() {
+    // Enough subjects for several batches, with readers and a data error among them.
+    let mut data =
+        String::from("subject,reader,visit,date,lesion,role,organ,long_axis,short_axis\n");
+    for s in 0..700 {
+        for r in ["A", "B"] {
+            let shrink = 40 - (s % 25);
+            data.push_str(&format!("S{s:04},{r},BL,2024-01-01,T1,target,liver,40,\n"));
+            data.push_str(&format!(
+                "S{s:04},{r},BL,2024-01-01,T2,target,lymph node,22,15\n"
+            ));
+            data.push_str(&format!(
+                "S{s:04},{r},W8,2024-02-26,T1,target,liver,{shrink},\n"
+            ));
+            let short = if s == 333 { "x" } else { "9" };
+            data.push_str(&format!(
+                "S{s:04},{r},W8,2024-02-26,T2,target,lymph node,14,{short}\n"
+            ));
+        }
+    }
+    let path = write_temp("threads.csv", &data);
+    for format in ["json", "csv", "text"] {
+        let run = |n: &str| {
+            crit(&[
+                "eval",
+                "--criteria",
+                "recist-1.1",
+                &path,
+                "--format",
+                format,
+                "--threads",
+                n,
+            ])
+        };
+        let (c1, one, e1) = run("1");
+        let (c2, two, e2) = run("2");
+        let (c3, three, _) = run("3");
+        assert_eq!((c1, c2, c3), (1, 1, 1), "a data error exits 1");
+        assert!(
+            one == two && two == three,
+            "{format}: the same bytes on 1, 2 and 3 threads"
+        );
+        assert_eq!(e1, e2);
+        assert!(one.contains("S0699"), "{format}: the last subject is there");
+    }
+}
+
+#[test]
+fn validate_reads_and_binds_without_evaluating() {
+    let (code, out, err) = crit(&[
+        "validate",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("subjects") && out.contains("no data errors"),
+        "{out}"
+    );
+    let path = write_temp(
+        "validate.csv",
+        "subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,10\nB,BL,2020-02-30,T1,target,10\n",
+    );
+    let (code, out, err) = crit(&["validate", "--criteria", "recist-1.1", &path]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("2 subjects (1 rows)") && out.contains("1 with data errors"),
+        "{out}"
+    );
+    assert!(
+        err.contains("subject B: date `2020-02-30` is not a valid date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scattered_rows_are_said_once_and_give_the_grouped_results() {
+    let grouped = "subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,10\nA,FU,2020-02-26,T1,target,6\nB,BL,2020-01-01,T1,target,10\nB,FU,2020-02-26,T1,target,13\n";
+    let scattered = "subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,10\nB,BL,2020-01-01,T1,target,10\nA,FU,2020-02-26,T1,target,6\nB,FU,2020-02-26,T1,target,13\n";
+    let g = write_temp("grouped.csv", grouped);
+    let s = write_temp("scattered.csv", scattered);
+    let (_, a, ea) = crit(&["eval", "--criteria", "recist-1.1", &g, "--format", "csv"]);
+    let (_, b, eb) = crit(&["eval", "--criteria", "recist-1.1", &s, "--format", "csv"]);
+    assert_eq!(a, b);
+    assert!(!ea.contains("not together"), "{ea}");
+    assert_eq!(eb.matches("are not together").count(), 1, "{eb}");
 }

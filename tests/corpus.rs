@@ -11,10 +11,12 @@
 use std::path::Path;
 
 use crit::check;
-use crit::data::{bind, table};
+use crit::data::{bind, report, table};
 use crit::diag::render_plain;
 use crit::eval::{self, Engine};
 use crit::explain::text;
+
+mod common;
 
 fn diagnostics_case(path: &Path) {
     let src = std::fs::read_to_string(path).unwrap();
@@ -198,4 +200,172 @@ fn eval_case(path: &Path) {
 #[test]
 fn evaluations() {
     insta::glob!("cases/eval/**/*.case", eval_case);
+}
+
+/// Bytes shown as text: line ends, a byte-order mark and bytes that are not UTF-8 made visible.
+fn visible(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\u{feff}' => out.push_str("\\u{feff}"),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `data/*.case`: a lesion table with problems. A header — `criteria: ID`, `file: NAME.csv`
+/// (or `.json`: the name the table is read under), `explain: yes` to show the explanations,
+/// `expect SUBJECT[@READER]: CAT ... [-> best CAT]` or `expect SUBJECT: error TEXT`, and
+/// `expect diagnostic: TEXT` — then `---` and the table's bytes exactly (a byte-order mark, CRLF
+/// line ends and bytes that are not UTF-8 are kept). Every subject of the table is listed by
+/// an `expect` line, and the output must hold exactly those, once each, in that order. The
+/// snapshot shows the table, every subject's result, the explanations asked for, and every
+/// diagnostic.
+fn data_case(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let sep = bytes
+        .windows(5)
+        .position(|w| w == b"\n---\n")
+        .expect("header, ---, data");
+    let header = std::str::from_utf8(&bytes[..sep]).unwrap();
+    let data = &bytes[sep + 5..];
+    let mut criteria = "recist-1.1".to_string();
+    let mut file = None;
+    let mut explain = false;
+    let mut expects: Vec<(String, String)> = vec![];
+    let mut diagnostics: Vec<String> = vec![];
+    for line in header.lines().map(str::trim) {
+        if let Some(c) = line.strip_prefix("criteria:") {
+            criteria = c.trim().to_string();
+        } else if let Some(f) = line.strip_prefix("file:") {
+            file = Some(f.trim().to_string());
+        } else if line == "explain: yes" {
+            explain = true;
+        } else if let Some(d) = line.strip_prefix("expect diagnostic:") {
+            diagnostics.push(d.trim().to_string());
+        } else if let Some(e) = line.strip_prefix("expect ") {
+            let (who, what) = e.split_once(':').expect("expect WHO: WHAT");
+            expects.push((who.trim().to_string(), what.trim().to_string()));
+        }
+    }
+    let file = file.expect("file:");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data-cases");
+    std::fs::create_dir_all(&dir).unwrap();
+    let at = dir.join(&file);
+    std::fs::write(&at, data).unwrap();
+    let at = at.to_string_lossy().to_string();
+    let checked = check::load(&criteria).unwrap_or_else(|d| panic!("{name}: {}", render_plain(&d)));
+    let rs = &checked.ruleset;
+    let eng = Engine::new(rs);
+    let mut diags = String::new();
+    let mut out = vec![];
+    match table::open(&at) {
+        Err(e) => diags.push_str(&render_plain(&[report::diag(&e, None, false)])),
+        Ok(mut t) => {
+            for n in &t.notes {
+                diags.push_str(&format!("note: {n}\n"));
+            }
+            let s = &t.schema;
+            match bind::plan_columns(rs, &s.file, &s.columns, &s.duplicates) {
+                Err(errs) => {
+                    let d: Vec<_> = errs.iter().map(|e| report::diag(e, None, false)).collect();
+                    diags.push_str(&render_plain(&d));
+                }
+                Ok(binding) => {
+                    let w: Vec<_> = binding
+                        .warnings
+                        .iter()
+                        .map(|e| report::diag(e, None, true))
+                        .collect();
+                    diags.push_str(&render_plain(&w));
+                    let (o, err) = common::eval_json(&eng, &binding, &mut t, 2);
+                    out = o;
+                    diags.push_str(&String::from_utf8_lossy(&err));
+                }
+            }
+        }
+    }
+    let diags = diags.replace(&format!("{}/", dir.to_string_lossy()), "");
+    let subjects: Vec<serde_json::Value> = if out.is_empty() {
+        vec![]
+    } else {
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["subjects"].as_array().cloned().unwrap_or_default()
+    };
+    // Every subject, once, as the case lists them; each as expected.
+    let mut results = String::new();
+    let whos: Vec<String> = subjects
+        .iter()
+        .map(|s| match s["reader"].as_str() {
+            Some(r) => format!("{}@{r}", s["subject"].as_str().unwrap()),
+            None => s["subject"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    let listed: Vec<&str> = expects.iter().map(|(w, _)| w.as_str()).collect();
+    assert_eq!(whos, listed, "{name}: the subjects in the output");
+    for ((who, want), s) in expects.iter().zip(&subjects) {
+        let got = match s["error"]["message"].as_str() {
+            Some(m) => format!(
+                "error {}",
+                m.replace(&format!("{}/", dir.to_string_lossy()), "")
+            ),
+            None => {
+                let tps: Vec<&str> = s["timepoints"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["response"].as_str().unwrap_or("none"))
+                    .collect();
+                format!(
+                    "{} -> best {}",
+                    tps.join(" "),
+                    s["best_response"].as_str().unwrap_or("none")
+                )
+            }
+        };
+        let ok = if let Some(text) = want.strip_prefix("error") {
+            got.starts_with("error") && got.contains(text.trim())
+        } else {
+            got.trim_start() == want.as_str()
+        };
+        assert!(ok, "{name}: subject {who}: expected {want}, got {got}");
+        results.push_str(&format!("{who}: {got}\n"));
+    }
+    for d in &diagnostics {
+        assert!(
+            diags.contains(d.as_str()),
+            "{name}: expected the diagnostic {d:?} in\n{diags}"
+        );
+    }
+    if explain {
+        let cohort = table::read_path(&at).unwrap();
+        let binding = bind::plan(rs, &cohort).unwrap();
+        for r in eval::each_subject(&eng, &binding, &cohort, |_, r| {
+            r.map(|ev| text::subject(ev, &text::Options { verbose: false }))
+                .ok()
+        })
+        .into_iter()
+        .flatten()
+        {
+            results.push('\n');
+            results.push_str(&r);
+        }
+    }
+    insta::assert_snapshot!(format!(
+        "{header}\n---\n{}\n==== results ====\n{results}==== diagnostics ====\n{diags}",
+        visible(data)
+    ));
+}
+
+#[test]
+fn bad_data() {
+    insta::glob!("cases/data/*.case", data_case);
 }

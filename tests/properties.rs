@@ -3,10 +3,12 @@
 //! (and the absolute thresholds with it) keeps RECIST 1.1's decisions.
 
 use crit::check;
-use crit::data::{bind, table};
+use crit::data::{bind, table, Table};
 use crit::eval::{self, Engine};
 use crit::explain::{output, text};
 use proptest::prelude::*;
+
+mod common;
 
 const RECIST: &str = include_str!("../criteria/recist-1.1.crit");
 
@@ -41,6 +43,82 @@ fn run_with(criteria: &str, csv: &str, sets: &[String]) -> Vec<serde_json::Value
         "every subject is reported"
     );
     out
+}
+
+/// `crit eval --format json` through the streaming reader, on `threads` threads: the output.
+fn stream_json(csv: &[u8], threads: usize) -> String {
+    let checked = check::load("recist-1.1").unwrap();
+    let eng = Engine::new(&checked.ruleset);
+    let Ok(mut t) = Table::csv_text("prop.csv", csv) else {
+        return String::new();
+    };
+    let s = &t.schema;
+    let Ok(binding) = bind::plan_columns(&checked.ruleset, &s.file, &s.columns, &s.duplicates)
+    else {
+        return String::new();
+    };
+    let (out, _) = common::eval_json(&eng, &binding, &mut t, threads);
+    String::from_utf8(out).expect("the output is UTF-8")
+}
+
+/// The subjects of a JSON output, in order.
+fn subjects_of(json: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(json).expect("the output is JSON");
+    v["subjects"].as_array().cloned().unwrap_or_default()
+}
+
+/// Error records name lines, which move with the rows: keep only that there is an error.
+fn without_lines(v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    v.into_iter()
+        .map(|mut s| {
+            if !s["error"].is_null() {
+                s["error"] = serde_json::json!("error");
+            }
+            s
+        })
+        .collect()
+}
+
+/// The rows of each subject (they start with `S<n>,`), in order.
+fn blocks(rows: &[String]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![];
+    for r in rows {
+        let id = r.split(',').next().unwrap_or("");
+        match out.last_mut() {
+            Some(b) if b[0].split(',').next() == Some(id) => b.push(r.clone()),
+            _ => out.push(vec![r.clone()]),
+        }
+    }
+    out
+}
+
+/// A deterministic shuffle.
+fn shuffle<T>(v: &mut [T], seed: u64) {
+    let mut state = seed | 1;
+    for i in (1..v.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        v.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Damage one cell of a row (never the subject id): what a hand-edited or badly exported
+/// table holds.
+fn damage(row: &str, kind: u8, at: usize) -> Vec<u8> {
+    let mut cells: Vec<Vec<u8>> = row.split(',').map(|c| c.as_bytes().to_vec()).collect();
+    let i = 1 + at % (cells.len() - 1);
+    match kind % 6 {
+        0 => {
+            cells.pop();
+        }
+        1 => cells.push(b"extra".to_vec()),
+        2 => cells[i].insert(0, b'"'),
+        3 => cells[i] = b"\xff\xfe".to_vec(),
+        4 => cells[2] = b"2023-02-30".to_vec(),
+        _ => cells[i].extend_from_slice(b"\"x"),
+    }
+    cells.join(&b","[..])
 }
 
 #[derive(Debug, Clone)]
@@ -249,9 +327,12 @@ proptest! {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
             shuffled.swap(i, (state % (i as u64 + 1)) as usize);
         }
-        // Error records name the offending line, which moves with the rows: compare their presence.
+        // Error records name the offending line, which moves with the rows: compare their
+        // presence. Subjects come in the order of their first rows, which moves too.
         let strip = |v: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
-            v.into_iter().map(|mut s| { if !s["error"].is_null() { s["error"] = serde_json::json!("error"); } s }).collect()
+            let mut v: Vec<serde_json::Value> = v.into_iter().map(|mut s| { if !s["error"].is_null() { s["error"] = serde_json::json!("error"); } s }).collect();
+            v.sort_by_key(|s| s["subject"].to_string());
+            v
         };
         prop_assert_eq!(strip(run(&csv(&rows), &[])), strip(run(&csv(&shuffled), &[])));
     }
@@ -310,5 +391,71 @@ proptest! {
         ];
         let scaled = run(&csv(&to_rows(&subjects, k)), &sets);
         prop_assert_eq!(categories(&base), categories(&scaled));
+    }
+
+    #[test]
+    fn damaged_rows_fail_only_their_subject(
+        subjects in prop::collection::vec(subject(), 1..5),
+        faults in prop::collection::vec((any::<usize>(), any::<u8>(), any::<usize>()), 0..4),
+    ) {
+        let rows = to_rows(&subjects, 1);
+        let mut lines: Vec<Vec<u8>> = rows.iter().map(|r| r.as_bytes().to_vec()).collect();
+        for (which, kind, at) in &faults {
+            let k = which % lines.len().max(1);
+            if let Some(r) = rows.get(k) {
+                lines[k] = damage(r, *kind, *at);
+            }
+        }
+        let mut bytes = b"subject,visit,date,lesion,role,organ,status,long_axis,short_axis\n".to_vec();
+        for l in &lines {
+            bytes.extend_from_slice(l);
+            bytes.push(b'\n');
+        }
+        let out = subjects_of(&stream_json(&bytes, 2));
+        // Every subject in the input, once each, in order.
+        let expected: Vec<String> = blocks(&rows).iter().map(|b| b[0].split(',').next().unwrap().to_string()).collect();
+        let got: Vec<String> = out.iter().map(|s| s["subject"].as_str().unwrap().to_string()).collect();
+        prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn row_order_within_subjects_and_threads_change_nothing(
+        subjects in prop::collection::vec(subject(), 1..5),
+        seed in any::<u64>(),
+    ) {
+        let rows = to_rows(&subjects, 1);
+        let one = stream_json(csv(&rows).as_bytes(), 1);
+        let two = stream_json(csv(&rows).as_bytes(), 2);
+        prop_assert_eq!(&one, &two, "one thread and two give the same bytes");
+        let mut shuffled = vec![];
+        for (k, mut b) in blocks(&rows).into_iter().enumerate() {
+            shuffle(&mut b, seed.wrapping_add(k as u64));
+            shuffled.extend(b);
+        }
+        let again = stream_json(csv(&shuffled).as_bytes(), 2);
+        prop_assert_eq!(without_lines(subjects_of(&one)), without_lines(subjects_of(&again)));
+    }
+
+    #[test]
+    fn scattered_rows_give_the_grouped_results(subjects in prop::collection::vec(subject(), 2..5)) {
+        let rows = to_rows(&subjects, 1);
+        let b = blocks(&rows);
+        prop_assume!(b.len() > 1 && b[0].len() > 1);
+        // The first subject's last row moves to the end: the table is read whole first.
+        let mut scattered = rows.clone();
+        let last = scattered.remove(b[0].len() - 1);
+        scattered.push(last);
+        let grouped = stream_json(csv(&rows).as_bytes(), 2);
+        let loaded = stream_json(csv(&scattered).as_bytes(), 2);
+        prop_assert_eq!(without_lines(subjects_of(&grouped)), without_lines(subjects_of(&loaded)));
+    }
+
+    #[test]
+    fn line_ends_and_a_byte_order_mark_change_nothing(subjects in prop::collection::vec(subject(), 1..4)) {
+        let text = csv(&to_rows(&subjects, 1));
+        let plain = stream_json(text.as_bytes(), 1);
+        let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        prop_assert_eq!(&plain, &stream_json(crlf.as_bytes(), 1));
+        prop_assert_eq!(&plain, &stream_json(text.trim_end().as_bytes(), 1));
     }
 }

@@ -1296,7 +1296,7 @@ pub fn build(
         }
         let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
         let mut written: BTreeMap<Date, BTreeSet<String>> = BTreeMap::new();
-        let mut rows = vec![];
+        let mut raw = RawSubject::new(subject.clone(), reader.clone());
         let mut errors = std::mem::take(&mut g.errors);
         for o in &g.obs {
             let date = match Dtc::parse(&o.dtc) {
@@ -1357,30 +1357,35 @@ pub fn build(
                 None if o.rows > 0 && o.not_done == o.rows => Some(Status::NotEvaluated),
                 None => None,
             };
-            let extra = columns
-                .iter()
-                .map(|(_, _, tests)| {
-                    // LDIAM wins over DIAMETER: the first test of the column with a value.
-                    tests
-                        .iter()
-                        .find_map(|t| o.values[t.slot()].map(|(v, _)| v.to_string()))
-                        .unwrap_or_default()
-                })
-                .collect();
+            let extra = columns.iter().map(|(_, _, tests)| {
+                // LDIAM wins over DIAMETER: the first test of the column with a value.
+                tests
+                    .iter()
+                    .find_map(|t| o.values[t.slot()].map(|(v, _)| v.to_string()))
+                    .unwrap_or_default()
+            });
             let nodal = o.organ.as_deref().map(|s| s.contains("lymph node"));
-            rows.push(RawRow {
+            let row = RowFields {
                 line: o.line,
-                visit: o.visit.clone(),
+                visit: &o.visit,
                 date,
                 date_imputed: was_imputed,
-                lesion: o.lesion.clone(),
+                lesion: &o.lesion,
                 role: o.role,
-                organ: o.organ.clone(),
+                organ: o.organ.as_deref(),
                 nodal,
                 status,
-                extra,
                 start_date: start,
-            });
+            };
+            if raw.push_row(row, extra).is_err() {
+                errors.push(file_error(
+                    &tr.file,
+                    Some(o.line),
+                    None,
+                    "this subject's rows hold more than 4 GiB of text".into(),
+                    None,
+                ));
+            }
         }
         for (date, texts) in written {
             if let [text] = texts.into_iter().collect::<Vec<_>>().as_slice() {
@@ -1390,12 +1395,8 @@ pub fn build(
                 }
             }
         }
-        sdtm.cohort.subjects.push(RawSubject {
-            subject,
-            reader,
-            rows,
-            errors,
-        });
+        raw.errors = errors;
+        sdtm.cohort.subjects.push(raw);
     }
     sdtm.cohort.has_reader =
         !opts.accepted && (tr.col("TREVAL").is_some() || tr.col("TREVALID").is_some());

@@ -123,6 +123,12 @@ impl<'r> Engine<'r> {
             best: BestOutcome::default(),
             evaluating: Cell::new(None),
             problems: RefCell::new(vec![]),
+            absent: subj
+                .absent
+                .iter()
+                .filter(|&&i| i < 64)
+                .fold(0, |m, &i| m | 1 << i),
+            absent_read: vec![std::cell::Cell::new(0); n],
         };
         for t in 0..n {
             ev.vals.push(vec![Val::None; ndefs]);
@@ -179,11 +185,21 @@ pub struct Evaluation<'a> {
     /// The timepoint and definition being evaluated (none while explaining).
     evaluating: Cell<Option<(usize, DefId)>>,
     problems: RefCell<Vec<Problem>>,
+    /// Inputs the table has no column for (a bit per input), and per assessment those that
+    /// were read there: an explanation names them only where they mattered.
+    absent: u64,
+    absent_read: Vec<std::cell::Cell<u64>>,
 }
 
 impl<'a> Evaluation<'a> {
     pub fn rs(&self) -> &'a Ruleset {
         self.eng.rs
+    }
+
+    /// The inputs without a column that were read at an assessment (input indices).
+    pub fn absent_read(&self, t: usize) -> impl Iterator<Item = usize> + '_ {
+        let m = self.absent_read[t].get();
+        (0..64).filter(move |i| m & (1 << i) != 0)
     }
 
     /// The value of an assessment-level definition at an assessment.
@@ -355,14 +371,18 @@ impl<'a> Evaluation<'a> {
         };
         let v = match input.level {
             InputLevel::Lesion => {
-                let Some(slot) = l.lesion().and_then(|l| self.subj.slot(t, l)) else {
+                let Some(v) = l.lesion().and_then(|l| self.subj.lesion_value(t, l, pos)) else {
                     return Val::None;
                 };
-                slot.values[pos]
+                v
             }
             InputLevel::Scan => self.subj.assessments[t].scan[pos],
             InputLevel::Subject => self.subj.subject_inputs[pos],
         };
+        if v.is_none() && i < 64 && self.absent & (1 << i) != 0 {
+            let r = &self.absent_read[t];
+            r.set(r.get() | 1 << i);
+        }
         Val::Num(v.map(Iv::exact).unwrap_or(unknown))
     }
 
@@ -389,7 +409,7 @@ impl<'a> Evaluation<'a> {
                     Scope::Lesion(l) => l,
                     // An organ's own field is its name.
                     Scope::Organ(o) if *f == ir::Field::Organ => {
-                        return Val::Text(Arc::from(self.subj.organs[o].as_str()));
+                        return Val::Text(self.subj.organs[o].clone());
                     }
                     _ => return Val::None,
                 };
@@ -404,9 +424,9 @@ impl<'a> Evaluation<'a> {
                     ir::Field::Nodal => Val::Bool(Tri::from(lesion.nodal)),
                     ir::Field::Organ => lesion
                         .organ_index
-                        .map(|o| Val::Text(Arc::from(self.subj.organs[o].as_str())))
+                        .map(|o| Val::Text(self.subj.organs[o].clone()))
                         .unwrap_or(Val::None),
-                    ir::Field::Id => Val::Text(Arc::from(lesion.id.as_str())),
+                    ir::Field::Id => Val::Text(lesion.id.clone()),
                 }
             }
             K::Def(d) => match self.rs().defs[*d].level {

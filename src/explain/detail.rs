@@ -316,7 +316,7 @@ pub fn lesion(ev: &Evaluation, t: usize, l: usize, cond: &ir::Expr, status: bool
     );
     let id = &ev.subj.lesions[l].id;
     match parts.len() {
-        0 => id.clone(),
+        0 => id.to_string(),
         1 if !status => format!("{id} {}", parts[0]),
         _ => format!("{id} ({})", parts.join(", ")),
     }

@@ -1,10 +1,16 @@
 //! The JSON and CSV contracts of `crit eval` (see DATA.md). Kept stable: extend, don't rename.
+//! Each subject is written straight from its evaluation, without building a JSON tree or a
+//! string per value; keys are in alphabetical order.
 
+use std::io::Write;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::format;
-use crate::check::ir::Ruleset;
-use crate::data::model::{format_date, DataError, RawSubject};
+use crate::check::ir::{DefId, Ruleset};
+use crate::data::model::{DataError, IsoDate, RawSubject};
 use crate::eval::engine::{Engine, Evaluation};
 
 pub fn criteria_json(eng: &Engine) -> Value {
@@ -23,56 +29,171 @@ pub fn criteria_json(eng: &Engine) -> Value {
     json!({"id": rs.id, "name": rs.title, "params": params})
 }
 
-pub fn subject_json(ev: &Evaluation) -> Value {
-    let rs = ev.rs();
-    let timepoints: Vec<Value> = (1..ev.subj.assessments.len())
-        .map(|t| {
+/// A date written as `YYYY-MM-DD` without an intermediate string.
+struct Date(time::Date);
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&IsoDate(self.0))
+    }
+}
+
+#[derive(Serialize)]
+struct SubjectView<'a> {
+    best_response: Option<&'a str>,
+    error: Option<ErrorView<'a>>,
+    reader: Option<&'a str>,
+    subject: &'a str,
+    timepoints: Timepoints<'a>,
+    /// Arithmetic that lost its value (a division by zero, a result out of range), per visit;
+    /// absent for a data error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct ErrorView<'a> {
+    column: Option<&'a str>,
+    file: &'a str,
+    line: Option<usize>,
+    message: String,
+}
+
+/// The post-baseline timepoints of an evaluation (none for a data error).
+struct Timepoints<'a>(Option<&'a Evaluation<'a>>);
+
+#[derive(Serialize)]
+struct TimepointView<'a> {
+    date: Date,
+    response: Option<&'a str>,
+    responses: Responses<'a>,
+    visit: &'a str,
+}
+
+/// Every named response at a timepoint, by name.
+struct Responses<'a> {
+    ev: &'a Evaluation<'a>,
+    t: usize,
+}
+
+fn cat(rs: &Ruleset, c: Option<usize>) -> Option<&str> {
+    c.map(|c| rs.cat_name(c))
+}
+
+/// The named responses in alphabetical order of their names.
+fn by_name(rs: &Ruleset) -> Vec<DefId> {
+    let mut ds = rs.responses.clone();
+    ds.sort_by(|a, b| rs.defs[*a].name.cmp(&rs.defs[*b].name));
+    ds
+}
+
+impl Serialize for Responses<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let rs = self.ev.rs();
+        let ds = by_name(rs);
+        let mut m = s.serialize_map(Some(ds.len()))?;
+        for d in ds {
+            m.serialize_entry(&rs.defs[d].name, &cat(rs, self.ev.category(self.t, d)))?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Timepoints<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(ev) = self.0 else {
+            return s.collect_seq(std::iter::empty::<()>());
+        };
+        let rs = ev.rs();
+        s.collect_seq((1..ev.subj.assessments.len()).map(|t| {
             let a = &ev.subj.assessments[t];
-            let responses: Map<String, Value> = rs
-                .responses
-                .iter()
-                .map(|&d| (rs.defs[d].name.clone(), cat_value(rs, ev.category(t, d))))
-                .collect();
-            json!({
-                "visit": a.visit,
-                "date": format_date(a.date),
-                "response": cat_value(rs, ev.category(t, rs.overall)),
-                "responses": responses,
-            })
-        })
-        .collect();
-    // Arithmetic that lost its value (a division by zero, a result out of range), per visit.
-    let warnings: Vec<Value> = (0..ev.subj.assessments.len())
+            TimepointView {
+                date: Date(a.date),
+                response: cat(rs, ev.category(t, rs.overall)),
+                responses: Responses { ev, t },
+                visit: &a.visit,
+            }
+        }))
+    }
+}
+
+fn subject_view<'a>(ev: &'a Evaluation<'a>) -> SubjectView<'a> {
+    let warnings = (0..ev.subj.assessments.len())
         .flat_map(|t| {
             ev.problems(t).into_iter().map(move |p| {
                 let visit = &ev.subj.assessments[t].visit;
-                Value::String(format!("{visit}: {}", super::text::problem(ev, &p)))
+                format!("{visit}: {}", super::text::problem(ev, &p))
             })
         })
         .collect();
-    json!({
-        "subject": ev.subj.subject,
-        "reader": ev.subj.reader,
-        "timepoints": timepoints,
-        "best_response": cat_value(rs, ev.best.category),
-        "error": Value::Null,
-        "warnings": warnings,
-    })
+    SubjectView {
+        best_response: cat(ev.rs(), ev.best.category),
+        error: None,
+        reader: ev.subj.reader.as_deref(),
+        subject: &ev.subj.subject,
+        timepoints: Timepoints(Some(ev)),
+        warnings: Some(warnings),
+    }
+}
+
+fn error_view<'a>(raw: &'a RawSubject, e: &'a DataError) -> SubjectView<'a> {
+    SubjectView {
+        best_response: None,
+        error: Some(ErrorView {
+            column: e.column.as_deref(),
+            file: &e.file,
+            line: e.line,
+            message: e.to_string(),
+        }),
+        reader: raw.reader.as_deref(),
+        subject: &raw.subject,
+        timepoints: Timepoints(None),
+        warnings: None,
+    }
+}
+
+pub fn subject_json(ev: &Evaluation) -> Value {
+    serde_json::to_value(subject_view(ev)).unwrap_or(Value::Null)
 }
 
 pub fn error_json(raw: &RawSubject, e: &DataError) -> Value {
-    json!({
-        "subject": raw.subject,
-        "reader": raw.reader,
-        "timepoints": [],
-        "best_response": Value::Null,
-        "error": {"message": e.to_string(), "file": e.file, "line": e.line, "column": e.column},
-    })
+    serde_json::to_value(error_view(raw, e)).unwrap_or(Value::Null)
 }
 
-fn cat_value(rs: &Ruleset, c: Option<usize>) -> Value {
-    c.map(|c| Value::String(rs.cat_name(c).to_string()))
-        .unwrap_or(Value::Null)
+/// Indents every line after the first by `pad` spaces (JSON strings hold no raw line ends).
+struct Indent<'w> {
+    out: &'w mut Vec<u8>,
+    pad: &'static [u8],
+}
+
+impl Write for Indent<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for part in buf.split_inclusive(|&b| b == b'\n') {
+            self.out.extend_from_slice(part);
+            if part.last() == Some(&b'\n') {
+                self.out.extend_from_slice(self.pad);
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn write_pretty(out: &mut Vec<u8>, v: &impl Serialize) {
+    out.extend_from_slice(b"    ");
+    let _ = serde_json::to_writer_pretty(Indent { out, pad: b"    " }, v);
+}
+
+/// One subject of the `--format json` document, indented as an element of `subjects`.
+pub fn write_subject_json(out: &mut Vec<u8>, ev: &Evaluation) {
+    write_pretty(out, &subject_view(ev));
+}
+
+/// A subject whose data is invalid, as an element of `subjects`.
+pub fn write_error_json(out: &mut Vec<u8>, raw: &RawSubject, e: &DataError) {
+    write_pretty(out, &error_view(raw, e));
 }
 
 /// CSV header: subject,reader,visit,date,response, then one column per named response.
@@ -85,21 +206,45 @@ pub fn csv_header(rs: &Ruleset) -> Vec<String> {
     h
 }
 
-pub fn csv_rows(ev: &Evaluation) -> Vec<Vec<String>> {
+/// A CSV writer for one subject's rows, appending to `out`.
+pub fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .buffer_capacity(1024)
+        .from_writer(out)
+}
+
+/// One subject's rows of `--format csv`: one per timepoint.
+pub fn write_csv_rows(out: &mut Vec<u8>, ev: &Evaluation) {
     let rs = ev.rs();
-    let name = |c: Option<usize>| c.map(|c| rs.cat_name(c).to_string()).unwrap_or_default();
-    (1..ev.subj.assessments.len())
-        .map(|t| {
-            let a = &ev.subj.assessments[t];
-            let mut row = vec![
-                ev.subj.subject.clone(),
-                ev.subj.reader.clone().unwrap_or_default(),
-                a.visit.clone(),
-                format_date(a.date),
-                name(ev.category(t, rs.overall)),
-            ];
-            row.extend(rs.responses.iter().map(|&d| name(ev.category(t, d))));
-            row
-        })
+    let mut w = csv_writer(out);
+    let name = |c: Option<usize>| cat(rs, c).unwrap_or("");
+    let mut date = String::new();
+    for t in 1..ev.subj.assessments.len() {
+        let a = &ev.subj.assessments[t];
+        date.clear();
+        let _ = std::fmt::write(&mut date, format_args!("{}", IsoDate(a.date)));
+        let _ = w.write_field(&ev.subj.subject);
+        let _ = w.write_field(ev.subj.reader.as_deref().unwrap_or(""));
+        let _ = w.write_field(&a.visit);
+        let _ = w.write_field(&date);
+        let _ = w.write_field(name(ev.category(t, rs.overall)));
+        for &d in &rs.responses {
+            let _ = w.write_field(name(ev.category(t, d)));
+        }
+        let _ = w.write_record(None::<&[u8]>);
+    }
+    let _ = w.flush();
+}
+
+pub fn csv_rows(ev: &Evaluation) -> Vec<Vec<String>> {
+    let mut buf = vec![];
+    write_csv_rows(&mut buf, ev);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(buf.as_slice());
+    r.records()
+        .filter_map(|x| x.ok())
+        .map(|x| x.iter().map(str::to_string).collect())
         .collect()
 }

@@ -165,7 +165,10 @@ fn scan_inputs(ev: &Evaluation, t: usize, out: &mut String) {
     }
 }
 
+/// What is missing at an assessment: lesions not evaluated, and inputs that were read there
+/// but that the table has no column for.
 fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {
+    let rs = ev.rs();
     ev.subj.assessments[t]
         .slots
         .iter()
@@ -178,6 +181,10 @@ fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {
                 format!("{id} (not evaluated)")
             }
         })
+        .chain(
+            ev.absent_read(t)
+                .map(|i| format!("{}: no such column", rs.inputs[i].name)),
+        )
         .collect()
 }
 
@@ -706,7 +713,7 @@ fn organ_listing(
                 ev.subj.organs[o],
                 format::value(rs, ev.organ_value(t, o, od), rs.defs[od].ty)
             ),
-            None => ev.subj.organs[o].clone(),
+            None => ev.subj.organs[o].to_string(),
         })
         .collect();
     let what = shown

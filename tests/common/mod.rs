@@ -25,3 +25,29 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `crit eval --format json` on a table already open, on `threads` threads, through the same
+/// streaming path as the binary: (output, diagnostics).
+pub fn eval_json(
+    eng: &crit::eval::Engine,
+    binding: &crit::data::bind::Binding,
+    table: &mut crit::data::Table,
+    threads: usize,
+) -> (Vec<u8>, Vec<u8>) {
+    let (mut out, mut err) = (vec![], vec![]);
+    let sdtm = Default::default();
+    let run = crit::cli::EvalRun {
+        eng,
+        binding,
+        format: crit::cli::Format::Json,
+        sdtm: &sdtm,
+        studyid: None,
+        keep: &|_| true,
+        color: false,
+    };
+    crit::cli::Threads {
+        threads: Some(threads),
+    }
+    .install(|| run.write(table, &mut out, &mut err));
+    (out, err)
+}

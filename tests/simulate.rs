@@ -681,7 +681,10 @@ fn truth_scores_of_a_simulated_trial() {
     ]);
     assert_eq!(code, 0, "{err}");
     let page = read(&dir, "report.html");
-    assert!(page.contains("Operating characteristics against the truth"));
+    let section = page
+        .find("Operating characteristics against the truth")
+        .unwrap();
+    assert!(section < page.find("<h2>Cross-tabulations</h2>").unwrap());
     assert!(page.contains("Not in the truth file (not scored): S0001"));
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,

@@ -458,7 +458,7 @@ pub fn json(t: &Scores) -> Value {
     })
 }
 
-/// The HTML section, placed before the report's Methods.
+/// The HTML section, placed after the agreement between criteria.
 pub fn html(r: &Report, t: &Scores) -> String {
     let esc = super::charts::esc;
     let mut h = String::from("<h2>Operating characteristics against the truth</h2>\n");
@@ -541,10 +541,12 @@ pub fn attach(r: &Report, t: &Scores, format: super::Format, out: String) -> Str
         },
         super::Format::Html => {
             let section = html(r, t);
-            match out
-                .find("<h2>Methods</h2>")
-                .or_else(|| out.rfind("</body>"))
-            {
+            // After the agreement between criteria, before the tables and plots.
+            let at = ["<h2>Cross-tabulations</h2>", "<h2>Methods</h2>"]
+                .iter()
+                .find_map(|h| out.find(h))
+                .or_else(|| out.rfind("</body>"));
+            match at {
                 Some(at) => format!("{}{section}{}", &out[..at], &out[at..]),
                 None => out + &section,
             }

@@ -353,6 +353,7 @@ fn custom_classes_and_excluded_subjects() {
         subject: id.into(),
         reader: None,
         per: vec![a, b],
+        divergences: vec![],
     };
     let subjects = vec![
         row(

@@ -5,6 +5,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use time::Date;
 
+use rayon::prelude::*;
+
+use super::divergence;
 use super::model::*;
 use super::summary::summarize;
 use crate::check::{self, ir};
@@ -12,7 +15,7 @@ use crate::data::bind;
 use crate::data::model::RawCohort;
 use crate::diag::Diag;
 use crate::eval::value::Val;
-use crate::eval::{self, Engine, Evaluation};
+use crate::eval::{Engine, Evaluation};
 use crate::explain::{output, text};
 use crate::progress::Progress;
 use crate::spec::{self, Spec};
@@ -180,38 +183,51 @@ pub fn build(
         });
     }
 
-    let progress = Progress::new(
-        (cohort.subjects.len() * engines.len()) as u64,
-        "evaluations",
-    );
-    let mut per_criterion: Vec<Vec<Result<Outcome, String>>> = vec![];
-    for (i, ((eng, binding), c)) in engines.iter().zip(&bindings).zip(&criteria).enumerate() {
-        let label: String = c.label.chars().take(27).collect();
-        progress.message(format!("{} {label}", letter(i)));
-        per_criterion.push(eval::each_subject(eng, binding, cohort, |_, r| {
-            progress.tick();
-            match r {
-                Ok(ev) => Ok(outcome(ev, explain)),
-                Err(e) => Err(e.to_string()),
-            }
-        }));
-    }
-    progress.finish();
-
-    let mut columns: Vec<std::vec::IntoIter<Result<Outcome, String>>> =
-        per_criterion.into_iter().map(|v| v.into_iter()).collect();
+    // Each subject under every criterion at once, so that disagreements can be traced in
+    // both evaluations.
+    let progress = Progress::new(cohort.subjects.len() as u64, "subjects");
+    progress.message(format!("{} criteria", engines.len()));
     let subjects = cohort
         .subjects
-        .iter()
-        .map(|raw| SubjectRow {
-            subject: raw.subject.clone(),
-            reader: raw.reader.clone(),
-            per: columns
-                .iter_mut()
-                .map(|c| c.next().unwrap_or_else(|| Err("not evaluated".into())))
-                .collect(),
+        .par_iter()
+        .map(|raw| {
+            let bound: Vec<_> = engines
+                .iter()
+                .zip(&bindings)
+                .map(|(eng, b)| bind::bind(eng.rs, b, &cohort.file, raw))
+                .collect();
+            let evs: Vec<Option<Evaluation>> = engines
+                .iter()
+                .zip(&bound)
+                .map(|(eng, s)| s.as_ref().ok().map(|s| eng.evaluate(s)))
+                .collect();
+            let per: Vec<Result<Outcome, String>> = evs
+                .iter()
+                .zip(&bound)
+                .map(|(ev, s)| match (ev, s) {
+                    (Some(ev), _) => Ok(outcome(ev, explain)),
+                    (None, Err(e)) => Err(e.to_string()),
+                    (None, Ok(_)) => Err("not evaluated".into()),
+                })
+                .collect();
+            let divergences = (1..engines.len())
+                .filter_map(|i| match (&evs[0], &evs[i], &per[0], &per[i]) {
+                    (Some(e0), Some(ei), Ok(o0), Ok(oi)) => {
+                        divergence::find((0, i), (e0, ei), (o0, oi))
+                    }
+                    _ => None,
+                })
+                .collect();
+            progress.tick();
+            SubjectRow {
+                subject: raw.subject.clone(),
+                reader: raw.reader.clone(),
+                per,
+                divergences,
+            }
         })
         .collect();
+    progress.finish();
     let file_errors = cohort.errors.iter().map(|e| e.to_string()).collect();
     Ok(summarize(
         cohort.file.clone(),

@@ -12,6 +12,7 @@
 
 pub mod build;
 pub mod charts;
+pub mod divergence;
 pub mod model;
 pub mod report_csv;
 pub mod report_html;

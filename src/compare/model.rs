@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use time::Date;
 
+pub use super::divergence::Divergence;
 use super::stats;
 
 /// The class of a complete response (counts for ORR and DCR).
@@ -71,6 +72,9 @@ pub struct SubjectRow {
     pub subject: String,
     pub reader: Option<String>,
     pub per: Vec<Result<Outcome, String>>,
+    /// Why each criterion that disagrees with the first one (by timepoint or best-response
+    /// class) does so.
+    pub divergences: Vec<Divergence>,
 }
 
 impl SubjectRow {

@@ -92,6 +92,36 @@ fn figure(svg: &str, caption: &str) -> String {
     format!("<figure>{svg}<figcaption>{caption}</figcaption></figure>\n")
 }
 
+/// Where and why the criteria first differ, one line per subject and criterion against A.
+fn divergences(r: &Report) -> String {
+    let mut h = String::from("<h2 id=\"why\">Where the criteria first differ, and why</h2>\n");
+    let rows: Vec<(&SubjectRow, &super::Divergence)> = r
+        .included()
+        .flat_map(|s| s.divergences.iter().map(move |d| (s, d)))
+        .collect();
+    if rows.is_empty() {
+        h.push_str("<p>Nowhere: every timepoint and best response agrees.</p>\n");
+        return h;
+    }
+    h.push_str("<ul class=\"why\">\n");
+    for (s, d) in rows {
+        let (a, b) = (letter(d.a), letter(d.b));
+        let kind = if d.reclassified(s) {
+            "reclassified"
+        } else {
+            "timepoints only"
+        };
+        let _ = writeln!(
+            h,
+            "<li><b>{}</b> {a}–{b} <i>{kind}</i> · {}</li>",
+            esc(&s.name()),
+            esc(&d.line([&a, &b]))
+        );
+    }
+    h.push_str("</ul>\n");
+    h
+}
+
 /// Renders the report.
 pub fn render(r: &Report) -> String {
     let palette = Palette::new(&r.classes);
@@ -309,6 +339,8 @@ pub fn render(r: &Report) -> String {
         (differs.then_some("differs"), cells)
     });
     h.push_str(&table(&head, rows));
+
+    h.push_str(&divergences(r));
 
     if n_exc > 0 || !r.file_errors.is_empty() {
         h.push_str("<h2>Excluded from the statistics</h2>\n<ul>\n");

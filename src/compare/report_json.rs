@@ -30,6 +30,42 @@ pub(crate) fn ci_json(ci: Option<(f64, f64)>) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Where and why each criterion first parts from the first one: `[{a, b, visit, date,
+/// responses: {LABEL: category}, rules: {LABEL: rule}, condition, values: {LABEL: text|null},
+/// reads: {LABEL: [line]}, only: {LABEL: [test]}, line}]`; `visit`/`date` are null when only the
+/// best responses differ.
+fn divergences(r: &Report, s: &SubjectRow) -> Value {
+    let list: Vec<Value> = s
+        .divergences
+        .iter()
+        .map(|d| {
+            let labels = [&r.criteria[d.a].label, &r.criteria[d.b].label];
+            let by = |f: &dyn Fn(usize) -> Value| -> Map<String, Value> {
+                (0..2).map(|i| (labels[i].clone(), f(i))).collect()
+            };
+            let (visit, date) = match &d.at {
+                Some((v, dt)) => (Value::String(v.clone()), Value::String(format_date(*dt))),
+                None => (Value::Null, Value::Null),
+            };
+            let (a, b) = (crate::compare::letter(d.a), crate::compare::letter(d.b));
+            json!({
+                "a": labels[0],
+                "b": labels[1],
+                "visit": visit,
+                "date": date,
+                "responses": by(&|i| json!(d.responses[i])),
+                "rules": by(&|i| json!(d.rules[i])),
+                "condition": d.condition,
+                "values": by(&|i| json!(d.values[i])),
+                "reads": by(&|i| json!(d.reads[i])),
+                "only": by(&|i| json!(d.only[i])),
+                "line": d.line([&a, &b]),
+            })
+        })
+        .collect();
+    Value::Array(list)
+}
+
 /// The JSON form of a report. Stable keys (extend, don't rename):
 /// `criteria: [{label, id, name, params}]` (`params`: the label's overrides, `all_params`: every
 /// param of the variant), `subjects: [{subject, reader, best: {LABEL: category}, class,
@@ -90,6 +126,7 @@ pub fn to_json(r: &Report) -> Value {
                 "class": class,
                 "first_progression": prog,
                 "differs": s.included() && s.differs(),
+                "divergences": divergences(r, s),
                 "error": if errors.is_empty() { Value::Null } else { Value::Object(errors) },
             })
         })
@@ -185,6 +222,7 @@ pub fn subject_json(r: &Report) -> Value {
             "visits": visits,
             "best": best,
             "differs": s.included() && s.differs(),
+            "divergences": divergences(r, s),
             "explanations": explanations,
         })
     };

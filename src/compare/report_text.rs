@@ -130,6 +130,24 @@ fn subject_table(
     table(&rows, 2 + k, "  ")
 }
 
+/// One line per subject and criterion that disagrees with the first: whether the best response
+/// is reclassified or only timepoints differ, where they first differ and why.
+fn why(subjects: &[&SubjectRow]) -> String {
+    let mut out = String::new();
+    for s in subjects {
+        for d in &s.divergences {
+            let (a, b) = (letter(d.a), letter(d.b));
+            let kind = if d.reclassified(s) {
+                "reclassified"
+            } else {
+                "timepoints only"
+            };
+            let _ = writeln!(out, "  {} {a}–{b}  {kind} · {}", s.name(), d.line([&a, &b]));
+        }
+    }
+    out
+}
+
 /// The whole report.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -268,6 +286,14 @@ pub fn render(r: &Report) -> String {
         out.push_str(&subject_table(r, &differing, cell));
     }
 
+    out.push_str("\nWhere the criteria first differ, and why (each against A)\n");
+    let diverging: Vec<&SubjectRow> = r.included().filter(|s| !s.divergences.is_empty()).collect();
+    if diverging.is_empty() {
+        out.push_str("  nowhere: every timepoint and best response agrees\n");
+    } else {
+        out.push_str(&why(&diverging));
+    }
+
     let prog: Vec<&SubjectRow> = r
         .included()
         .filter(|s| {
@@ -351,6 +377,15 @@ pub fn subject_view(r: &Report) -> String {
             "  best-response classes {}",
             if s.differs() { "differ" } else { "agree" }
         );
+        for d in &s.divergences {
+            let (a, b) = (letter(d.a), letter(d.b));
+            let _ = writeln!(out, "  {a}–{b} first differ at {}", d.line([&a, &b]));
+            for (name, reads) in [&a, &b].iter().zip(&d.reads) {
+                for line in reads {
+                    let _ = writeln!(out, "    {name}: {line}");
+                }
+            }
+        }
         for (i, c) in r.criteria.iter().enumerate() {
             let _ = writeln!(out, "\n{}  {}", letter(i), c.label);
             match &s.per[i] {

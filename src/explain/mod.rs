@@ -3,3 +3,4 @@ pub mod detail;
 pub mod format;
 pub mod output;
 pub mod text;
+pub mod trace;

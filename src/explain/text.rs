@@ -16,16 +16,16 @@ pub struct Options {
     pub verbose: bool,
 }
 
-fn src_text(rs: &Ruleset, d: DefId, span: ir::Span) -> &str {
+pub(crate) fn src_text(rs: &Ruleset, d: DefId, span: ir::Span) -> &str {
     let text = rs.source_text(rs.defs[d].src);
     text.get(span.start..span.end).unwrap_or("").trim()
 }
 
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn at(ev: &Evaluation, k: usize) -> String {
+pub(crate) fn at(ev: &Evaluation, k: usize) -> String {
     let a = &ev.subj.assessments[k];
     format!("{} {}", a.visit, format_date(a.date))
 }
@@ -189,7 +189,7 @@ fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {
 }
 
 /// Which rule or row decided a definition, with its location.
-fn how(ev: &Evaluation, t: usize, d: DefId) -> String {
+pub(crate) fn how(ev: &Evaluation, t: usize, d: DefId) -> String {
     let rs = ev.rs();
     let def = &rs.defs[d];
     let f = ev.fired[t][d];
@@ -393,7 +393,7 @@ fn rule_line(
     condition(ev, t, d, c, depth + 2, &mut vec![], out);
 }
 
-fn head_text(rs: &Ruleset, d: DefId, r: &ir::Rule) -> String {
+pub(crate) fn head_text(rs: &Ruleset, d: DefId, r: &ir::Rule) -> String {
     one_line(src_text(rs, d, r.head.span))
 }
 
@@ -496,7 +496,7 @@ fn condition(
     }
 }
 
-fn is_condition_value(rs: &Ruleset, x: DefId) -> bool {
+pub(crate) fn is_condition_value(rs: &Ruleset, x: DefId) -> bool {
     let def = &rs.defs[x];
     def.ty == Ty::Bool && def.level == ir::DefLevel::Assessment && matches!(def.body, Body::Expr(_))
 }
@@ -517,6 +517,14 @@ fn references(
     for l in lines.lines() {
         let _ = writeln!(out, "{pad}{l}");
     }
+}
+
+/// The values an expression reads, one line each, as the explanation shows them below a
+/// condition (`sum = 80.0 mm (A 24.0 + B 26.0 + C 30.0)`).
+pub(crate) fn reference_summary(ev: &Evaluation, t: usize, d: DefId, e: &ir::Expr) -> Vec<String> {
+    let (mut seen, mut out) = (vec![], String::new());
+    reference_lines(ev, t, d, e, &mut seen, &mut out);
+    out.lines().map(str::to_string).collect()
 }
 
 /// One line per value read, each shown once per rule.
@@ -817,53 +825,74 @@ fn best(ev: &Evaluation, out: &mut String) {
         rank_text(rs)
     );
     for n in &b.notes {
-        let line = match n {
-            Note::Stopped { t } => format!(
-                "stopped after {}: later timepoints do not count",
-                at(ev, *t)
-            ),
-            Note::Relabeled { t, from, to, by } => {
-                format!(
-                    "{} at {} counts as {} (followed by {} at {})",
-                    rs.cat_name(*from),
-                    at(ev, *t),
-                    rs.cat_name(*to),
-                    rs.cat_name(*to),
-                    at(ev, *by)
-                )
-            }
-            Note::Confirmed { t, by, days } => format!(
-                "{} confirmed at {}, {} later",
-                at(ev, *t),
-                at(ev, *by),
-                days_text(*days)
-            ),
-            Note::NotConfirmed { t, from, to, line } => {
-                format!(
-                    "{} at {} not confirmed: counts as {} (line {line})",
-                    rs.cat_name(*from),
-                    at(ev, *t),
-                    rs.cat_name(*to)
-                )
-            }
-            Note::TooEarly {
-                t,
-                from,
-                to,
-                days,
-                min_days,
-                line,
-            } => format!(
-                "{} at {} is {} after start, needs at least {} days: counts as {} (line {line})",
+        let _ = writeln!(out, "  {}", note(ev, n));
+    }
+}
+
+/// One step of the best response, e.g. `stopped after WEEK 8 2024-04-01: later timepoints do
+/// not count`; a minimum interval shows the params it reads.
+pub fn note(ev: &Evaluation, n: &Note) -> String {
+    let rs = ev.rs();
+    match n {
+        Note::Stopped { t } => format!(
+            "stopped after {}: later timepoints do not count",
+            at(ev, *t)
+        ),
+        Note::Relabeled { t, from, to, by } => {
+            format!(
+                "{} at {} counts as {} (followed by {} at {})",
                 rs.cat_name(*from),
                 at(ev, *t),
-                days_text(*days),
-                min_days.normalize(),
-                rs.cat_name(*to)
-            ),
-        };
-        let _ = writeln!(out, "  {line}");
+                rs.cat_name(*to),
+                rs.cat_name(*to),
+                at(ev, *by)
+            )
+        }
+        Note::Confirmed { t, by, days } => format!(
+            "{} confirmed at {}, {} later",
+            at(ev, *t),
+            at(ev, *by),
+            days_text(*days)
+        ),
+        Note::NotConfirmed { t, from, to, line } => {
+            format!(
+                "{} at {} not confirmed: counts as {} (line {line}){}",
+                rs.cat_name(*from),
+                at(ev, *t),
+                rs.cat_name(*to),
+                best_params(ev, *line)
+            )
+        }
+        Note::TooEarly {
+            t,
+            from,
+            to,
+            days,
+            min_days,
+            line,
+        } => format!(
+            "{} at {} is {} after start, needs at least {} days: counts as {} (line {line}){}",
+            rs.cat_name(*from),
+            at(ev, *t),
+            days_text(*days),
+            min_days.normalize(),
+            rs.cat_name(*to),
+            best_params(ev, *line)
+        ),
     }
+}
+
+/// The params of the best-response line `line` (an interval), with their values.
+fn best_params(ev: &Evaluation, line: usize) -> String {
+    let b = &ev.rs().best;
+    let min = b
+        .requires
+        .iter()
+        .find(|r| r.line == line)
+        .map(|r| &r.min)
+        .or_else(|| b.confirms.iter().find(|c| c.line == line).map(|c| &c.min));
+    min.map(|e| detail::context(ev, 0, &[e]))
+        .unwrap_or_default()
 }
 
 fn days_text(d: i64) -> String {

@@ -360,6 +360,8 @@ pub struct Best {
     /// Best first.
     pub rank: Vec<CatId>,
     pub stop_after: Vec<CatId>,
+    /// `stop after first confirmed C`: after the assessment that confirms the first such C.
+    pub stop_after_confirmed: Vec<CatId>,
     pub requires: Vec<Require>,
     pub confirms: Vec<Confirm>,
     pub allow_ne: Option<(Expr, CatId, Guard)>,

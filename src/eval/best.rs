@@ -172,6 +172,22 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
         }
     }
 
+    // `stop after first confirmed C`: the assessments after it (the confirming one included,
+    // which only confirmed it) do not count.
+    let first_confirmed = original.iter().position(|&(ti, ci)| {
+        b.stop_after_confirmed.contains(&ci)
+            && out
+                .notes
+                .iter()
+                .any(|n| matches!(n, Note::Confirmed { t, .. } if *t == ti))
+    });
+    if let Some(end) = first_confirmed {
+        if end + 1 < cats.len() {
+            out.notes.push(Note::Stopped { t: cats[end].0 });
+        }
+        cats.truncate(end + 1);
+    }
+
     for rule in b.requires.iter().filter(|r| active(ev, &r.guard)) {
         let min = minutes(ev, &rule.min);
         let anchor = match rule.anchor {

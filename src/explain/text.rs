@@ -778,6 +778,12 @@ fn expr_terms(ev: &Evaluation, t: usize, e: &ir::Expr) -> String {
                         if better {
                             best = Some((v, id));
                         }
+                        if matches!(elem.ty, Ty::Choice(_)) {
+                            return format!(
+                                "{id} {}",
+                                format::value(ev.rs(), &Val::Num(iv), elem.ty)
+                            );
+                        }
                         let shown = format::num(v, elem.ty);
                         let unit = format!(
                             " {}",

@@ -178,7 +178,8 @@ pub enum Anchor {
 #[derive(Debug, Clone)]
 pub enum BestLine {
     Rank(Vec<Name>, Span),
-    StopAfter(Vec<Name>, Span),
+    /// `stop after first [confirmed] C`: the flag is `confirmed`.
+    StopAfter(Vec<Name>, bool, Span),
     Require {
         cats: Vec<Name>,
         min: Expr,

@@ -543,7 +543,11 @@ impl Builder<'_> {
         let parts: Vec<Pair<Rule>> = p.into_inner().collect();
         match kind {
             Rule::rank_line => BestLine::Rank(parts.iter().map(|c| self.name(c)).collect(), span),
-            Rule::stop_line => BestLine::StopAfter(self.cat_list(parts[0].clone()), span),
+            Rule::stop_line => {
+                let confirmed = parts[0].as_rule() == Rule::confirmed_kw;
+                let cats = parts[usize::from(confirmed)].clone();
+                BestLine::StopAfter(self.cat_list(cats), confirmed, span)
+            }
             Rule::require_line => {
                 let cats = self.cat_list(parts[0].clone());
                 let min = self.expr(parts[1].clone());

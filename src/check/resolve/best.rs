@@ -35,7 +35,10 @@ impl Resolver<'_> {
         for l in lines {
             match l {
                 ast::BestLine::Rank(cats, _) => b.rank = self.cats_of(cats, cx),
-                ast::BestLine::StopAfter(cats, _) => b.stop_after = self.cats_of(cats, cx),
+                ast::BestLine::StopAfter(cats, false, _) => b.stop_after = self.cats_of(cats, cx),
+                ast::BestLine::StopAfter(cats, true, _) => {
+                    b.stop_after_confirmed = self.cats_of(cats, cx)
+                }
                 ast::BestLine::Require {
                     cats,
                     min,

@@ -277,6 +277,8 @@ impl Resolver<'_> {
                 self.expect_bool(x, cx, "the condition of `all`/`any`");
                 Ty::Bool
             }
+            // The highest (lowest) value of an ordered categorical input, e.g. a Deauville score.
+            (ast::AggFn::Max | ast::AggFn::Min, Some(x)) if matches!(x.ty, Ty::Choice(_)) => x.ty,
             (ast::AggFn::Sum | ast::AggFn::Max | ast::AggFn::Min, Some(x)) => {
                 match self.expect_num(x, cx, "the value summed") {
                     Some((dim, pct)) => Ty::Num { dim, pct },

@@ -110,6 +110,7 @@ pub struct Table {
 pub struct TableRow {
     /// Line in a CSV file (the header is line 1); record number in a transport file.
     pub line: usize,
+    /// Trimmed.
     pub cells: Vec<String>,
     /// Why the row could not be read whole (ragged, not UTF-8): it fails its subject when the
     /// subject can be read, else it is reported on its own.
@@ -209,16 +210,29 @@ impl Table {
     }
 }
 
-/// A cell's value; `None` when the column is absent or the cell is empty or `NA`.
+/// A cell's value; `None` when the column is absent or the cell is empty or `NA`. Cells are
+/// trimmed when read.
 fn val(row: &TableRow, col: Option<usize>) -> Option<&str> {
     col.and_then(|c| row.cells.get(c))
-        .map(|s| s.trim())
+        .map(|s| s.as_str())
         .filter(|s| !s.is_empty() && *s != "NA")
 }
 
 /// The reader of a row: `--EVALID`, else `--EVAL`.
-fn reader_of(row: &TableRow, evalid: Option<usize>, eval: Option<usize>) -> Option<String> {
-    val(row, evalid).or(val(row, eval)).map(|s| s.to_string())
+fn reader_of(row: &TableRow, evalid: Option<usize>, eval: Option<usize>) -> Option<&str> {
+    val(row, evalid).or(val(row, eval))
+}
+
+/// `parts` joined in `buf` with a separator no cell holds: a map key built without allocating.
+fn compose<'b>(buf: &'b mut String, parts: &[&str]) -> &'b str {
+    buf.clear();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push('\u{1f}');
+        }
+        buf.push_str(p);
+    }
+    buf
 }
 
 fn same_reader(a: &str, b: &str) -> bool {
@@ -497,7 +511,7 @@ pub fn recorded(t: &Table) -> Result<Recorded, DataError> {
         out.rows.push(RecordedRow {
             line: row.line,
             subject: subject.to_string(),
-            reader: reader_of(row, evalid, eval),
+            reader: reader_of(row, evalid, eval).map(str::to_string),
             test: val(row, test).unwrap_or("").to_uppercase(),
             category: val(row, cat).map(|s| s.to_string()),
             result: val(row, res).or(val(row, orres)).map(|s| s.to_string()),
@@ -521,16 +535,20 @@ enum Test {
 }
 
 impl Test {
+    /// The test of a `TRTESTCD`, in any case.
     fn of(code: &str) -> Option<Test> {
-        Some(match code {
-            "LDIAM" => Test::LongAxis,
-            "DIAMETER" => Test::Diameter,
-            "LPERP" => Test::ShortAxis,
-            "SULPEAK" => Test::SulPeak,
-            "SUVMAX" => Test::SuvMax,
-            "TUMSTATE" => Test::State,
-            _ => return None,
-        })
+        const TESTS: [(&str, Test); 6] = [
+            ("LDIAM", Test::LongAxis),
+            ("DIAMETER", Test::Diameter),
+            ("LPERP", Test::ShortAxis),
+            ("SULPEAK", Test::SulPeak),
+            ("SUVMAX", Test::SuvMax),
+            ("TUMSTATE", Test::State),
+        ];
+        TESTS
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(code))
+            .map(|(_, t)| *t)
     }
     /// The lesion-table column and its unit.
     fn column(self) -> Option<(&'static str, &'static str)> {
@@ -581,7 +599,8 @@ struct Obs {
 #[derive(Default)]
 struct Group {
     obs: Vec<Obs>,
-    index: HashMap<(String, String, String), usize>,
+    /// By (lesion, visit, date), composed.
+    index: HashMap<String, usize>,
     errors: Vec<DataError>,
 }
 
@@ -599,6 +618,31 @@ struct Seen {
     in_tu: bool,
 }
 
+/// The first row of every (subject, reader) key. A subject's rows usually follow each other, so
+/// the last key is compared first and most rows cost no allocation.
+struct FirstRows {
+    map: BTreeMap<Key, Seen>,
+    last: Option<Key>,
+    /// With `--accepted` the reader is not part of the key.
+    accepted: bool,
+}
+
+impl FirstRows {
+    fn note(&mut self, subject: &str, reader: Option<&str>, line: usize, in_tu: bool) {
+        let reader = reader.filter(|_| !self.accepted);
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|(s, r)| s == subject && r.as_deref() == reader)
+        {
+            return;
+        }
+        let key: Key = (subject.to_string(), reader.map(str::to_string));
+        self.map.entry(key.clone()).or_insert(Seen { line, in_tu });
+        self.last = Some(key);
+    }
+}
+
 const RESULT_TESTS: &str = "TRTESTCD LDIAM, LPERP, DIAMETER, SULPEAK, SUVMAX and TUMSTATE";
 
 /// Adds an error to every group of a subject; false when the subject has none.
@@ -614,15 +658,16 @@ fn subject_error(groups: &mut BTreeMap<Key, Group>, subject: &str, e: &DataError
 /// Rows that were not read whole (ragged, not UTF-8). Such a row fails its subject when its
 /// USUBJID names a subject of the rows that were read whole (and its reader, when it names a
 /// known one, is wanted); otherwise it is reported alone.
-struct Problems {
-    subjects: HashSet<String>,
-    readers: HashSet<String>,
+struct Problems<'a> {
+    subjects: HashSet<&'a str>,
+    /// As written; compared without regard to case.
+    readers: HashSet<&'a str>,
     /// Errors by subject, added once every group is known.
     pending: Vec<(String, DataError)>,
 }
 
-impl Problems {
-    fn new(tu: &Table, tr: &Table, dm: Option<&Table>) -> Problems {
+impl<'a> Problems<'a> {
+    fn new(tu: &'a Table, tr: &'a Table, dm: Option<&'a Table>) -> Problems<'a> {
         let mut p = Problems {
             subjects: HashSet::new(),
             readers: HashSet::new(),
@@ -635,10 +680,18 @@ impl Problems {
                 t.col(&format!("{prefix}EVAL")),
                 t.col(&format!("{prefix}EVALID")),
             );
+            // Rows of one subject and reader usually follow each other.
+            let (mut last_subject, mut last_reader) = (None, None);
             for row in t.rows.iter().filter(|r| r.problem.is_none()) {
-                p.subjects.extend(val(row, s).map(str::to_string));
-                p.readers
-                    .extend(reader_of(row, id, e).map(|r| r.to_uppercase()));
+                let (subject, reader) = (val(row, s), reader_of(row, id, e));
+                if subject != last_subject {
+                    p.subjects.extend(subject);
+                    last_subject = subject;
+                }
+                if reader != last_reader {
+                    p.readers.extend(reader);
+                    last_reader = reader;
+                }
             }
         }
         p
@@ -651,23 +704,21 @@ impl Problems {
         t: &Table,
         row: &TableRow,
         [subj, evalid, eval]: [Option<usize>; 3],
-        wanted: &impl Fn(&Option<String>) -> bool,
+        wanted: &impl Fn(Option<&str>) -> bool,
         cohort: &mut Vec<DataError>,
     ) -> bool {
         let Some(p) = &row.problem else {
             return false;
         };
         let reader = reader_of(row, evalid, eval);
-        let reader_known = reader
-            .as_deref()
-            .is_some_and(|r| self.readers.contains(&r.to_uppercase()));
-        if reader_known && !wanted(&reader) {
+        let reader_known = reader.is_some_and(|r| self.readers.iter().any(|k| same_reader(k, r)));
+        if reader_known && !wanted(reader) {
             return true;
         }
         let e = |message: String| {
             file_error(&t.file, Some(row.line), None, message, Some(p.help.clone()))
         };
-        match val(row, subj).filter(|s| self.subjects.contains(*s)) {
+        match val(row, subj).filter(|s| self.subjects.contains(s)) {
             Some(s) => self.pending.push((s.to_string(), e(p.message.clone()))),
             None => cohort.push(e(format!("{}; its subject cannot be told", p.message))),
         }
@@ -744,21 +795,27 @@ pub fn build(
         ..Default::default()
     };
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
-    let wanted = |reader: &Option<String>| match (&opts.reader, reader) {
+    let wanted = |reader: Option<&str>| match (&opts.reader, reader) {
         (None, _) => true,
         (Some(w), Some(r)) => same_reader(w, r),
         (Some(_), None) => false,
     };
-    let group_key = |subject: &str, reader: &Option<String>| -> Key {
+    let group_key = |subject: &str, reader: Option<&str>| -> Key {
         (
             subject.to_string(),
-            if opts.accepted { None } else { reader.clone() },
+            reader.filter(|_| !opts.accepted).map(str::to_string),
         )
     };
+    // Map keys are built in these buffers (see `compose`).
+    let (mut kbuf, mut obuf) = (String::new(), String::new());
 
     let mut problems = Problems::new(tu, tr, dm);
     // The first row of every (subject, reader) in TU and TR: each must end up in the cohort.
-    let mut seen: BTreeMap<Key, Seen> = BTreeMap::new();
+    let mut seen = FirstRows {
+        map: BTreeMap::new(),
+        last: None,
+        accepted: opts.accepted,
+    };
     // Numeric results with more digits than a float holds and no character result.
     let mut artefacts: Vec<(usize, String)> = vec![];
 
@@ -773,7 +830,8 @@ pub fn build(
         c("TUEVAL"),
         c("TUEVALID"),
     );
-    let mut lesions: HashMap<(String, Option<String>, String), TuInfo> = HashMap::new();
+    // By (subject, reader or "", lesion), composed.
+    let mut lesions: HashMap<String, TuInfo> = HashMap::new();
     let study = tu.col("STUDYID");
     let mut tu_studies: BTreeMap<String, &str> = BTreeMap::new();
     let mut all_readers: BTreeSet<String> = BTreeSet::new();
@@ -805,16 +863,15 @@ pub fn build(
             continue;
         };
         let reader = reader_of(row, evalid, eval);
-        if !wanted(&reader) {
+        if !wanted(reader) {
             continue;
         }
-        let g = || group_key(subject, &reader);
-        seen.entry(g()).or_insert(Seen {
-            line: row.line,
-            in_tu: true,
-        });
+        let g = || group_key(subject, reader);
+        seen.note(subject, reader, row.line, true);
         if let Some(st) = val(row, study) {
-            tu_studies.entry(subject.to_string()).or_insert(st);
+            if !tu_studies.contains_key(subject) {
+                tu_studies.insert(subject.to_string(), st);
+            }
         }
         let Some(id) = val(row, lnk) else {
             let e = err(
@@ -836,8 +893,8 @@ pub fn build(
             continue;
         };
         let organ = val(row, loc).map(|s| s.to_lowercase());
-        let key = (subject.to_string(), reader.clone(), id.to_string());
-        match lesions.get(&key) {
+        let key = compose(&mut kbuf, &[subject, reader.unwrap_or(""), id]);
+        match lesions.get(key) {
             Some(prev) if prev.role != role || prev.organ != organ => {
                 let e = err(
                     "TULNKID",
@@ -849,7 +906,7 @@ pub fn build(
             Some(_) => {}
             None => {
                 lesions.insert(
-                    key,
+                    key.to_string(),
                     TuInfo {
                         role,
                         organ,
@@ -881,12 +938,14 @@ pub fn build(
         c("TRDTC"),
     );
     let mut used: BTreeSet<&'static str> = BTreeSet::new();
+    let mut last_group: Option<Key> = None;
     for row in &tr.rows {
         if let Some(r) = reader_of(row, evalid, eval) {
-            all_readers.insert(r);
+            if !all_readers.contains(r) {
+                all_readers.insert(r.to_string());
+            }
         }
-        let code = val(row, testcd).unwrap_or("").to_uppercase();
-        if let Some((col, _)) = Test::of(&code).and_then(|t| t.column()) {
+        if let Some((col, _)) = Test::of(val(row, testcd).unwrap_or("")).and_then(|t| t.column()) {
             used.insert(col);
         }
     }
@@ -918,35 +977,44 @@ pub fn build(
             continue;
         };
         let reader = reader_of(row, evalid, eval);
-        if !wanted(&reader) {
+        if !wanted(reader) {
             continue;
         }
-        seen.entry(group_key(subject, &reader)).or_insert(Seen {
-            line: row.line,
-            in_tu: false,
-        });
+        seen.note(subject, reader, row.line, false);
         if let Some(st) = val(row, study) {
-            sdtm.studies
-                .entry(subject.to_string())
-                .or_insert_with(|| st.to_string());
+            if !sdtm.studies.contains_key(subject) {
+                sdtm.studies.insert(subject.to_string(), st.to_string());
+            }
         }
         if opts.accepted && !val(row, acpt).is_some_and(|s| s.eq_ignore_ascii_case("Y")) {
             continue;
         }
-        let code = val(row, testcd).unwrap_or("").to_uppercase();
-        let Some(test) = Test::of(&code) else {
+        let code = val(row, testcd).unwrap_or("");
+        let Some(test) = Test::of(code) else {
             continue; // other tests (SUMDIAM, ...) are derived or not used
         };
-        let key = group_key(subject, &reader);
-        if let Some(r) = &reader {
-            sdtm.evaluators
-                .entry(r.clone())
-                .or_insert_with(|| Evaluator {
+        if let Some(r) = reader {
+            if !sdtm.evaluators.contains_key(r) {
+                let e = Evaluator {
                     eval: val(row, eval).map(|s| s.to_string()),
                     evalid: val(row, evalid).map(|s| s.to_string()),
-                });
+                };
+                sdtm.evaluators.insert(r.to_string(), e);
+            }
         }
-        let group = groups.entry(key).or_default();
+        // A subject's rows usually follow each other: the last group is checked first.
+        let key_reader = reader.filter(|_| !opts.accepted);
+        if !last_group
+            .as_ref()
+            .is_some_and(|(s, r): &Key| s == subject && r.as_deref() == key_reader)
+        {
+            let key = group_key(subject, reader);
+            groups.entry(key.clone()).or_default();
+            last_group = Some(key);
+        }
+        let Some(group) = last_group.as_ref().and_then(|k| groups.get_mut(k)) else {
+            continue;
+        };
         let Some(id) = val(row, lnk) else {
             group.errors.push(err(
                 "TRLNKID",
@@ -955,14 +1023,12 @@ pub fn build(
             ));
             continue;
         };
-        let info = lesions
-            .get(&(subject.to_string(), reader.clone(), id.to_string()))
-            .or_else(|| lesions.get(&(subject.to_string(), None, id.to_string())));
+        let info = match lesions.get(compose(&mut kbuf, &[subject, reader.unwrap_or(""), id])) {
+            Some(i) => Some(i),
+            None => lesions.get(compose(&mut kbuf, &[subject, "", id])),
+        };
         let Some(info) = info else {
-            let by = reader
-                .as_deref()
-                .map(|r| format!(" by {r}"))
-                .unwrap_or_default();
+            let by = reader.map(|r| format!(" by {r}")).unwrap_or_default();
             group.errors.push(err(
                 "TRLNKID",
                 format!("lesion {id} of subject {subject} has no TU row (no TULNKID {id}{by} in {})", tu.file),
@@ -970,16 +1036,16 @@ pub fn build(
             ));
             continue;
         };
-        let visit_text = val(row, visit).unwrap_or("").to_string();
-        let dtc_text = val(row, dtc).unwrap_or("").to_string();
-        let okey = (id.to_string(), visit_text.clone(), dtc_text.clone());
-        let oi = match group.index.get(&okey) {
+        let visit_text = val(row, visit).unwrap_or("");
+        let dtc_text = val(row, dtc).unwrap_or("");
+        let okey = compose(&mut obuf, &[id, visit_text, dtc_text]);
+        let oi = match group.index.get(okey) {
             Some(&i) => i,
             None => {
                 group.obs.push(Obs {
                     line: row.line,
-                    visit: visit_text,
-                    dtc: dtc_text,
+                    visit: visit_text.to_string(),
+                    dtc: dtc_text.to_string(),
                     lesion: id.to_string(),
                     role: info.role,
                     organ: info.organ.clone(),
@@ -988,7 +1054,7 @@ pub fn build(
                     rows: 0,
                     not_done: 0,
                 });
-                group.index.insert(okey, group.obs.len() - 1);
+                group.index.insert(okey.to_string(), group.obs.len() - 1);
                 group.obs.len() - 1
             }
         };
@@ -1044,7 +1110,7 @@ pub fn build(
             has_orresu: orresu.is_some(),
         };
         let (_, col_unit) = test.column().unwrap_or(("", "mm"));
-        let v = match sdtm_result::measurement(&code, id, &cells, col_unit) {
+        let v = match sdtm_result::measurement(code, id, &cells, col_unit) {
             Outcome::Value { value, artefact } => {
                 if artefact {
                     artefacts.push((row.line, cells.stresn.unwrap_or("").to_string()));
@@ -1065,7 +1131,7 @@ pub fn build(
         let slot = &mut obs.values[test.slot()];
         match *slot {
             Some((prev, l)) if prev != v => {
-                let e = conflict(&code, &prev.to_string(), l, &v.to_string());
+                let e = conflict(code, &prev.to_string(), l, &v.to_string());
                 group.errors.push(e);
             }
             Some(_) => {}
@@ -1093,7 +1159,7 @@ pub fn build(
     }
 
     // Every (subject, reader) of TU and TR is in the cohort: with results, or with an error.
-    for (key, first) in &seen {
+    for (key, first) in &seen.map {
         let covered = groups
             .keys()
             .any(|k| k.0 == key.0 && (k.1 == key.1 || (first.in_tu && key.1.is_none())));

@@ -46,16 +46,27 @@ impl Lines<'_> {
     }
 }
 
-fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+fn reader(bytes: &[u8], quoting: bool) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
-        .trim(csv::Trim::All)
+        .quoting(quoting)
         .from_reader(bytes)
 }
 
-fn text(cell: &[u8]) -> String {
-    String::from_utf8_lossy(cell).into_owned()
+/// The cells of a record, trimmed once here (so readers of cells need not), and the index of
+/// the first one that is not UTF-8.
+fn cells(record: &csv::ByteRecord) -> (Vec<String>, Option<usize>) {
+    let mut bad = None;
+    let mut cells = Vec::with_capacity(record.len());
+    for (i, c) in record.iter().enumerate() {
+        let text = String::from_utf8_lossy(c);
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            bad.get_or_insert(i);
+        }
+        cells.push(text.trim().to_string());
+    }
+    (cells, bad)
 }
 
 /// The upper-case column names and the rows of a CSV table.
@@ -66,12 +77,12 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Vec<TableRo
         line: 1,
     };
     let mut columns: Option<Vec<String>> = None;
-    let mut rows = vec![];
+    let mut rows = Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count());
     let mut record = csv::ByteRecord::new();
     // The part of the file still to read: all of it, or what follows an unclosed quote.
     let mut start = 0;
     while start < bytes.len() {
-        let mut rdr = reader(&bytes[start..]);
+        let mut rdr = reader(&bytes[start..], true);
         let mut restart = None;
         loop {
             match rdr.read_byte_record(&mut record) {
@@ -85,9 +96,10 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Vec<TableRo
             let at = start + record.position().map_or(0, |p| p.byte() as usize);
             let line = lines.at(at);
             let Some(header) = &columns else {
-                let names: Vec<String> = record
+                let names = cells(&record).0;
+                let names = names
                     .iter()
-                    .map(|s| text(s).trim_start_matches('\u{feff}').trim().to_uppercase())
+                    .map(|s| s.trim_start_matches('\u{feff}').trim().to_uppercase())
                     .collect();
                 columns = Some(names);
                 continue;
@@ -105,17 +117,11 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Vec<TableRo
                     .iter()
                     .position(|&b| b == b'\n')
                     .map_or(bytes.len(), |i| from + i + 1);
-                let mut raw = csv::ReaderBuilder::new()
-                    .flexible(true)
-                    .has_headers(false)
-                    .quoting(false)
-                    .trim(csv::Trim::All)
-                    .from_reader(&bytes[from..end]);
-                let cells = raw
+                let cells = reader(&bytes[from..end], false)
                     .byte_records()
                     .next()
                     .and_then(|r| r.ok())
-                    .map(|r| r.iter().map(text).collect())
+                    .map(|r| cells(&r).0)
                     .unwrap_or_default();
                 rows.push(TableRow {
                     line,
@@ -128,24 +134,23 @@ pub(super) fn read(file: &str, bytes: &[u8]) -> Result<(Vec<String>, Vec<TableRo
                 restart = Some(end);
                 break;
             }
-            let problem = if record.len() != width {
+            let (cells, bad) = cells(&record);
+            let problem = if cells.len() != width {
                 Some(RowProblem {
-                    message: format!("the row has {} cells, the header {width}", record.len()),
+                    message: format!("the row has {} cells, the header {width}", cells.len()),
                     help: "every row needs as many cells as the header; quote cells that contain commas".into(),
                 })
             } else {
-                record
-                    .iter()
-                    .zip(header)
-                    .find(|(c, _)| std::str::from_utf8(c).is_err())
-                    .map(|(_, name)| RowProblem {
-                        message: format!("the {name} cell is not valid UTF-8 text"),
-                        help: "save the file as UTF-8 (a byte of another encoding, e.g. Latin-1, is here)".into(),
-                    })
+                bad.map(|i| RowProblem {
+                    message: format!("the {} cell is not valid UTF-8 text", header[i]),
+                    help:
+                        "save the file as UTF-8 (a byte of another encoding, e.g. Latin-1, is here)"
+                            .into(),
+                })
             };
             rows.push(TableRow {
                 line,
-                cells: record.iter().map(text).collect(),
+                cells,
                 problem,
             });
         }

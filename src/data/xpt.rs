@@ -126,7 +126,41 @@ pub fn read(path: &str) -> Result<XptTable, ReadError> {
     read_bytes(&bytes)
 }
 
+/// Reads transport bytes. The `sas_xport` crate panics on some damaged headers (a date field
+/// that is not ASCII): such a panic is caught and reported as a damaged file, never passed on.
 pub fn read_bytes(bytes: &[u8]) -> Result<XptTable, ReadError> {
+    quiet_panics();
+    QUIET.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(|| read_checked(bytes));
+    QUIET.with(|q| q.set(false));
+    r.unwrap_or_else(|_| {
+        Err(error(
+            "the transport file is damaged: it cannot be read".into(),
+            NOT_XPORT,
+        ))
+    })
+}
+
+thread_local! {
+    /// Set while the transport reader runs: a panic there is caught, so it is not printed.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays silent for panics caught in [`read_bytes`] and
+/// passes every other panic to the hook that was there.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn read_checked(bytes: &[u8]) -> Result<XptTable, ReadError> {
     let (mut dataset, layout) = open(bytes)?;
     let schema = dataset.schema();
     let name = schema.dataset_name().trim().to_string();

@@ -42,7 +42,11 @@ pub fn num(v: Decimal, ty: Ty) -> String {
                 };
             }
             let (unit, factor) = units::display_unit(dim, Some(v));
-            let x = v / factor;
+            // A display unit smaller than the base unit can take a value out of range.
+            let Some(x) = v.checked_div(factor) else {
+                let times = Decimal::ONE.checked_div(factor).unwrap_or(Decimal::ONE);
+                return format!("{} × {} {unit}", fixed(v, 4), times.normalize());
+            };
             if dim == Dim::TIME && unit == "days" {
                 return format!("{} days", x.normalize());
             }
@@ -113,7 +117,7 @@ pub fn param(rs: &Ruleset, i: usize, v: &ParamValue) -> String {
         ParamValue::Num(d) => match (&p.unit, p.ty) {
             (Some(u), _) => {
                 let unit = units::lookup(u).expect("checked unit");
-                let x = (*d / unit.factor).normalize();
+                let x = d.checked_div(unit.factor).unwrap_or(*d).normalize();
                 if unit.percent {
                     format!("{x} %")
                 } else {

@@ -128,3 +128,23 @@ pub fn param(rs: &Ruleset, i: usize, v: &ParamValue) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shown per mL, a quantity per mm³ is multiplied by 1000: at the top of the decimal range
+    /// that once overflowed (a panic in the explanation).
+    #[test]
+    fn a_value_beyond_range_in_its_display_unit_is_written_scaled() {
+        let per_ml = Ty::Num {
+            dim: Dim::NONE.per(Dim::LENGTH).per(Dim::LENGTH).per(Dim::LENGTH),
+            pct: false,
+        };
+        assert_eq!(num(Decimal::from(2), per_ml), "2000.0 1/mL");
+        assert_eq!(
+            num(Decimal::MAX, per_ml),
+            "79228162514264337593543950335.0 × 1000 1/mL"
+        );
+    }
+}

@@ -188,6 +188,24 @@ fn list_names_shipped_rulesets() {
             .any(|l| l.starts_with("recist-1.1\tRECIST 1.1\t1.1\tEisenhauer")),
         "{out}"
     );
+    // The 7 first rulesets and the 12 of the criteria library, each with its citation.
+    assert_eq!(out.lines().count(), 19, "{out}");
+    for line in out.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 4, "{line}");
+        assert!(fields[3].len() > 20, "no citation: {line}");
+    }
+    for id in [
+        "who", "irrc", "irrecist", "imrecist", "mrecist", "choi", "ipercist", "percimt",
+    ]
+    .into_iter()
+    .chain(["rano", "lugano-pet", "lugano-ct", "pcwg3-bone"])
+    {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{id}\t"))),
+            "{id}: {out}"
+        );
+    }
 }
 
 #[test]

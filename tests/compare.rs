@@ -586,3 +586,123 @@ fn cohort_with_a_second_reader_and_a_subject_without_follow_up() {
     let txt = report_text::render(&r);
     assert!(txt.contains("not-evaluable"), "{txt}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The criteria library on one cohort
+// ---------------------------------------------------------------------------------------------
+
+/// Has every column the shipped rulesets read (see the README's table of criteria).
+const LIBRARY: &str = "examples/library-cohort.csv";
+
+/// Every shipped ruleset runs on the library cohort: every input has its column, each subject is
+/// evaluated under all of them without a data error, and the subjects built to set the criteria
+/// apart (described in the README, "Shipped rulesets") get the best responses their papers give.
+#[test]
+fn library_cohort_runs_every_shipped_ruleset() {
+    let ids: Vec<&str> = crit::registry::shipped()
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(ids.len(), 19, "{ids:?}");
+    // The cohort has a column for every input of every ruleset, and no measurement that none reads.
+    let header = std::fs::read_to_string(LIBRARY).expect("library cohort");
+    let columns: Vec<&str> = header
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.split('[').next().unwrap_or(c))
+        .collect();
+    let mut inputs = vec![];
+    for id in &ids {
+        let checked = crit::check::load(id).unwrap_or_else(|_| panic!("{id} checks"));
+        for input in &checked.ruleset.inputs {
+            assert!(
+                columns.contains(&input.name.as_str()),
+                "{id} reads {}",
+                input.name
+            );
+            inputs.push(input.name.clone());
+        }
+    }
+    let lesion_fields = [
+        "subject", "visit", "date", "lesion", "role", "organ", "nodal", "status",
+    ];
+    for c in columns.iter().filter(|c| !lesion_fields.contains(c)) {
+        assert!(inputs.iter().any(|i| i == c), "no ruleset reads {c}");
+    }
+
+    let cohort = table::read_path(LIBRARY).expect("library cohort reads");
+    let r = compare::build(&specs(&ids), &cohort, false).expect("comparison builds");
+    assert_eq!(r.subjects.len(), 10);
+    for s in &r.subjects {
+        assert!(s.included(), "{}: {:?}", s.subject, s.per);
+    }
+    let best = |subject: &str, id: &str| -> String {
+        let i = ids.iter().position(|x| *x == id).expect("shipped id");
+        let row = r
+            .subjects
+            .iter()
+            .find(|s| s.subject == subject)
+            .expect("subject");
+        row.outcome(i)
+            .and_then(|o| o.best.clone())
+            .unwrap_or_default()
+    };
+    let expected: [(&str, &str, &str); 24] = [
+        // R01 shrinks everywhere: products 1800 -> 312 mm² (-83 %), SULpeak 8.0 -> 1.8 (below
+        // the liver's 2.0), Deauville 5 -> 2.
+        ("R01", "recist-1.1", "PR"),
+        ("R01", "who", "PR"),
+        ("R01", "percist-1.0", "CMR"),
+        ("R01", "lugano-pet", "CMR"),
+        // P02 grows 20 % with a new lesion at week 8, then shrinks: RECIST 1.1 stops at PD; the
+        // immune criteria do not confirm it and keep the response that follows.
+        ("P02", "recist-1.1", "PD"),
+        ("P02", "irecist", "iPR"),
+        ("P02", "irrc", "irPR"),
+        ("P02", "irrecist", "irPR"),
+        ("P02", "imrecist", "PR"),
+        // One new lesion is not progression under PERCIMT (four are), the PET criteria's PMD.
+        ("P02", "percimt", "SMD"),
+        ("P02", "percist-1.0", "PMD"),
+        // D03: one target -50 %, the other +50 %: dissociated; Lugano CT judges the growing
+        // lesion alone (PD), RECIST 1.1 the sum (-21 %: SD), Choi the size (-21 %: PR).
+        ("D03", "dr-recist", "DR"),
+        ("D03", "recist-1.1", "SD"),
+        ("D03", "lugano-ct", "PD"),
+        ("D03", "choi", "PR"),
+        // H04: the same size, the viable tumour gone: mRECIST CR, RECIST 1.1 SD.
+        ("H04", "mrecist", "CR"),
+        ("H04", "recist-1.1", "SD"),
+        // G05: mean density 75 -> 55 HU (-27 %), size +4 % then +12 %: Choi PR, RECIST 1.1 SD.
+        ("G05", "choi", "PR"),
+        ("G05", "recist-1.1", "SD"),
+        // N06: two new bone lesions on the first reassessment, two more 8 weeks later (2+2).
+        ("N06", "pcwg3-bone", "PD"),
+        ("N06", "irecist", "iCPD"),
+        // L07: nodes back to normal, an enlarged spleen back to 12 cm: CR; WHO's products of
+        // nodes never reach 0 (PR).
+        ("L07", "lugano-ct", "CR"),
+        ("L07", "who", "PR"),
+        // B08: products -60 % on a lower corticosteroid dose, clinically improved, sustained 8 weeks.
+        ("B08", "rano", "PR"),
+    ];
+    for (subject, id, want) in expected {
+        assert_eq!(best(subject, id), want, "{subject} under {id}");
+    }
+    // M10: new FDG-avid marrow disease at week 16 is progression under Lugano PET only.
+    assert_eq!(best("M10", "lugano-pet"), "PMD");
+    assert_eq!(best("M10", "recist-1.1"), "PR");
+
+    // The command line runs the same comparison.
+    let mut args = vec!["compare", LIBRARY, "--format", "json"];
+    for id in &ids {
+        args.extend(["--criteria", id]);
+    }
+    let (code, out, err) = crit(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["criteria"].as_array().map(|a| a.len()), Some(19));
+    assert_eq!(v["pairs"].as_array().map(|a| a.len()), Some(19 * 18 / 2));
+}

@@ -15,6 +15,7 @@ use crate::data::{bind, report, table, DataError, Table};
 use crate::diag::{self, Diag};
 use crate::eval::{self, Engine, Evaluation};
 use crate::explain::{output, text};
+use crate::spec::{self, Spec};
 use crate::{registry, rs_domain};
 
 pub use crate::spec::apply_set;
@@ -43,6 +44,7 @@ pub enum Command {
     Eval {
         #[command(flatten)]
         source: Source,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// STUDYID of `--format sdtm-rs` rows (default: the data's STUDYID).
@@ -61,11 +63,13 @@ pub enum Command {
     Explain {
         #[command(flatten)]
         source: Source,
-        #[arg(long)]
+        /// The subject to explain (every reader of it, unless --reader).
+        #[arg(long, value_name = "ID")]
         subject: String,
         /// Also show why earlier rules did not apply.
         #[arg(long)]
         verbose: bool,
+        /// Override a param, e.g. --set pd_increase=25% (repeatable).
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
@@ -73,8 +77,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Recompute the overall responses recorded in SDTM RS and list every disagreement (exit 1 if any).
     Audit {
-        /// Ruleset: a shipped id (see `crit list`) or a .crit file.
-        #[arg(long, short)]
+        /// Ruleset: a shipped id (see `crit list`) or a .crit file, optionally with param
+        /// overrides: 'recist-1.1[pd_increase=25%]'.
+        #[arg(long, short, value_name = "CRITERIA")]
         criteria: String,
         #[command(flatten)]
         sdtm: SdtmArgs,
@@ -84,6 +89,7 @@ pub enum Command {
         /// RSCAT of the rows to compare (default: the ruleset's title).
         #[arg(long, value_name = "TEXT")]
         rscat: Option<String>,
+        /// Form of the list of disagreements.
         #[arg(long, value_enum, default_value_t = crate::audit::Format::Text)]
         format: crate::audit::Format,
         /// Override a param, e.g. --set pd_increase=25% (repeatable).
@@ -148,12 +154,18 @@ impl Threads {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Format {
+    /// Each subject's timepoints and best response, as read by a person.
     Text,
+    /// The contract of DATA.md: criteria, params, then every subject's timepoints.
     Json,
+    /// One row per timepoint (one for a subject without follow-up), with the subject's best
+    /// response and, for a subject whose data is invalid, its error.
     Csv,
     /// CDISC SDTM RS rows (CSV): OVRLRESP, TRGRESP, NTRGRESP, NEWLIND per timepoint, then
     /// BESTRSP, in CDISC terms.
     SdtmRs,
+    /// One line per subject: best response, first progression, each timepoint's response.
+    Summary,
 }
 
 pub fn run(cli: Cli) -> i32 {
@@ -197,6 +209,17 @@ fn eprint_diags(diags: &[Diag]) {
 fn check_files(files: &[String]) -> i32 {
     let mut code = 0;
     for f in files {
+        if spec::looks_like_data(f) {
+            eprint_diags(&[Diag::error(
+                "crit::usage",
+                format!("`{f}` looks like lesion data, not a ruleset"),
+            )
+            .help(format!(
+                "crit check reads rulesets; to check a lesion table against one: crit validate --criteria ID {f}"
+            ))]);
+            code = 2;
+            continue;
+        }
         match check::load(f) {
             Ok(c) => {
                 eprint_diags(&c.warnings);
@@ -234,8 +257,9 @@ fn eprint_warnings(warnings: &[DataError]) {
 /// The ruleset and the lesion data a command reads: a lesion table, or an SDTM folder.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Source {
-    /// Ruleset: a shipped id (see `crit list`) or a .crit file.
-    #[arg(long, short)]
+    /// Ruleset: a shipped id (see `crit list`) or a .crit file, optionally with param
+    /// overrides: 'recist-1.1[pd_increase=25%,sd_min_interval=56 days]'.
+    #[arg(long, short, value_name = "CRITERIA")]
     criteria: String,
     /// Lesion table (CSV, or JSON of the same model); not needed with --sdtm.
     #[arg(required_unless_present = "sdtm")]
@@ -250,6 +274,11 @@ pub struct Source {
 }
 
 impl Source {
+    /// The criterion as named, with its param overrides.
+    fn spec(&self) -> Result<Spec, Diag> {
+        spec::parse(&self.criteria).map_err(|m| Diag::error("crit::usage", m).help(spec::HELP))
+    }
+
     fn name(&self) -> &str {
         self.data
             .as_deref()
@@ -277,7 +306,18 @@ fn prepare(source: &Source) -> Result<(check::Checked, Table, crate::data::sdtm:
         )]);
         return Err(2);
     }
-    let checked = match check::load(&source.criteria) {
+    if let Some(d) = swapped(&source.criteria, source.data.as_deref()) {
+        eprint_diags(&[d]);
+        return Err(2);
+    }
+    let spec = match source.spec() {
+        Ok(s) => s,
+        Err(d) => {
+            eprint_diags(&[d]);
+            return Err(2);
+        }
+    };
+    let checked = match check::load(&spec.id) {
         Ok(c) => c,
         Err(d) => {
             eprint_diags(&d);
@@ -312,9 +352,44 @@ fn prepare(source: &Source) -> Result<(check::Checked, Table, crate::data::sdtm:
     }
 }
 
-fn engine<'r>(rs: &'r ir::Ruleset, set: &[String]) -> Result<Engine<'r>, i32> {
+/// `--criteria` naming data, or the data naming a ruleset: the arguments look swapped.
+fn swapped(criteria: &str, data: Option<&str>) -> Option<Diag> {
+    if spec::looks_like_data(criteria) {
+        let help = match data {
+            Some(d) if spec::looks_like_ruleset(d) => {
+                format!("the arguments look swapped: --criteria {d} {criteria}")
+            }
+            _ => {
+                "--criteria takes a ruleset: a shipped id (see `crit list`) or a .crit file".into()
+            }
+        };
+        return Some(
+            Diag::error(
+                "crit::usage",
+                format!("`--criteria {criteria}` looks like lesion data, not a ruleset"),
+            )
+            .help(help),
+        );
+    }
+    let d = data?;
+    spec::looks_like_ruleset(d).then(|| {
+        Diag::error(
+            "crit::usage",
+            format!("`{d}` looks like a ruleset, not lesion data"),
+        )
+        .help(if spec::looks_like_ruleset(criteria) {
+            format!("give the ruleset with --criteria and the lesion table as the argument, e.g. --criteria {d} DATA.csv")
+        } else {
+            format!("the arguments look swapped: --criteria {d} {criteria}")
+        })
+    })
+}
+
+/// The ruleset ready to run: the criterion's own overrides (`ID[name=value]`), then `--set`.
+fn engine<'r>(rs: &'r ir::Ruleset, source: &Source, set: &[String]) -> Result<Engine<'r>, i32> {
     let mut eng = Engine::new(rs);
-    for s in set {
+    let own = source.spec().map(|s| s.overrides).unwrap_or_default();
+    for s in own.iter().chain(set) {
         if let Err(d) = apply_set(&mut eng, s) {
             eprint_diags(&[d]);
             return Err(2);
@@ -374,7 +449,7 @@ fn eval_cmd(source: &Source, format: Format, studyid: Option<&str>, set: &[Strin
         return 2;
     }
     let rs = &checked.ruleset;
-    let eng = match engine(rs, set) {
+    let eng = match engine(rs, source, set) {
         Ok(e) => e,
         Err(c) => return c,
     };
@@ -444,6 +519,7 @@ impl EvalRun<'_> {
                 (Format::Json, Ok(ev)) => output::write_subject_json(buf, ev),
                 (Format::Json, Err(e)) => output::write_error_json(buf, raw, e),
                 (Format::Csv, Ok(ev)) => output::write_csv_rows(buf, ev),
+                (Format::Csv, Err(e)) => output::write_csv_error(buf, rs, raw, e),
                 (Format::SdtmRs, Ok(ev)) => {
                     let study = self
                         .studyid
@@ -470,11 +546,18 @@ impl EvalRun<'_> {
                     buf.push(b'\n');
                     done.tally = text::added_categories(ev);
                 }
+                (Format::Summary, Ok(ev)) => {
+                    let line = output::summary_line(ev, crate::compare::progression(ev));
+                    buf.extend_from_slice(line.as_bytes());
+                }
+                (Format::Summary, Err(e)) => {
+                    buf.extend_from_slice(output::summary_error(raw, e).as_bytes());
+                }
                 (Format::Text, Err(e)) => {
                     let t = format!("{} — {}: data error\n  {e}\n\n", rs.title, who(raw));
                     buf.extend_from_slice(t.as_bytes());
                 }
-                (Format::Csv | Format::SdtmRs, Err(_)) => {}
+                (Format::SdtmRs, Err(_)) => {}
             }
             done
         };
@@ -491,7 +574,7 @@ impl EvalRun<'_> {
             }
             Format::Csv => csv_line(&output::csv_header(rs)),
             Format::SdtmRs => csv_line(rs_domain::RS_COLUMNS),
-            Format::Text => String::new(),
+            Format::Text | Format::Summary => String::new(),
         };
         let mut ok = out.write_all(head.as_bytes()).is_ok();
         let sink = |r: Result<Option<Rendered>, DataError>| -> bool {
@@ -504,7 +587,7 @@ impl EvalRun<'_> {
                 Ok(Some(mut done)) => {
                     if let Some((who, e)) = &done.error {
                         code = 1;
-                        if format != Format::Text {
+                        if !matches!(format, Format::Text | Format::Summary) {
                             let _ = writeln!(err, "{}", show(e, Some(who)));
                         }
                     }
@@ -622,7 +705,7 @@ fn explain_cmd(source: &Source, subject: &str, verbose: bool, set: &[String]) ->
         Ok(x) => x,
         Err(c) => return c,
     };
-    let eng = match engine(&checked.ruleset, set) {
+    let eng = match engine(&checked.ruleset, source, set) {
         Ok(e) => e,
         Err(c) => return c,
     };
@@ -724,7 +807,7 @@ fn audit_cmd(
         );
         return 1;
     };
-    let eng = match engine(&checked.ruleset, set) {
+    let eng = match engine(&checked.ruleset, &source, set) {
         Ok(e) => e,
         Err(c) => return c,
     };

@@ -22,11 +22,19 @@ pub struct Spec {
     pub overrides: Vec<String>,
 }
 
-/// Parses `recist-1.1[pd_increase=25%,pd_min_increase=0mm]`.
+/// Parses `recist-1.1[pd_increase=25%,pd_min_increase=0mm]`. A file that exists under the
+/// whole name is that file, brackets and all.
 pub fn parse(s: &str) -> Result<Spec, String> {
     let label = s.trim().to_string();
     if label.is_empty() {
         return Err("empty criterion".into());
+    }
+    if std::path::Path::new(&label).is_file() {
+        return Ok(Spec {
+            id: label.clone(),
+            label,
+            overrides: vec![],
+        });
     }
     let Some(open) = label.find('[') else {
         if label.contains(']') {
@@ -59,6 +67,22 @@ pub fn parse(s: &str) -> Result<Spec, String> {
         id,
         overrides,
     })
+}
+
+/// Whether a name looks like lesion data rather than a ruleset: a table or transport file, or
+/// a folder (SDTM).
+pub fn looks_like_data(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".csv", ".tsv", ".json", ".xpt", ".txt"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+        || std::path::Path::new(name).is_dir()
+}
+
+/// Whether a name looks like a ruleset: a `.crit` file or a shipped id.
+pub fn looks_like_ruleset(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".crit")
+        || crate::registry::shipped().iter().any(|(id, _)| *id == name)
 }
 
 /// The help line for a criterion that does not parse.

@@ -79,9 +79,180 @@ fn eval_csv_has_one_row_per_timepoint() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("subject,reader,visit,date,response,target,non_target,new_lesions,overall")
+        Some("subject,reader,visit,date,response,target,non_target,new_lesions,overall,best_response,error")
     );
-    assert_eq!(lines.count(), 15);
+    assert_eq!(
+        lines.next(),
+        Some("P01,CENTRAL,WEEK 8,2024-03-04,PR,PR,non-CR/non-PD,no,PR,PR,")
+    );
+    assert_eq!(lines.count(), 14);
+}
+
+#[test]
+fn eval_csv_keeps_subjects_with_data_errors_and_without_follow_up() {
+    let data = "subject,visit,date,lesion,role,long_axis\nA,BL,2020-01-01,T1,target,10\nA,FU,2020-02-26,T1,target,4x\nB,BL,2020-01-01,T1,target,10\nB,FU,2020-02-26,T1,target,6\nC,BL,2020-01-01,T1,target,10\n";
+    let path = write_temp("csv-errors.csv", data);
+    let (code, out, err) = crit(&["eval", "--criteria", "recist-1.1", &path, "--format", "csv"]);
+    assert_eq!(code, 1, "data errors exit 1");
+    assert!(err.contains("subject A"), "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "header and one row per subject: {out}");
+    assert!(rows[0].ends_with(",overall,best_response,error"));
+    assert!(
+        rows[1].starts_with("A,,,,,,,,,,")
+            && rows[1].contains("(column long_axis): `4x` is not a number"),
+        "{}",
+        rows[1]
+    );
+    assert_eq!(rows[2], "B,,FU,2020-02-26,PR,PR,NA,no,PR,PR,");
+    assert_eq!(
+        rows[3], "C,,,,,,,,,NE,",
+        "no follow-up: one row, best response NE"
+    );
+}
+
+#[test]
+fn eval_summary_is_one_line_per_subject() {
+    let (code, out, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        "examples/recist-cohort.csv",
+        "--format",
+        "summary",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 8);
+    assert_eq!(
+        lines[3],
+        "P04 (CENTRAL): best SD; progression WEEK 12 2024-05-27; WEEK 6 SD, WEEK 12 PD"
+    );
+    assert_eq!(
+        lines[4],
+        "P05 (CENTRAL): best PR; no progression; WEEK 8 NE, WEEK 16 PR"
+    );
+    // The bracket form works on eval as on compare: at 25 % P04's WEEK 12 is no longer PD.
+    let (code, out, err) = crit(&[
+        "eval",
+        "--criteria",
+        "recist-1.1[pd_increase=25%]",
+        "examples/recist-cohort.csv",
+        "--format",
+        "summary",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("P04 (CENTRAL): best SD; no progression; WEEK 6 SD, WEEK 12 SD\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn swapped_arguments_are_said_so() {
+    let (code, _, err) = crit(&["check", "examples/recist-cohort.csv"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("looks like lesion data, not a ruleset"),
+        "{err}"
+    );
+    assert!(err.contains("crit validate --criteria"), "{err}");
+    let (code, out, err) = crit(&[
+        "eval",
+        "--criteria",
+        "examples/recist-cohort.csv",
+        "recist-1.1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains(
+            "the arguments look swapped: --criteria recist-1.1 examples/recist-cohort.csv"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = crit(&[
+        "compare",
+        "criteria/recist-1.1.crit",
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "irecist",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("looks like a ruleset, not lesion data"),
+        "{err}"
+    );
+}
+
+#[test]
+fn compare_set_applies_to_every_criterion_and_the_criterions_own_wins() {
+    let (code, out, err) = crit(&[
+        "compare",
+        "examples/recist-cohort.csv",
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "recist-1.1[pd_increase=20%]",
+        "--set",
+        "pd_increase=25%",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["criteria"][0]["all_params"]["pd_increase"], "25 %");
+    assert_eq!(v["criteria"][1]["all_params"]["pd_increase"], "20 %");
+    // P04 progresses at WEEK 12 under 20 % only.
+    let p04 = v["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["subject"] == "P04")
+        .unwrap();
+    assert_eq!(
+        p04["first_progression"]["recist-1.1"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        p04["first_progression"]["recist-1.1[pd_increase=20%]"],
+        "2024-05-27"
+    );
+    let (code, _, err) = crit(&[
+        "compare",
+        "examples/recist-cohort.csv",
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "percist-1.0",
+        "--set",
+        "pd_increase=25%",
+    ]);
+    assert_eq!(code, 2, "a param one criterion lacks is an error");
+    assert!(
+        err.contains("`percist-1.0` has no param `pd_increase`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_option_is_documented() {
+    use clap::CommandFactory;
+    let cli = crit::cli::Cli::command();
+    for sub in cli.get_subcommands() {
+        for arg in sub.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            assert!(
+                arg.get_help().is_some() || arg.get_long_help().is_some(),
+                "`crit {} --{id}` has no help",
+                sub.get_name()
+            );
+        }
+    }
 }
 
 #[test]
@@ -381,7 +552,7 @@ fn json_input_gives_the_same_results_as_csv() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out.lines().nth(1),
-        Some("A,R1,FU,2020-02-26,PR,PR,NA,no,PR")
+        Some("A,R1,FU,2020-02-26,PR,PR,NA,no,PR,PR,")
     );
 }
 

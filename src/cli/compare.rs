@@ -13,9 +13,13 @@ use crate::spec::{self, Spec};
 /// The forms of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// Rates, agreement, cross-tabulations, reclassified subjects with their divergence.
     Text,
+    /// The same as data: criteria with params, statistics, every subject with its divergences.
     Json,
+    /// One row per subject: each criterion's best response and first progression.
     Csv,
+    /// One self-contained page: tables, plots, and every subject to drill into.
     Html,
 }
 
@@ -32,6 +36,7 @@ pub struct CompareArgs {
     /// least two); the whole string is the criterion's label.
     #[arg(long, short, required = true, value_name = "CRITERIA")]
     pub criteria: Vec<String>,
+    /// Form of the report.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Write the report to this file instead of standard output.
@@ -43,6 +48,10 @@ pub struct CompareArgs {
     /// With --subject: only this reader.
     #[arg(long, requires = "subject")]
     pub reader: Option<String>,
+    /// Override a param under every criterion, e.g. --set confirmation_required=true
+    /// (repeatable); a criterion's own `[name=value]` wins.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Score each criterion against a known truth (truth.csv of `crit simulate`).
     #[arg(long, value_name = "FILE", conflicts_with = "subject")]
     pub truth: Option<PathBuf>,
@@ -64,8 +73,18 @@ pub fn run(args: &CompareArgs) -> i32 {
                     "each criterion needs its own label",
                 )
             }
-            Ok(s) => specs.push(s),
+            Ok(mut s) => {
+                // --set first, so that the criterion's own overrides win.
+                s.overrides = args.set.iter().cloned().chain(s.overrides).collect();
+                specs.push(s)
+            }
             Err(m) => return usage(m, spec::HELP),
+        }
+    }
+    for c in &args.criteria {
+        if let Some(d) = super::swapped(c, args.data.as_deref()) {
+            super::eprint_diags(&[d]);
+            return 2;
         }
     }
     if specs.len() < 2 {

@@ -63,6 +63,18 @@ fn percent_change(base: Option<Decimal>, v: Option<Decimal>) -> Option<f64> {
         .to_f64()
 }
 
+/// The subject's first progression: the visit and date of the first timepoint whose overall
+/// response has the progressive class.
+pub fn progression(ev: &Evaluation) -> Option<(String, Date)> {
+    let rs = ev.rs();
+    (1..ev.subj.assessments.len())
+        .find(|&t| class_of(rs, ev.category(t, rs.overall)) == PROGRESSIVE)
+        .map(|t| {
+            let a = &ev.subj.assessments[t];
+            (a.visit.clone(), a.date)
+        })
+}
+
 /// Extracts what the comparison needs from one evaluation.
 pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
     let rs = ev.rs();
@@ -83,10 +95,7 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
             }
         })
         .collect();
-    let first_progression = timepoints
-        .iter()
-        .find(|t| t.class == PROGRESSIVE)
-        .map(|t| (t.visit.clone(), t.date));
+    let first_progression = progression(ev);
     let best_change = timepoints.iter().filter_map(|t| t.change).reduce(f64::min);
     Outcome {
         best: ev.best.category.map(|c| rs.cat_name(c).to_string()),

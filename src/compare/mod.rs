@@ -22,7 +22,7 @@ pub mod stats;
 pub mod summary;
 pub mod truth;
 
-pub use build::{build, outcome, SUM_VALUE};
+pub use build::{build, outcome, progression, SUM_VALUE};
 pub use model::*;
 pub use report_csv::{subject_csv, to_csv};
 pub use report_json::{subject_json, to_json};

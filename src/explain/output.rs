@@ -196,13 +196,15 @@ pub fn write_error_json(out: &mut Vec<u8>, raw: &RawSubject, e: &DataError) {
     write_pretty(out, &error_view(raw, e));
 }
 
-/// CSV header: subject,reader,visit,date,response, then one column per named response.
+/// CSV header: subject,reader,visit,date,response, then one column per named response, then
+/// `best_response` (the subject's, on each of its rows) and `error` (a data error's message).
 pub fn csv_header(rs: &Ruleset) -> Vec<String> {
     let mut h: Vec<String> = ["subject", "reader", "visit", "date", "response"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     h.extend(rs.responses.iter().map(|&d| rs.defs[d].name.clone()));
+    h.extend(["best_response".to_string(), "error".to_string()]);
     h
 }
 
@@ -214,11 +216,13 @@ pub fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
         .from_writer(out)
 }
 
-/// One subject's rows of `--format csv`: one per timepoint.
+/// One subject's rows of `--format csv`: one per timepoint; a subject without follow-up gets
+/// one row without a visit, so that no subject is missing.
 pub fn write_csv_rows(out: &mut Vec<u8>, ev: &Evaluation) {
     let rs = ev.rs();
     let mut w = csv_writer(out);
     let name = |c: Option<usize>| cat(rs, c).unwrap_or("");
+    let best = name(ev.best.category);
     let mut date = String::new();
     for t in 1..ev.subj.assessments.len() {
         let a = &ev.subj.assessments[t];
@@ -232,8 +236,39 @@ pub fn write_csv_rows(out: &mut Vec<u8>, ev: &Evaluation) {
         for &d in &rs.responses {
             let _ = w.write_field(name(ev.category(t, d)));
         }
+        let _ = w.write_field(best);
+        let _ = w.write_field("");
         let _ = w.write_record(None::<&[u8]>);
     }
+    if ev.subj.assessments.len() < 2 {
+        let mut row = vec![
+            ev.subj.subject.as_str(),
+            ev.subj.reader.as_deref().unwrap_or(""),
+        ];
+        row.extend(std::iter::repeat_n("", 3 + rs.responses.len()));
+        row.extend([best, ""]);
+        let _ = w.write_record(&row);
+    }
+    let _ = w.flush();
+}
+
+/// A subject whose data is invalid, as one `--format csv` row: only subject, reader and the
+/// error's message (on one line).
+pub fn write_csv_error(out: &mut Vec<u8>, rs: &Ruleset, raw: &RawSubject, e: &DataError) {
+    let mut w = csv_writer(out);
+    // Where and what, without the help line.
+    let message = DataError {
+        help: None,
+        ..e.clone()
+    }
+    .to_string()
+    .split_whitespace()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut row = vec![raw.subject.as_str(), raw.reader.as_deref().unwrap_or("")];
+    row.extend(std::iter::repeat_n("", 4 + rs.responses.len()));
+    row.push(&message);
+    let _ = w.write_record(&row);
     let _ = w.flush();
 }
 
@@ -247,4 +282,56 @@ pub fn csv_rows(ev: &Evaluation) -> Vec<Vec<String>> {
         .filter_map(|x| x.ok())
         .map(|x| x.iter().map(str::to_string).collect())
         .collect()
+}
+
+/// One line of `--format summary`: the subject (and reader), its best response, its first
+/// progression (visit and date), then each timepoint's response:
+/// `P04 (CENTRAL): best SD; progression WEEK 12 2024-05-27; WEEK 6 SD, WEEK 12 PD, WEEK 18 PD`.
+pub fn summary_line(ev: &Evaluation, progression: Option<(String, time::Date)>) -> String {
+    let rs = ev.rs();
+    let name = |c: Option<usize>| cat(rs, c).unwrap_or("none");
+    let reader = ev
+        .subj
+        .reader
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let progression = match progression {
+        Some((visit, date)) => format!("progression {visit} {}", IsoDate(date)),
+        None => "no progression".into(),
+    };
+    let timepoints: Vec<String> = (1..ev.subj.assessments.len())
+        .map(|t| {
+            format!(
+                "{} {}",
+                ev.subj.assessments[t].visit,
+                name(ev.category(t, rs.overall))
+            )
+        })
+        .collect();
+    let timepoints = if timepoints.is_empty() {
+        "no follow-up assessment".to_string()
+    } else {
+        timepoints.join(", ")
+    };
+    format!(
+        "{}{reader}: best {}; {progression}; {timepoints}\n",
+        ev.subj.subject,
+        name(ev.best.category)
+    )
+}
+
+/// A subject whose data is invalid, as a line of `--format summary`.
+pub fn summary_error(raw: &RawSubject, e: &DataError) -> String {
+    let reader = raw
+        .reader
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let message = DataError {
+        help: None,
+        ..e.clone()
+    }
+    .to_string();
+    format!("{}{reader}: data error: {}\n", raw.subject, message.trim())
 }

@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let shipped = shipped();
     let checked = &shipped[(pick & 0x1f) as usize % shipped.len()];
-    let format = [Format::Text, Format::Json, Format::Csv][((pick >> 5) & 3) as usize % 3];
+    let format = [Format::Text, Format::Json, Format::Csv, Format::Summary][((pick >> 5) & 3) as usize];
     let as_json = pick >> 7 == 1;
     let rs = &checked.ruleset;
     let eng = Engine::new(rs);

@@ -16,6 +16,23 @@ fn check_shipped_rulesets_is_clean() {
     let (code, _, err) = crit(&["check", "recist-1.1", "criteria/recist-1.1.crit"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("recist-1.1: ok"));
+    // `crit check criteria/*.crit`: every shipped file, without an error or a warning.
+    let mut files: Vec<String> = std::fs::read_dir("criteria")
+        .expect("criteria/")
+        .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".crit"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 19, "{files:?}");
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let (code, _, err) = crit(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.lines().count(), 19, "{err}");
+    for f in &files {
+        assert!(err.contains(&format!("{f}: ok")), "{f}: {err}");
+    }
 }
 
 #[test]

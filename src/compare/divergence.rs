@@ -132,7 +132,7 @@ fn category(ev: &Evaluation, t: usize, d: DefId) -> String {
 fn rule(ev: &Evaluation, t: usize, d: DefId) -> String {
     let rs = ev.rs();
     let def = &rs.defs[d];
-    let f = ev.fired[t][d];
+    let f = ev.fired(t, d);
     match (&def.body, f.rule()) {
         (Body::Table(tab), Some(i)) => {
             let label = tab.rows[i]
@@ -252,7 +252,7 @@ fn at_timepoint(
     // Why the other side did not reach the same category: its rule for it, where it has one.
     let head = |ev: &Evaluation, t: usize, d: DefId| match (
         &ev.rs().defs[d].body,
-        ev.fired[t][d].rule(),
+        ev.fired(t, d).rule(),
     ) {
         (Body::Rules(rules), Some(i)) => Some(text::head_text(ev.rs(), d, &rules[i])),
         _ => None,

@@ -2,10 +2,11 @@
 //! checker's order. Values of every assessment are kept, so temporal references (baseline,
 //! nadir, previous, runs) read them directly, and explanations can be rebuilt afterwards.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 use super::best::{self, BestOutcome};
 use super::value::{cat_bits, Iv, Tri, Val};
@@ -84,7 +85,24 @@ pub struct Engine<'r> {
     pub params: Vec<ParamValue>,
     /// Position of each input within its level's value list.
     input_pos: Vec<usize>,
+    /// Position of each definition among the definitions of its level, so that values are kept
+    /// only where a definition has them (a lesion-level one per lesion, ...).
+    def_pos: Vec<usize>,
+    /// Definitions per level: assessment, lesion, organ.
+    per_level: [usize; 3],
 }
+
+fn level_index(l: DefLevel) -> usize {
+    match l {
+        DefLevel::Assessment => 0,
+        DefLevel::Lesion => 1,
+        DefLevel::Organ => 2,
+    }
+}
+
+/// Lesions of a group, with whether each surely belongs; most groups are a few lesions, kept
+/// without an allocation.
+pub type Members = SmallVec<[(usize, Tri); 16]>;
 
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset) -> Self {
@@ -102,24 +120,46 @@ impl<'r> Engine<'r> {
                 counts[k] - 1
             })
             .collect();
+        let mut per_level = [0usize; 3];
+        let def_pos = rs
+            .defs
+            .iter()
+            .map(|d| {
+                let k = level_index(d.level);
+                per_level[k] += 1;
+                per_level[k] - 1
+            })
+            .collect();
         Engine {
             rs,
             params: rs.params.iter().map(|p| p.value.clone()).collect(),
             input_pos,
+            def_pos,
+            per_level,
         }
     }
 
     pub fn evaluate<'a>(&'a self, subj: &'a Subject) -> Evaluation<'a> {
         let n = subj.assessments.len();
-        let ndefs = self.rs.defs.len();
         let nles = subj.lesions.len();
+        let [na, nl, no] = self.per_level;
         let mut ev = Evaluation {
             eng: self,
             subj,
-            vals: Vec::with_capacity(n),
-            lvals: Vec::with_capacity(n),
-            ovals: Vec::with_capacity(n),
-            fired: Vec::with_capacity(n),
+            vals: vec![Val::None; n * na],
+            lvals: (0..n * nles * nl).map(|_| OnceCell::new()).collect(),
+            computing: vec![Cell::new(false); n * nles * nl],
+            present: {
+                let mut p = vec![false; n * nles];
+                for (t, a) in subj.assessments.iter().enumerate() {
+                    for s in &a.slots {
+                        p[t * nles + s.lesion] = true;
+                    }
+                }
+                p
+            },
+            ovals: vec![Val::None; n * subj.organs.len() * no],
+            fired: vec![Fired::NONE; n * na],
             best: BestOutcome::default(),
             evaluating: Cell::new(None),
             problems: RefCell::new(vec![]),
@@ -129,12 +169,10 @@ impl<'r> Engine<'r> {
                 .filter(|&&i| i < 64)
                 .fold(0, |m, &i| m | 1 << i),
             absent_read: vec![std::cell::Cell::new(0); n],
+            group_at: RefCell::new(vec![None; n * self.rs.groups.len()]),
+            group_members: RefCell::new(vec![]),
         };
         for t in 0..n {
-            ev.vals.push(vec![Val::None; ndefs]);
-            ev.lvals.push(vec![Val::None; nles * ndefs]);
-            ev.ovals.push(vec![Val::None; subj.organs.len() * ndefs]);
-            ev.fired.push(vec![Fired::NONE; ndefs]);
             for &d in &self.rs.order {
                 let def = &self.rs.defs[d];
                 ev.evaluating.set(Some((t, d)));
@@ -145,20 +183,17 @@ impl<'r> Engine<'r> {
                             continue;
                         }
                         let (v, f) = ev.body(t, Scope::Assessment, d);
-                        ev.vals[t][d] = v;
-                        ev.fired[t][d] = f;
+                        let i = ev.at(t, d);
+                        ev.vals[i] = v;
+                        ev.fired[i] = f;
                     }
-                    DefLevel::Lesion => {
-                        for si in 0..subj.assessments[t].slots.len() {
-                            let l = subj.assessments[t].slots[si].lesion;
-                            let (v, _) = ev.body(t, Scope::Lesion(l), d);
-                            ev.lvals[t][l * ndefs + d] = v;
-                        }
-                    }
+                    // Evaluated when first read (`lesion_value`).
+                    DefLevel::Lesion => {}
                     DefLevel::Organ => {
                         for o in 0..subj.organs.len() {
                             let (v, _) = ev.body(t, Scope::Organ(o), d);
-                            ev.ovals[t][o * ndefs + d] = v;
+                            let i = ev.organ_at(t, o, d);
+                            ev.ovals[i] = v;
                         }
                     }
                 }
@@ -177,10 +212,20 @@ impl<'r> Engine<'r> {
 pub struct Evaluation<'a> {
     pub eng: &'a Engine<'a>,
     pub subj: &'a Subject,
-    vals: Vec<Vec<Val>>,
-    lvals: Vec<Vec<Val>>,
-    ovals: Vec<Vec<Val>>,
-    pub fired: Vec<Vec<Fired>>,
+    /// Values of assessment-level definitions, per assessment; of lesion-level ones, per
+    /// assessment and lesion; of organ-level ones, per assessment and organ.
+    vals: Vec<Val>,
+    /// Lesion-level values are evaluated where they are first read: a definition that only
+    /// some lesions need (new ones, say) is not evaluated for the others.
+    lvals: Vec<OnceCell<Val>>,
+    /// Set while a lesion-level value is being evaluated (a value that reads itself at the
+    /// same assessment, which the checker rejects, would read no value rather than loop).
+    computing: Vec<Cell<bool>>,
+    /// Whether each lesion has a slot at each assessment.
+    present: Vec<bool>,
+    ovals: Vec<Val>,
+    /// The rule or row that decided each assessment-level definition.
+    fired: Vec<Fired>,
     pub best: BestOutcome,
     /// The timepoint and definition being evaluated (none while explaining).
     evaluating: Cell<Option<(usize, DefId)>>,
@@ -189,6 +234,12 @@ pub struct Evaluation<'a> {
     /// were read there: an explanation names them only where they mattered.
     absent: u64,
     absent_read: Vec<std::cell::Cell<u64>>,
+    /// The members of each named group at each assessment, once listed (outside an organ's
+    /// scope): a group is used by several definitions, and its members do not change within
+    /// an assessment once the values its condition reads are known, which the checker's order
+    /// ensures before any use. Ranges into `group_members`.
+    group_at: RefCell<Vec<Option<(u32, u32)>>>,
+    group_members: RefCell<Vec<(usize, Tri)>>,
 }
 
 impl<'a> Evaluation<'a> {
@@ -202,17 +253,53 @@ impl<'a> Evaluation<'a> {
         (0..64).filter(move |i| m & (1 << i) != 0)
     }
 
-    /// The value of an assessment-level definition at an assessment.
-    pub fn value(&self, t: usize, d: DefId) -> &Val {
-        &self.vals[t][d]
+    fn at(&self, t: usize, d: DefId) -> usize {
+        t * self.eng.per_level[0] + self.eng.def_pos[d]
     }
 
+    fn lesion_at(&self, t: usize, l: usize, d: DefId) -> usize {
+        (t * self.subj.lesions.len() + l) * self.eng.per_level[1] + self.eng.def_pos[d]
+    }
+
+    fn organ_at(&self, t: usize, o: usize, d: DefId) -> usize {
+        (t * self.subj.organs.len() + o) * self.eng.per_level[2] + self.eng.def_pos[d]
+    }
+
+    /// The value of an assessment-level definition at an assessment.
+    pub fn value(&self, t: usize, d: DefId) -> &Val {
+        &self.vals[self.at(t, d)]
+    }
+
+    /// A lesion-level definition's value for a lesion at an assessment (no value where the
+    /// lesion has no slot), evaluated on first read.
     pub fn lesion_value(&self, t: usize, l: usize, d: DefId) -> &Val {
-        &self.lvals[t][l * self.rs().defs.len() + d]
+        static NONE: Val = Val::None;
+        let i = self.lesion_at(t, l, d);
+        if let Some(v) = self.lvals[i].get() {
+            return v;
+        }
+        if !self.present[t * self.subj.lesions.len() + l] || self.computing[i].get() {
+            return &NONE;
+        }
+        self.computing[i].set(true);
+        // Arithmetic problems are noted as this definition's, wherever it is first read.
+        let outer = self.evaluating.replace(Some((t, d)));
+        let v = self.body(t, Scope::Lesion(l), d).0;
+        self.evaluating.set(outer);
+        self.computing[i].set(false);
+        self.lvals[i].get_or_init(|| v)
     }
 
     pub fn organ_value(&self, t: usize, o: usize, d: DefId) -> &Val {
-        &self.ovals[t][o * self.rs().defs.len() + d]
+        &self.ovals[self.organ_at(t, o, d)]
+    }
+
+    /// The rule or table row that decided an assessment-level definition at an assessment.
+    pub fn fired(&self, t: usize, d: DefId) -> Fired {
+        match self.rs().defs[d].level {
+            DefLevel::Assessment => self.fired[self.at(t, d)],
+            _ => Fired::NONE,
+        }
     }
 
     /// Arithmetic that lost its value at a timepoint (a division by zero, a result beyond the
@@ -240,8 +327,8 @@ impl<'a> Evaluation<'a> {
     }
 
     pub fn category(&self, t: usize, d: DefId) -> Option<CatId> {
-        match self.vals[t][d] {
-            Val::Cat(c) => Some(c),
+        match self.value(t, d) {
+            Val::Cat(c) => Some(*c),
             _ => None,
         }
     }
@@ -256,7 +343,8 @@ impl<'a> Evaluation<'a> {
             Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
             Body::Rules(rules) => self.rules(t, l, rules, 0, def.ty),
             Body::Table(tab) => {
-                let vals: Vec<Val> = tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
+                let vals: SmallVec<[Val; 4]> =
+                    tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
                 self.lookup(tab, &vals)
             }
         }
@@ -336,7 +424,7 @@ impl<'a> Evaluation<'a> {
                 let ne = self.eng.ne();
                 let mut start = None;
                 for k in (1..t).rev() {
-                    match self.vals[k][overall] {
+                    match *self.value(k, overall) {
                         Val::Cat(x) if Some(x) == ne => continue,
                         Val::Cat(x) if x == c => start = Some(k),
                         _ => break,
@@ -346,7 +434,7 @@ impl<'a> Evaluation<'a> {
             }
             Ref::Last(d) => (0..t)
                 .rev()
-                .find(|&k| self.vals[k][d] == Val::Bool(Tri::True)),
+                .find(|&k| *self.value(k, d) == Val::Bool(Tri::True)),
         }
     }
 
@@ -430,13 +518,13 @@ impl<'a> Evaluation<'a> {
                 }
             }
             K::Def(d) => match self.rs().defs[*d].level {
-                DefLevel::Assessment => self.vals[t][*d].clone(),
+                DefLevel::Assessment => self.value(t, *d).clone(),
                 DefLevel::Lesion => match l {
-                    Scope::Lesion(l) => self.lvals[t][l * self.rs().defs.len() + *d].clone(),
+                    Scope::Lesion(l) => self.lesion_value(t, l, *d).clone(),
                     _ => Val::None,
                 },
                 DefLevel::Organ => match l {
-                    Scope::Organ(o) => self.ovals[t][o * self.rs().defs.len() + *d].clone(),
+                    Scope::Organ(o) => self.organ_value(t, o, *d).clone(),
                     _ => Val::None,
                 },
             },
@@ -479,7 +567,23 @@ impl<'a> Evaluation<'a> {
                     x.max(y)
                 })
             }
-            K::Cmp(op, a, b) => Val::Bool(compare(*op, &self.eval(t, l, a), &self.eval(t, l, b))),
+            K::Cmp(op, a, b) => {
+                if let Some(r) = self.field_is(t, l, *op, a, b) {
+                    return Val::Bool(r);
+                }
+                // A text literal is compared where it is, not copied into a value.
+                fn text(x: &ir::Expr) -> Option<&str> {
+                    match &x.kind {
+                        K::Lit(Lit::Text(s)) => Some(s.as_str()),
+                        _ => None,
+                    }
+                }
+                match (text(a), text(b)) {
+                    (None, Some(s)) => Val::Bool(compare_text(*op, &self.eval(t, l, a), s)),
+                    (Some(s), None) => Val::Bool(compare_text(*op, &self.eval(t, l, b), s)),
+                    _ => Val::Bool(compare(*op, &self.eval(t, l, a), &self.eval(t, l, b))),
+                }
+            }
             K::In(x, items, negated) => {
                 let v = self.eval(t, l, x);
                 if v == Val::None {
@@ -575,10 +679,32 @@ impl<'a> Evaluation<'a> {
                 let Body::Table(tab) = &self.rs().defs[*d].body else {
                     return Val::None;
                 };
-                let vals: Vec<Val> = args.iter().map(|a| self.eval(t, l, a)).collect();
+                let vals: SmallVec<[Val; 4]> = args.iter().map(|a| self.eval(t, l, a)).collect();
                 self.lookup(tab, &vals).0
             }
         }
+    }
+
+    /// `role = target`, `status != absent`: a lesion's role or status compared with a literal
+    /// without making values (the commonest conditions of lesion groups); as [`compare`].
+    fn field_is(&self, t: usize, l: Scope, op: CmpOp, a: &ir::Expr, b: &ir::Expr) -> Option<Tri> {
+        let (f, lit) = match (&a.kind, &b.kind) {
+            (K::Field(f), K::Lit(x)) | (K::Lit(x), K::Field(f)) => (*f, x),
+            _ => return None,
+        };
+        let Scope::Lesion(l) = l else {
+            return None;
+        };
+        let same = match (f, lit) {
+            (ir::Field::Role, Lit::Role(r)) => self.subj.lesions[l].role == *r,
+            (ir::Field::Status, Lit::Status(s)) => match self.subj.slot(t, l) {
+                Some(slot) => slot.status == *s,
+                // No value: a comparison with it is false.
+                None => return Some(Tri::False),
+            },
+            _ => return None,
+        };
+        Some(Tri::from(same == (op == CmpOp::Eq)))
     }
 
     /// Smallest exact value over assessments `from..t`, and where it was.
@@ -625,12 +751,12 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Lesions of a group at an assessment, with whether each surely belongs.
-    pub fn members(&self, t: usize, g: &ir::Group) -> Vec<(usize, Tri)> {
+    pub fn members(&self, t: usize, g: &ir::Group) -> Members {
         self.members_in(t, Scope::Assessment, g)
     }
 
     /// Members within a scope: in an organ's scope, only that organ's lesions.
-    pub fn members_in(&self, t: usize, scope: Scope, g: &ir::Group) -> Vec<(usize, Tri)> {
+    pub fn members_in(&self, t: usize, scope: Scope, g: &ir::Group) -> Members {
         match g {
             ir::Group::All => {
                 let organ = match scope {
@@ -644,29 +770,52 @@ impl<'a> Evaluation<'a> {
                     .map(|s| (s.lesion, Tri::True))
                     .collect()
             }
-            ir::Group::Named(id) => self.members_in(t, scope, &self.rs().groups[*id].group),
-            ir::Group::Where(base, c) => self
-                .members_in(t, scope, base)
-                .into_iter()
-                .filter_map(|(l, m)| {
-                    let m = m.and(truth(&self.eval(t, Some(l), c)));
-                    (m != Tri::False).then_some((l, m))
-                })
-                .collect(),
+            ir::Group::Named(id) => {
+                let group = &self.rs().groups[*id].group;
+                if matches!(scope, Scope::Organ(_)) {
+                    return self.members_in(t, scope, group);
+                }
+                let k = t * self.rs().groups.len() + id;
+                if let Some((a, b)) = self.group_at.borrow().get(k).copied().flatten() {
+                    return self.group_members.borrow()[a as usize..b as usize]
+                        .iter()
+                        .copied()
+                        .collect();
+                }
+                let m = self.members_in(t, scope, group);
+                let mut store = self.group_members.borrow_mut();
+                let a = store.len();
+                store.extend_from_slice(&m);
+                if let (Ok(a), Ok(b), Some(at)) = (
+                    u32::try_from(a),
+                    u32::try_from(store.len()),
+                    self.group_at.borrow_mut().get_mut(k),
+                ) {
+                    *at = Some((a, b));
+                }
+                m
+            }
+            ir::Group::Where(base, c) => {
+                let mut m = self.members_in(t, scope, base);
+                m.retain(|(l, m)| {
+                    *m = m.and(truth(&self.eval(t, Some(*l), c)));
+                    *m != Tri::False
+                });
+                m
+            }
             ir::Group::Except(base, other) => {
                 let out = self.members_in(t, scope, &self.rs().groups[*other].group);
-                self.members_in(t, scope, base)
-                    .into_iter()
-                    .filter_map(|(l, m)| {
-                        let inside = out
-                            .iter()
-                            .find(|(o, _)| *o == l)
-                            .map(|(_, om)| *om)
-                            .unwrap_or(Tri::False);
-                        let m = m.and(inside.negate());
-                        (m != Tri::False).then_some((l, m))
-                    })
-                    .collect()
+                let mut m = self.members_in(t, scope, base);
+                m.retain(|(l, m)| {
+                    let inside = out
+                        .iter()
+                        .find(|(o, _)| o == l)
+                        .map(|(_, om)| *om)
+                        .unwrap_or(Tri::False);
+                    *m = m.and(inside.negate());
+                    *m != Tri::False
+                });
+                m
             }
             ir::Group::Top {
                 n,
@@ -698,8 +847,7 @@ impl<'a> Evaluation<'a> {
                     return cands.into_iter().map(|(l, _)| (l, Tri::Unknown)).collect();
                 }
                 let chosen = self.select(keyed.iter().map(|(l, _, k)| (*l, *k)).collect(), n, per);
-                let mut out: Vec<(usize, Tri)> =
-                    chosen.into_iter().map(|l| (l, Tri::True)).collect();
+                let mut out: Members = chosen.into_iter().map(|l| (l, Tri::True)).collect();
                 out.sort_by_key(|(l, _)| *l);
                 out
             }
@@ -849,11 +997,10 @@ impl<'a> Evaluation<'a> {
                 return v;
             }
         }
-        let items: Vec<(Tri, Scope)> = self
+        let items = self
             .members_in(t, scope, g)
             .into_iter()
-            .map(|(l, m)| (m, Scope::Lesion(l)))
-            .collect();
+            .map(|(l, m)| (m, Scope::Lesion(l)));
         self.fold(t, scope, f, elem, items, span)
     }
 
@@ -866,15 +1013,14 @@ impl<'a> Evaluation<'a> {
         filter: Option<&ir::Expr>,
         span: ir::Span,
     ) -> Val {
-        let items: Vec<(Tri, Scope)> = (0..self.subj.organs.len())
+        let items = (0..self.subj.organs.len())
             .map(|o| {
                 let m = filter
                     .map(|c| truth(&self.eval(t, Scope::Organ(o), c)))
                     .unwrap_or(Tri::True);
                 (m, Scope::Organ(o))
             })
-            .filter(|(m, _)| *m != Tri::False)
-            .collect();
+            .filter(|(m, _)| *m != Tri::False);
         self.fold(t, Scope::Assessment, f, elem, items, span)
     }
 
@@ -885,15 +1031,19 @@ impl<'a> Evaluation<'a> {
         scope: Scope,
         f: AggFn,
         elem: Option<&ir::Expr>,
-        items: Vec<(Tri, Scope)>,
+        items: impl Iterator<Item = (Tri, Scope)>,
         span: ir::Span,
     ) -> Val {
         match f {
             AggFn::Count => {
-                let sure = items.iter().filter(|(m, _)| *m == Tri::True).count();
+                let (mut sure, mut all) = (0usize, 0usize);
+                for (m, _) in items {
+                    sure += usize::from(m == Tri::True);
+                    all += 1;
+                }
                 Val::Num(Iv {
                     lo: Some(Decimal::from(sure)),
-                    hi: Some(Decimal::from(items.len())),
+                    hi: Some(Decimal::from(all)),
                 })
             }
             AggFn::All | AggFn::Any => {
@@ -1040,6 +1190,15 @@ fn some_all(mut it: impl Iterator<Item = bool>) -> Tri {
         Tri::from(first)
     } else {
         Tri::Unknown
+    }
+}
+
+/// `v op "text"`: as [`compare`] with a text value.
+fn compare_text(op: CmpOp, v: &Val, text: &str) -> Tri {
+    match v {
+        Val::Text(x) => Tri::from(same_text(x, text) == (op == CmpOp::Eq)),
+        Val::None | Val::Cats(_) => Tri::False,
+        _ => Tri::from(op != CmpOp::Eq),
     }
 }
 

@@ -192,7 +192,7 @@ fn missing_lesions(ev: &Evaluation, t: usize) -> Vec<String> {
 pub(crate) fn how(ev: &Evaluation, t: usize, d: DefId) -> String {
     let rs = ev.rs();
     let def = &rs.defs[d];
-    let f = ev.fired[t][d];
+    let f = ev.fired(t, d);
     match (&def.body, f.rule()) {
         (Body::Table(tab), Some(i)) => {
             let row = &tab.rows[i];
@@ -238,7 +238,7 @@ fn response(
     if d != rs.overall {
         let _ = writeln!(out, "{pad}{} {cat}   [{}]", def.name, how(ev, t, d));
     }
-    let f = ev.fired[t][d];
+    let f = ev.fired(t, d);
     match &def.body {
         Body::Rules(rules) => {
             let upto = f.rule().unwrap_or(rules.len().saturating_sub(1));

@@ -111,7 +111,7 @@ impl Builder<'_, '_> {
         let def = &rs.defs[d];
         match &def.body {
             Body::Rules(rules) => {
-                let fired = ev.fired[t][d].rule();
+                let fired = ev.fired(t, d).rule();
                 let upto = fired.unwrap_or(rules.len().saturating_sub(1));
                 let outer = self.applied;
                 for (i, r) in rules.iter().enumerate().take(upto + 1) {

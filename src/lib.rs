@@ -17,5 +17,6 @@ pub mod registry;
 pub mod rs_domain;
 pub mod simulate;
 pub mod spec;
+pub mod survival;
 pub mod syntax;
 pub mod units;

@@ -166,6 +166,8 @@ pub enum Format {
     SdtmRs,
     /// One line per subject: best response, first progression, each timepoint's response.
     Summary,
+    /// Time-to-event rows (CSV) shaped like ADaM ADTTE: one per subject, reader and event.
+    Events,
 }
 
 pub fn run(cli: Cli) -> i32 {
@@ -520,6 +522,7 @@ impl EvalRun<'_> {
                 (Format::Json, Err(e)) => output::write_error_json(buf, raw, e),
                 (Format::Csv, Ok(ev)) => output::write_csv_rows(buf, ev),
                 (Format::Csv, Err(e)) => output::write_csv_error(buf, rs, raw, e),
+                (Format::Events, Ok(ev)) => output::write_event_rows(buf, ev),
                 (Format::SdtmRs, Ok(ev)) => {
                     let study = self
                         .studyid
@@ -557,7 +560,7 @@ impl EvalRun<'_> {
                     let t = format!("{} — {}: data error\n  {e}\n\n", rs.title, who(raw));
                     buf.extend_from_slice(t.as_bytes());
                 }
-                (Format::SdtmRs, Err(_)) => {}
+                (Format::Events | Format::SdtmRs, Err(_)) => {}
             }
             done
         };
@@ -574,6 +577,7 @@ impl EvalRun<'_> {
             }
             Format::Csv => csv_line(&output::csv_header(rs)),
             Format::SdtmRs => csv_line(rs_domain::RS_COLUMNS),
+            Format::Events => csv_line(output::EVENT_COLUMNS),
             Format::Text | Format::Summary => String::new(),
         };
         let mut ok = out.write_all(head.as_bytes()).is_ok();

@@ -1,6 +1,7 @@
 //! Evaluation of a checked ruleset against bound subject data.
 pub mod best;
 pub mod engine;
+pub mod events;
 pub mod value;
 
 use rayon::prelude::*;

@@ -2,6 +2,7 @@
 //! Each subject is written straight from its evaluation, without building a JSON tree or a
 //! string per value; keys are in alphabetical order.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::ser::{SerializeMap, Serializer};
@@ -12,6 +13,7 @@ use super::format;
 use crate::check::ir::{DefId, Ruleset};
 use crate::data::model::{DataError, IsoDate, RawSubject};
 use crate::eval::engine::{Engine, Evaluation};
+use crate::eval::events;
 
 pub fn criteria_json(eng: &Engine) -> Value {
     let rs = eng.rs;
@@ -42,6 +44,9 @@ impl Serialize for Date {
 struct SubjectView<'a> {
     best_response: Option<&'a str>,
     error: Option<ErrorView<'a>>,
+    /// The ruleset's events (progression, …) with their dates or censoring; null for a data
+    /// error.
+    events: Option<BTreeMap<String, EventView>>,
     reader: Option<&'a str>,
     subject: &'a str,
     timepoints: Timepoints<'a>,
@@ -49,6 +54,15 @@ struct SubjectView<'a> {
     /// absent for a data error.
     #[serde(skip_serializing_if = "Option::is_none")]
     warnings: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct EventView {
+    censored: bool,
+    date: Date,
+    day: i64,
+    reason: String,
+    visit: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -129,6 +143,7 @@ fn subject_view<'a>(ev: &'a Evaluation<'a>) -> SubjectView<'a> {
     SubjectView {
         best_response: cat(ev.rs(), ev.best.category),
         error: None,
+        events: Some(events_view(ev)),
         reader: ev.subj.reader.as_deref(),
         subject: &ev.subj.subject,
         timepoints: Timepoints(Some(ev)),
@@ -145,6 +160,7 @@ fn error_view<'a>(raw: &'a RawSubject, e: &'a DataError) -> SubjectView<'a> {
             line: e.line,
             message: e.to_string(),
         }),
+        events: None,
         reader: raw.reader.as_deref(),
         subject: &raw.subject,
         timepoints: Timepoints(None),
@@ -154,6 +170,25 @@ fn error_view<'a>(raw: &'a RawSubject, e: &'a DataError) -> SubjectView<'a> {
 
 pub fn subject_json(ev: &Evaluation) -> Value {
     serde_json::to_value(subject_view(ev)).unwrap_or(Value::Null)
+}
+
+/// `{"progression": {"censored", "date", "day", "reason", "visit"}, …}` (DATA.md).
+fn events_view(ev: &Evaluation) -> BTreeMap<String, EventView> {
+    events::events(ev, None)
+        .into_iter()
+        .map(|e| {
+            (
+                e.name,
+                EventView {
+                    censored: e.censored,
+                    date: Date(e.date),
+                    day: e.day,
+                    reason: e.reason,
+                    visit: e.visit,
+                },
+            )
+        })
+        .collect()
 }
 
 pub fn error_json(raw: &RawSubject, e: &DataError) -> Value {
@@ -334,4 +369,56 @@ pub fn summary_error(raw: &RawSubject, e: &DataError) -> String {
     }
     .to_string();
     format!("{}{reader}: data error: {}\n", raw.subject, message.trim())
+}
+
+/// Columns of `--format events`: one row per subject, reader and event, shaped like an ADaM
+/// ADTTE dataset (AVAL in days, ADT − STARTDT + 1; CNSR 1 = censored).
+pub const EVENT_COLUMNS: &[&str] = &[
+    "USUBJID", "READER", "PARAMCD", "PARAM", "STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC",
+    "CNSDTDSC", "CRITERIA",
+];
+
+/// ADaM PARAMCD of an event: `PFS` for progression, else its name in capitals (8 characters).
+pub fn paramcd(name: &str) -> String {
+    if name == events::PROGRESSION {
+        return "PFS".to_string();
+    }
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .take(8)
+        .collect()
+}
+
+/// One subject's rows of `--format events`: one per event.
+pub fn write_event_rows(out: &mut Vec<u8>, ev: &Evaluation) {
+    let rs = ev.rs();
+    let mut w = csv_writer(out);
+    let start = IsoDate(ev.subj.start).to_string();
+    for e in events::events(ev, None) {
+        let param = if e.name == events::PROGRESSION {
+            "Progression-free survival"
+        } else {
+            &e.name
+        };
+        let (evntdesc, cnsdtdsc) = if e.censored {
+            ("", e.reason.as_str())
+        } else {
+            (e.reason.as_str(), "")
+        };
+        let _ = w.write_record([
+            ev.subj.subject.as_str(),
+            ev.subj.reader.as_deref().unwrap_or(""),
+            &paramcd(&e.name),
+            param,
+            &start,
+            &IsoDate(e.date).to_string(),
+            &e.day.to_string(),
+            if e.censored { "1" } else { "0" },
+            evntdesc,
+            cnsdtdsc,
+            &rs.id,
+        ]);
+    }
+    let _ = w.flush();
 }

@@ -1,0 +1,304 @@
+//! Time-to-event outcomes of one subject: when a ruleset's events (progression, …) happen, or
+//! where the subject is censored.
+//!
+//! Which assessment starts an event is the ruleset's business (its `event` declarations); what
+//! happens around it is the usual PFS convention of the FDA guidance *Clinical Trial Endpoints
+//! for the Approval of Cancer Drugs and Biologics* (2018), the same for every ruleset:
+//! - no event: censored at the last adequate assessment (a post-baseline assessment whose
+//!   response is not the not-evaluable category); without one, at the start (day 1);
+//! - an event (or a death) after `max_missed` or more missed assessments: censored at the last
+//!   adequate assessment before the gap;
+//! - a death, when given, is an event unless it comes after such a gap.
+//!
+//! `day` counts from the treatment start, day 1 = start (ADaM: ADT − STARTDT + 1).
+
+use rust_decimal::prelude::ToPrimitive;
+use time::Date;
+
+use super::engine::Evaluation;
+use crate::check::ir::ParamValue;
+use crate::units::MINUTES_PER_DAY;
+
+/// Param read for the number of missed assessments that censors an event (default 2).
+pub const MAX_MISSED_PARAM: &str = "max_missed";
+/// Param read for the expected interval between assessments (default: the subject's median).
+pub const INTERVAL_PARAM: &str = "assessment_interval";
+/// Default of [`MAX_MISSED_PARAM`]: "two or more missed assessments" (FDA 2018).
+pub const DEFAULT_MAX_MISSED: u32 = 2;
+
+/// One event of one subject: its date, or the censoring date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventOutcome {
+    /// The event's name as the ruleset declares it (`progression`, …); `death` for a death.
+    pub name: String,
+    /// The assessment the date comes from (index into the subject's assessments); `None` when
+    /// the date is the start or a death.
+    pub assessment: Option<usize>,
+    pub date: Date,
+    pub visit: Option<String>,
+    /// Days from the start, the start being day 1.
+    pub day: i64,
+    pub censored: bool,
+    /// Why: which assessment started the event, or why the subject is censored where it is.
+    pub reason: String,
+}
+
+/// Where a ruleset's event lines put the event, before censoring.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Candidate {
+    /// The assessment that starts the event, with the text saying why.
+    pub at: Option<(usize, String)>,
+    /// Something that would have been an event under another param value (e.g. an unconfirmed
+    /// progression still pending at the last assessment): said when the subject is censored.
+    pub note: Option<String>,
+}
+
+/// The censoring schedule: how many missed assessments censor an event, and the expected
+/// interval between assessments in days (`None`: the subject's median interval).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Schedule {
+    pub max_missed: u32,
+    pub interval_days: Option<f64>,
+}
+
+impl Schedule {
+    /// From the ruleset's params [`MAX_MISSED_PARAM`] and [`INTERVAL_PARAM`], when declared.
+    pub fn of(ev: &Evaluation) -> Schedule {
+        let rs = ev.rs();
+        // The engine's values carry `--set` overrides.
+        let num = |name: &str| match rs.param_id(name).map(|p| &ev.eng.params[p]) {
+            Some(ParamValue::Num(d)) => Some(*d),
+            _ => None,
+        };
+        Schedule {
+            max_missed: num(MAX_MISSED_PARAM)
+                .and_then(|d| d.to_u32())
+                .unwrap_or(DEFAULT_MAX_MISSED),
+            interval_days: num(INTERVAL_PARAM)
+                .filter(|d| d.is_sign_positive() && !d.is_zero())
+                .and_then(|d| (d / MINUTES_PER_DAY).to_f64()),
+        }
+    }
+}
+
+/// The subject's timeline as censoring sees it.
+struct Timeline<'a> {
+    ev: &'a Evaluation<'a>,
+    start: Date,
+    /// Post-baseline assessments whose response is not the not-evaluable category.
+    adequate: Vec<usize>,
+    interval: Option<f64>,
+    max_missed: u32,
+}
+
+impl<'a> Timeline<'a> {
+    fn new(ev: &'a Evaluation<'a>, schedule: Schedule) -> Timeline<'a> {
+        let rs = ev.rs();
+        let n = ev.subj.assessments.len();
+        let adequate = (1..n)
+            .filter(|t| match ev.category(*t, rs.overall) {
+                Some(c) => Some(c) != rs.not_evaluable,
+                None => false,
+            })
+            .collect();
+        let interval = schedule.interval_days.or_else(|| {
+            let mut gaps: Vec<i64> = (1..n).map(|t| ev.days_between(t - 1, t)).collect();
+            gaps.sort_unstable();
+            match gaps.len() {
+                0 => None,
+                k if k % 2 == 1 => Some(gaps[k / 2] as f64),
+                k => Some((gaps[k / 2 - 1] + gaps[k / 2]) as f64 / 2.0),
+            }
+        });
+        Timeline {
+            ev,
+            start: ev.subj.start,
+            adequate,
+            interval,
+            max_missed: schedule.max_missed,
+        }
+    }
+
+    fn day(&self, d: Date) -> i64 {
+        (d - self.start).whole_days() + 1
+    }
+
+    fn label(&self, t: usize) -> String {
+        let a = &self.ev.subj.assessments[t];
+        format!("{} {}", a.visit, a.date)
+    }
+
+    /// Last adequate assessment strictly before `date`.
+    fn last_adequate_before(&self, date: Date) -> Option<usize> {
+        self.adequate
+            .iter()
+            .rev()
+            .copied()
+            .find(|t| self.ev.subj.assessments[*t].date < date)
+    }
+
+    /// Assessments missed between the last adequate assessment before `date` (or the baseline)
+    /// and `date`: the whole intervals in the gap, less the one that ends at `date`.
+    fn missed_before(&self, date: Date) -> (Option<usize>, u32) {
+        let last = self.last_adequate_before(date);
+        let from = match last {
+            Some(t) => self.ev.subj.assessments[t].date,
+            None => self.ev.subj.assessments[0].date,
+        };
+        let missed = match self.interval {
+            Some(i) if i > 0.0 => {
+                let gap = (date - from).whole_days() as f64;
+                ((gap / i).round() as i64 - 1).max(0) as u32
+            }
+            _ => 0,
+        };
+        (last, missed)
+    }
+
+    fn censored_at(&self, name: &str, t: Option<usize>, reason: String) -> EventOutcome {
+        match t {
+            Some(t) => {
+                let a = &self.ev.subj.assessments[t];
+                EventOutcome {
+                    name: name.to_string(),
+                    assessment: Some(t),
+                    date: a.date,
+                    visit: Some(a.visit.clone()),
+                    day: self.day(a.date),
+                    censored: true,
+                    reason,
+                }
+            }
+            None => EventOutcome {
+                name: name.to_string(),
+                assessment: None,
+                date: self.start,
+                visit: None,
+                day: 1,
+                censored: true,
+                reason,
+            },
+        }
+    }
+
+    /// The outcome for an event starting on `date` (an assessment, or a death when `t` is
+    /// `None`), censored when it follows too many missed assessments.
+    fn event_or_gap(&self, name: &str, t: Option<usize>, date: Date, why: String) -> EventOutcome {
+        let (last, missed) = self.missed_before(date);
+        if self.max_missed > 0 && missed >= self.max_missed {
+            let at = match last {
+                Some(l) => format!(
+                    "the last adequate assessment before the gap, {}",
+                    self.label(l)
+                ),
+                None => "the start (no adequate assessment before the gap)".to_string(),
+            };
+            return self.censored_at(
+                name,
+                last,
+                format!(
+                    "{why}, after {missed} missed assessment(s) ({} = {}, expected every {} days): censored at {at}",
+                    MAX_MISSED_PARAM,
+                    self.max_missed,
+                    self.interval.map(|i| format!("{i}")).unwrap_or_default()
+                ),
+            );
+        }
+        EventOutcome {
+            name: name.to_string(),
+            assessment: t,
+            date,
+            visit: t.map(|t| self.ev.subj.assessments[t].visit.clone()),
+            day: self.day(date),
+            censored: false,
+            reason: why,
+        }
+    }
+
+    fn no_event(&self, name: &str, note: Option<String>) -> EventOutcome {
+        let last = self.adequate.last().copied();
+        let mut reason = match last {
+            Some(t) => format!(
+                "no {name}: censored at the last adequate assessment, {}",
+                self.label(t)
+            ),
+            None => format!(
+                "no {name} and no adequate post-baseline assessment: censored at the start (day 1)"
+            ),
+        };
+        if let Some(n) = note {
+            reason.push_str("; ");
+            reason.push_str(&n);
+        }
+        self.censored_at(name, last, reason)
+    }
+}
+
+/// Applies the censoring rules to an event candidate (and a death date, when known).
+pub fn resolve(
+    ev: &Evaluation,
+    name: &str,
+    candidate: Candidate,
+    death: Option<Date>,
+    schedule: Schedule,
+) -> EventOutcome {
+    let tl = Timeline::new(ev, schedule);
+    let at = candidate
+        .at
+        .map(|(t, why)| (t, ev.subj.assessments[t].date, why));
+    match (at, death) {
+        (Some((_, date, _)), Some(d)) if d < date => {
+            tl.event_or_gap(name, None, d, format!("death on {d} before any {name}"))
+        }
+        (Some((t, date, why)), _) => tl.event_or_gap(name, Some(t), date, why),
+        (None, Some(d)) => tl.event_or_gap(name, None, d, format!("death on {d}")),
+        (None, None) => tl.no_event(name, candidate.note),
+    }
+}
+
+/// The name of the event that PFS is built on.
+pub const PROGRESSION: &str = "progression";
+
+/// Where the ruleset's declaration of `name` puts the event.
+fn candidate(ev: &Evaluation, name: &str) -> Option<Candidate> {
+    if name != PROGRESSION {
+        return None;
+    }
+    // The first timepoint whose overall response has the progressive class.
+    let rs = ev.rs();
+    let at = (1..ev.subj.assessments.len()).find_map(|t| {
+        let c = ev.category(t, rs.overall)?;
+        (rs.categories[c].class.as_deref() == Some("progressive")).then(|| {
+            let a = &ev.subj.assessments[t];
+            (t, format!("{} at {} {}", rs.cat_name(c), a.visit, a.date))
+        })
+    });
+    Some(Candidate { at, note: None })
+}
+
+/// Names of the events a ruleset declares, progression first.
+pub fn declared(_ev: &Evaluation) -> Vec<String> {
+    vec![PROGRESSION.to_string()]
+}
+
+/// Every event the ruleset declares for this subject, progression first, with the death date
+/// when known (a death is then a progression event, unless it follows a gap).
+pub fn events(ev: &Evaluation, death: Option<Date>) -> Vec<EventOutcome> {
+    let schedule = Schedule::of(ev);
+    declared(ev)
+        .iter()
+        .filter_map(|name| {
+            let c = candidate(ev, name)?;
+            let d = if name == PROGRESSION { death } else { None };
+            Some(resolve(ev, name, c, d, schedule))
+        })
+        .collect()
+}
+
+/// The subject's progression event (or censoring) under the ruleset, without deaths: the date
+/// PFS, `crit eval --format summary` and "up to and including progression" use. `None` when the
+/// ruleset declares no progression event.
+pub fn progression(ev: &Evaluation) -> Option<EventOutcome> {
+    let c = candidate(ev, PROGRESSION)?;
+    Some(resolve(ev, PROGRESSION, c, None, Schedule::of(ev)))
+}

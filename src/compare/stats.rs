@@ -6,8 +6,7 @@
 
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, DiscreteCDF};
 
-/// z for a two-sided 95 % interval (the 0.975 quantile of the standard normal).
-pub const Z_95: f64 = 1.959_963_984_540_054;
+pub use crate::survival::Z_95;
 
 /// Cohen's kappa for a square table of counts (rows: rater A, columns: rater B).
 #[derive(Debug, Clone, Copy, PartialEq)]

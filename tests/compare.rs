@@ -328,10 +328,13 @@ fn outcome(best: &str, class: &str) -> Outcome {
         best_class: class.to_string(),
         baseline_visit: "BASELINE".into(),
         baseline_date: date!(2024 - 01 - 01),
+        start: date!(2024 - 01 - 01),
         timepoints: vec![],
         first_progression: None,
         best_change: None,
         explanation: None,
+        progression: None,
+        landmark: None,
     }
 }
 

@@ -55,6 +55,27 @@ pub struct CompareArgs {
     /// Score each criterion against a known truth (truth.csv of `crit simulate`).
     #[arg(long, value_name = "FILE", conflicts_with = "subject")]
     pub truth: Option<PathBuf>,
+    /// Survival outcomes (CSV: subject, os_days or death_date / last_alive_date, death 0/1):
+    /// adds overall survival by landmark response category, and deaths to PFS.
+    #[arg(long, value_name = "FILE")]
+    pub outcomes: Option<String>,
+    /// Landmark of the OS analysis: best response from the assessments up to it, survival
+    /// from it, e.g. 12w (default), 84d.
+    #[arg(long, value_name = "TIME", requires = "outcomes")]
+    pub landmark: Option<String>,
+}
+
+/// Days of a landmark written `12w`, `84d`, `12 weeks` or `84 days`.
+pub fn parse_landmark(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().ok()?;
+    match unit.trim() {
+        "w" | "week" | "weeks" => n.checked_mul(7),
+        "d" | "day" | "days" | "" => Some(n),
+        _ => None,
+    }
 }
 
 fn usage(message: String, help: &str) -> i32 {
@@ -136,7 +157,34 @@ pub fn run(args: &CompareArgs) -> i32 {
             return 1;
         }
     }
-    let report = match compare::build(&specs, &cohort, args.subject.is_some()) {
+    let landmark_days = match args.landmark.as_deref().map(|l| (l, parse_landmark(l))) {
+        Some((l, None)) => {
+            return usage(
+                format!("`--landmark {l}` is not a time"),
+                "write weeks or days, e.g. --landmark 12w or --landmark 84d",
+            )
+        }
+        Some((_, d)) => d,
+        None => None,
+    };
+    let outcomes = match &args.outcomes {
+        Some(path) => match compare::os::read_outcomes(path) {
+            Ok(o) => Some(o),
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("error: {e}");
+                }
+                return 1;
+            }
+        },
+        None => None,
+    };
+    let opts = compare::Options {
+        explain: args.subject.is_some(),
+        landmark_days,
+        outcomes,
+    };
+    let report = match compare::build_with(&specs, &cohort, &opts) {
         Ok(r) => r,
         Err((d, code)) => {
             super::eprint_diags(&d);
@@ -155,6 +203,20 @@ pub fn run(args: &CompareArgs) -> i32 {
             }
         }
         code = 1;
+    }
+    if let Some(os) = &report.os {
+        for s in &os.missing_outcome {
+            eprintln!(
+                "warning: subject {s} has no row in {}: left out of the OS analysis",
+                os.file
+            );
+        }
+        for s in &os.unknown_subjects {
+            eprintln!(
+                "warning: {} has subject {s}, who is not in the lesion data",
+                os.file
+            );
+        }
     }
     let format = match args.format {
         ReportFormat::Text => Format::Text,

@@ -15,7 +15,7 @@ use crate::data::bind;
 use crate::data::model::RawCohort;
 use crate::diag::Diag;
 use crate::eval::value::Val;
-use crate::eval::{Engine, Evaluation};
+use crate::eval::{events, Engine, Evaluation};
 use crate::explain::{output, text};
 use crate::progress::Progress;
 use crate::spec::{self, Spec};
@@ -63,16 +63,15 @@ fn percent_change(base: Option<Decimal>, v: Option<Decimal>) -> Option<f64> {
         .to_f64()
 }
 
-/// The subject's first progression: the visit and date of the first timepoint whose overall
-/// response has the progressive class.
+/// The subject's progression: the visit and date of the ruleset's progression event (an
+/// unconfirmed progression that never counted is not one); none when censored.
 pub fn progression(ev: &Evaluation) -> Option<(String, Date)> {
-    let rs = ev.rs();
-    (1..ev.subj.assessments.len())
-        .find(|&t| class_of(rs, ev.category(t, rs.overall)) == PROGRESSIVE)
-        .map(|t| {
-            let a = &ev.subj.assessments[t];
-            (a.visit.clone(), a.date)
-        })
+    first_progression(events::progression(ev).as_ref())
+}
+
+fn first_progression(e: Option<&EventOutcome>) -> Option<(String, Date)> {
+    e.filter(|e| !e.censored)
+        .map(|e| (e.visit.clone().unwrap_or_default(), e.date))
 }
 
 /// Extracts what the comparison needs from one evaluation.
@@ -95,7 +94,9 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
             }
         })
         .collect();
-    let first_progression = progression(ev);
+    // The ruleset's progression event; censored subjects have none.
+    let progression = events::progression(ev);
+    let first_progression = first_progression(progression.as_ref());
     let best_change = timepoints.iter().filter_map(|t| t.change).reduce(f64::min);
     Outcome {
         best: ev.best.category.map(|c| rs.cat_name(c).to_string()),
@@ -106,11 +107,23 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
             .map(|a| a.visit.clone())
             .unwrap_or_default(),
         baseline_date: s.assessments.first().map(|a| a.date).unwrap_or(Date::MIN),
+        start: s.start,
         timepoints,
         first_progression,
         best_change,
         explanation: explain.then(|| text::subject(ev, &text::Options { verbose: false })),
+        progression,
+        landmark: None,
     }
+}
+
+/// What `crit compare` adds to the plain comparison: the landmark of the OS analysis and the
+/// subjects' survival outcomes (deaths then count as progression events too).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub explain: bool,
+    pub landmark_days: Option<i64>,
+    pub outcomes: Option<super::os::Outcomes>,
 }
 
 /// A loaded criterion: its spec and checked ruleset.
@@ -127,6 +140,20 @@ pub fn build(
     cohort: &RawCohort,
     explain: bool,
 ) -> Result<Report, (Vec<Diag>, i32)> {
+    let opts = Options {
+        explain,
+        ..Options::default()
+    };
+    build_with(specs, cohort, &opts)
+}
+
+/// [`build`] with the survival options.
+pub fn build_with(
+    specs: &[Spec],
+    cohort: &RawCohort,
+    opts: &Options,
+) -> Result<Report, (Vec<Diag>, i32)> {
+    let explain = opts.explain;
     let mut loaded = vec![];
     for spec in specs {
         match check::load(&spec.id) {
@@ -214,7 +241,7 @@ pub fn build(
                 .iter()
                 .zip(&bound)
                 .map(|(ev, s)| match (ev, s) {
-                    (Some(ev), _) => Ok(outcome(ev, explain)),
+                    (Some(ev), _) => Ok(super::os::with_outcomes(outcome(ev, explain), ev, opts)),
                     (None, Err(e)) => Err(e.to_string()),
                     (None, Ok(_)) => Err("not evaluated".into()),
                 })
@@ -238,10 +265,9 @@ pub fn build(
         .collect();
     progress.finish();
     let file_errors = cohort.errors.iter().map(|e| e.to_string()).collect();
-    Ok(summarize(
-        cohort.file.clone(),
-        criteria,
-        subjects,
-        file_errors,
-    ))
+    let mut report = summarize(cohort.file.clone(), criteria, subjects, file_errors);
+    if let Some(outcomes) = &opts.outcomes {
+        report.os = Some(super::os::analyse(&report, outcomes, opts.landmark_days));
+    }
+    Ok(report)
 }

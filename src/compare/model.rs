@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use time::Date;
 
 pub use super::divergence::Divergence;
+pub use crate::eval::events::EventOutcome;
+
 use super::stats;
 
 /// The class of a complete response (counts for ORR and DCR).
@@ -57,6 +59,8 @@ pub struct Outcome {
     pub best_class: String,
     pub baseline_visit: String,
     pub baseline_date: Date,
+    /// The treatment start (the baseline date unless the data gives one).
+    pub start: Date,
     pub timepoints: Vec<Timepoint>,
     /// First timepoint whose overall response has the progressive class.
     pub first_progression: Option<(String, Date)>,
@@ -64,6 +68,20 @@ pub struct Outcome {
     pub best_change: Option<f64>,
     /// The full explanation (only computed for `--subject`).
     pub explanation: Option<String>,
+    /// The ruleset's progression event, or where the subject is censored (`None` when the
+    /// ruleset declares no progression event).
+    pub progression: Option<EventOutcome>,
+    /// Best response from the assessments up to the landmark (the OS analysis).
+    pub landmark: Option<LandmarkBest>,
+}
+
+/// Best response as of the landmark: the category, its class and its place in the ruleset's
+/// ranking (0 = best).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LandmarkBest {
+    pub category: String,
+    pub class: String,
+    pub rank: usize,
 }
 
 /// One subject (and reader), under every criterion: an outcome or a data error message.
@@ -159,6 +177,10 @@ pub struct Report {
     pub file_errors: Vec<String>,
     /// Whether the subjects have more than one reader (charts then name the reader too).
     pub several_readers: bool,
+    /// Progression-free survival per criterion and pair.
+    pub pfs: super::pfs::Pfs,
+    /// Overall survival by landmark response category (with `--outcomes`).
+    pub os: Option<super::os::Os>,
 }
 
 impl Report {

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::{aligned_visits, response_at, Report, SubjectRow};
 use super::stats;
+use super::survival_report;
 use crate::data::model::format_date;
 
 fn text_map(pairs: &[(String, String)]) -> Map<String, Value> {
@@ -72,7 +73,7 @@ fn divergences(r: &Report, s: &SubjectRow) -> Value {
 /// first_progression, differs, error}]`, `pairs: [{a, b, n, agreement, kappa, kappa_se,
 /// kappa_ci, crosstab: {classes, counts}, responders, mcnemar_p}]`,
 /// `rates: {LABEL: {orr: {value, ci, count, n}, dcr: {…}, reclassified}}`, `excluded`,
-/// `file_errors`, `data`. Statistics are rounded to 6 decimals; undefined ones are null.
+/// `file_errors`, `data`, `pfs` and `os` (see [`survival_report`]). Statistics are rounded to 6 decimals; undefined ones are null.
 pub fn to_json(r: &Report) -> Value {
     let criteria: Vec<Value> = r
         .criteria
@@ -176,6 +177,8 @@ pub fn to_json(r: &Report) -> Value {
         "rates": rates,
         "excluded": excluded,
         "file_errors": r.file_errors,
+        "pfs": survival_report::pfs_json(r, &r.pfs),
+        "os": r.os.as_ref().map(|os| survival_report::os_json(r, os)),
     })
 }
 

@@ -314,6 +314,15 @@ pub fn render(r: &Report) -> String {
         out.push_str(&subject_table(r, &prog, |s, i| progression(s.outcome(i))));
     }
 
+    out.push_str(&super::survival_report::pfs_text(r, &r.pfs, |rows| {
+        table(rows, 1, "  ")
+    }));
+    if let Some(os) = &r.os {
+        out.push_str(&super::survival_report::os_text(r, os, |rows| {
+            table(rows, 1, "  ")
+        }));
+    }
+
     if n_exc > 0 || !r.file_errors.is_empty() {
         out.push_str("\nExcluded from the statistics (data errors)\n");
         for e in &r.file_errors {

@@ -108,7 +108,7 @@ pub fn summarize(
     let several_readers = subjects
         .iter()
         .any(|s| s.reader.is_some() && s.reader != subjects[0].reader);
-    Report {
+    let mut report = Report {
         data,
         criteria,
         subjects,
@@ -117,5 +117,9 @@ pub fn summarize(
         rates,
         file_errors,
         several_readers,
-    }
+        pfs: super::pfs::Pfs::default(),
+        os: None,
+    };
+    report.pfs = super::pfs::pfs(&report);
+    report
 }

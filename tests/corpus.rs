@@ -7,13 +7,15 @@
 //!   `criteria: ID_OR_PATH` (a path is relative to the case file), `set: NAME=VALUE`, and
 //!   `expect SUBJECT[@READER][.RESPONSE]: CAT CAT ... [-> best CAT]` giving every timepoint's
 //!   category in date order. The expectations are asserted before the explanation is snapshotted.
+//!   `event SUBJECT.EVENT: event DATE` or `censored DATE` asserts an event date (and adds every
+//!   subject's events, with their reasons, to the snapshot).
 
 use std::path::Path;
 
 use crit::check;
 use crit::data::{bind, report, table};
 use crit::diag::render_plain;
-use crit::eval::{self, Engine};
+use crit::eval::{self, events, Engine};
 use crit::explain::text;
 
 mod common;
@@ -88,6 +90,7 @@ fn eval_case(path: &Path) {
     let mut criteria = None;
     let mut sets = vec![];
     let mut expects = vec![];
+    let mut event_expects: Vec<(String, String, bool, String)> = vec![];
     for line in header.lines() {
         let line = line.trim();
         if let Some(c) = line.strip_prefix("criteria:") {
@@ -109,6 +112,19 @@ fn eval_case(path: &Path) {
             sets.push(s.trim().to_string());
         } else if let Some(e) = line.strip_prefix("expect ") {
             expects.push(parse_expect(e));
+        } else if let Some(e) = line.strip_prefix("event ") {
+            let (who, what) = e
+                .split_once(':')
+                .expect("event SUBJECT.EVENT: event|censored DATE");
+            let (subject, event) = who.trim().split_once('.').expect("SUBJECT.EVENT");
+            let (kind, date) = what.trim().split_once(' ').expect("event|censored DATE");
+            assert!(kind == "event" || kind == "censored", "{name}: `{kind}`");
+            event_expects.push((
+                subject.to_string(),
+                event.to_string(),
+                kind == "censored",
+                date.trim().to_string(),
+            ));
         }
     }
     assert!(
@@ -144,7 +160,20 @@ fn eval_case(path: &Path) {
                 .collect()
         };
         let best = ev.best.category.map(|c| rs.cat_name(c).to_string());
-        let explanation = text::subject(ev, &text::Options { verbose: true });
+        let mut explanation = text::subject(ev, &text::Options { verbose: true });
+        let events = events::events(ev, None);
+        if !event_expects.is_empty() {
+            for e in &events {
+                explanation.push_str(&format!(
+                    "event {}: {} {} (day {}): {}\n",
+                    e.name,
+                    if e.censored { "censored" } else { "event" },
+                    e.date,
+                    e.day,
+                    e.reason
+                ));
+            }
+        }
         (
             raw.subject.clone(),
             raw.reader.clone(),
@@ -159,8 +188,25 @@ fn eval_case(path: &Path) {
                     .collect();
                 all
             },
+            events,
         )
     });
+    for (subject, event, censored, date) in &event_expects {
+        let r = results
+            .iter()
+            .find(|r| &r.0 == subject)
+            .unwrap_or_else(|| panic!("{name}: no subject {subject}"));
+        let e =
+            r.6.iter()
+                .find(|e| &e.name == event)
+                .unwrap_or_else(|| panic!("{name}: subject {subject} has no event {event}"));
+        assert_eq!(
+            (e.censored, e.date.to_string()),
+            (*censored, date.clone()),
+            "{name}: subject {subject} {event}: {}",
+            e.reason
+        );
+    }
     for e in &expects {
         let r = results
             .iter()

@@ -14,6 +14,9 @@ use super::walk::for_each_expr;
 use crate::diag::Diag;
 use crate::syntax::ast::ItemKind;
 
+/// The event that progression-free survival is built on.
+pub const PROGRESSION_EVENT: &str = "progression";
+
 pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir::Ruleset> {
     let mut diags: Vec<Diag> = vec![];
     let mut groups: Vec<ir::GroupDef> = r
@@ -188,6 +191,31 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         _ => None,
     };
 
+    // A ruleset that can call progression says when progression happens.
+    if !r.events.iter().any(|e| e.name == PROGRESSION_EVENT) {
+        if let Some(c) = m
+            .categories
+            .iter()
+            .find(|c| c.class.as_deref() == Some("progressive"))
+        {
+            diags.push(
+                Diag::error(
+                    "crit::event",
+                    format!(
+                        "`{}` is progressive, but the ruleset declares no progression event",
+                        c.name
+                    ),
+                )
+                .label(c.span, "a progressive category")
+                .help(format!(
+                    "declare when progression happens, dated at the assessment it finds, e.g.\n  event progression \"Progression\"\n    first {}\n(`first A followed by B` for a progression that a later assessment confirms, `first A pending at end when PARAM` for one still unconfirmed at the last assessment)",
+                    c.name
+                ))
+                .with_src(&m.sources[c.src]),
+            );
+        }
+    }
+
     let order = evaluation_order(&defs, &groups, &group_places, &m.sources, &mut diags);
     let responses = defs
         .iter()
@@ -225,5 +253,6 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         overall: overall?,
         responses,
         best: best?,
+        events: r.events,
     })
 }

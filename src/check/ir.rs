@@ -373,6 +373,34 @@ pub struct Best {
     pub origin: String,
 }
 
+/// What an event line asks of the assessments after the one it finds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventThen {
+    Now,
+    FollowedBy(Vec<CatId>),
+    PendingAtEnd,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventLine {
+    pub cats: Vec<CatId>,
+    pub then: EventThen,
+    pub guard: Guard,
+    pub line: usize,
+}
+
+/// An event a ruleset declares (`event progression ...`).
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: String,
+    pub description: Option<String>,
+    pub cite: Option<String>,
+    pub lines: Vec<EventLine>,
+    pub src: usize,
+    pub line: usize,
+    pub origin: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     pub id: String,
@@ -393,6 +421,8 @@ pub struct Ruleset {
     /// Named responses in output order.
     pub responses: Vec<DefId>,
     pub best: Best,
+    /// Declared events, in declaration order.
+    pub events: Vec<Event>,
 }
 
 impl Ruleset {

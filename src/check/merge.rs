@@ -49,6 +49,7 @@ fn family(k: &ItemKind) -> &'static str {
         ItemKind::Group(_) => "group",
         ItemKind::Response(_) | ItemKind::Table(_) => "response",
         ItemKind::Best(_) => "best",
+        ItemKind::Event(_) => "event",
     }
 }
 
@@ -63,6 +64,7 @@ pub fn kind_word(k: &ItemKind) -> &'static str {
         ItemKind::Response(_) => "response",
         ItemKind::Table(_) => "table",
         ItemKind::Best(_) => "best response",
+        ItemKind::Event(_) => "event",
     }
 }
 

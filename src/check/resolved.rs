@@ -17,4 +17,5 @@ pub struct Resolved {
     /// The merged slot of each group.
     pub group_slot: Vec<usize>,
     pub best: Option<ir::Best>,
+    pub events: Vec<ir::Event>,
 }

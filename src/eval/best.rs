@@ -52,7 +52,8 @@ pub struct BestOutcome {
     pub notes: Vec<Note>,
 }
 
-fn active(ev: &Evaluation, g: &Guard) -> bool {
+/// Whether a guarded line applies in this run (its condition reads params only).
+pub fn active(ev: &Evaluation, g: &Guard) -> bool {
     match g {
         Guard::Always => true,
         Guard::When(e) => truth(&ev.eval(0, None, e)) == Tri::True,

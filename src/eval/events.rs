@@ -15,8 +15,9 @@
 use rust_decimal::prelude::ToPrimitive;
 use time::Date;
 
+use super::best;
 use super::engine::Evaluation;
-use crate::check::ir::ParamValue;
+use crate::check::ir::{CatId, EventThen, Guard, ParamValue};
 use crate::units::MINUTES_PER_DAY;
 
 /// Param read for the number of missed assessments that censors an event (default 2).
@@ -259,26 +260,96 @@ pub fn resolve(
 /// The name of the event that PFS is built on.
 pub const PROGRESSION: &str = "progression";
 
-/// Where the ruleset's declaration of `name` puts the event.
+/// Where the ruleset's declaration of `name` puts the event: the earliest assessment that an
+/// active line finds. `None` when the ruleset declares no such event.
 fn candidate(ev: &Evaluation, name: &str) -> Option<Candidate> {
-    if name != PROGRESSION {
-        return None;
-    }
-    // The first timepoint whose overall response has the progressive class.
     let rs = ev.rs();
-    let at = (1..ev.subj.assessments.len()).find_map(|t| {
-        let c = ev.category(t, rs.overall)?;
-        (rs.categories[c].class.as_deref() == Some("progressive")).then(|| {
-            let a = &ev.subj.assessments[t];
-            (t, format!("{} at {} {}", rs.cat_name(c), a.visit, a.date))
+    let decl = rs.events.iter().find(|e| e.name == name)?;
+    let n = ev.subj.assessments.len();
+    let cats: Vec<Option<CatId>> = (0..n)
+        .map(|t| {
+            if t == 0 {
+                None
+            } else {
+                ev.category(t, rs.overall)
+            }
         })
-    });
-    Some(Candidate { at, note: None })
+        .collect();
+    let at = |t: usize| {
+        let a = &ev.subj.assessments[t];
+        format!("{} {}", a.visit, a.date)
+    };
+    let file = rs.source_name(decl.src);
+    let mut best: Option<(usize, String)> = None;
+    let mut note = None;
+    for line in &decl.lines {
+        let inside = |c: Option<CatId>| c.is_some_and(|c| line.cats.contains(&c));
+        // Leaving the run: a later assessment with a category outside the line's, not NE.
+        let leaves = |c: Option<CatId>| c.is_some() && !inside(c) && c != rs.not_evaluable;
+        let found = (1..n).filter(|t| inside(cats[*t])).find_map(|t| {
+            let name = rs.cat_name(cats[t]?);
+            match &line.then {
+                EventThen::Now => Some((t, format!("{name} at {}", at(t)))),
+                EventThen::FollowedBy(by) => {
+                    let next = (t + 1..n).find(|u| leaves(cats[*u]))?;
+                    let c = cats[next]?;
+                    by.contains(&c).then(|| {
+                        (
+                            t,
+                            format!(
+                                "{name} at {}, confirmed by {} at {}",
+                                at(t),
+                                rs.cat_name(c),
+                                at(next)
+                            ),
+                        )
+                    })
+                }
+                EventThen::PendingAtEnd => (!(t + 1..n).any(|u| leaves(cats[u]))).then(|| {
+                    (
+                        t,
+                        format!(
+                            "{name} at {}, still unconfirmed at the last assessment",
+                            at(t)
+                        ),
+                    )
+                }),
+            }
+        });
+        let Some((t, why)) = found else { continue };
+        let why = format!("{why} [{file}:{}]", line.line);
+        if !best::active(ev, &line.guard) {
+            // Say what would have been an event under the other param value.
+            let cond = match &line.guard {
+                Guard::When(e) | Guard::Unless(e) => rs
+                    .source_text(decl.src)
+                    .get(e.span.start..e.span.end)
+                    .unwrap_or("")
+                    .to_string(),
+                Guard::Always => String::new(),
+            };
+            let value = if matches!(line.guard, Guard::Unless(_)) {
+                "true"
+            } else {
+                "false"
+            };
+            note.get_or_insert(format!("{why}: not an event, as `{cond}` is {value}"));
+            continue;
+        }
+        if best.as_ref().is_none_or(|(b, _)| t < *b) {
+            best = Some((t, why));
+        }
+    }
+    // A note about a later assessment than the event is moot.
+    if best.is_some() {
+        note = None;
+    }
+    Some(Candidate { at: best, note })
 }
 
-/// Names of the events a ruleset declares, progression first.
-pub fn declared(_ev: &Evaluation) -> Vec<String> {
-    vec![PROGRESSION.to_string()]
+/// Names of the events a ruleset declares, in declaration order.
+pub fn declared(ev: &Evaluation) -> Vec<String> {
+    ev.rs().events.iter().map(|e| e.name.clone()).collect()
 }
 
 /// Every event the ruleset declares for this subject, progression first, with the death date

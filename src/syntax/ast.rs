@@ -102,6 +102,8 @@ pub enum ItemKind {
     Response(Vec<Rule>),
     Table(Table),
     Best(Vec<BestLine>),
+    /// An event: when it starts (`event progression ...`).
+    Event(Vec<EventLine>),
 }
 
 /// What an input holds: a quantity in a unit, or one of a declared list of values.
@@ -213,6 +215,26 @@ pub enum BestLine {
         followed_by: Name,
         span: Span,
     },
+}
+
+/// `first CATS [followed by CATS | pending at end] [when|unless COND]`.
+#[derive(Debug, Clone)]
+pub struct EventLine {
+    pub cats: Vec<Name>,
+    pub then: EventThen,
+    pub guard: Option<Guard>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum EventThen {
+    /// The assessment itself starts the event.
+    Now,
+    /// Only when the next assessment outside these categories (and not evaluable) is one of
+    /// the given ones; the event is dated at the first.
+    FollowedBy(Vec<Name>),
+    /// Only when no later assessment leaves these categories (still pending at the end).
+    PendingAtEnd,
 }
 
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ const ITEM_WORDS: &[&str] = &[
     "table",
     "best",
     "override",
+    "event",
 ];
 
 /// Lines as (start, end of content, end including the line break); a break is `\n`, `\r\n` or

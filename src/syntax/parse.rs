@@ -450,6 +450,19 @@ impl Builder<'_> {
                 table.header_span = Span::new(span.start, self.offset + header_end);
                 item.kind = ItemKind::Table(table);
             }
+            Rule::event_decl => {
+                item.name = self.name(&it.next().unwrap());
+                let mut lines = vec![];
+                for p in it {
+                    match p.as_rule() {
+                        Rule::string => item.description = Some(unquote(&p)),
+                        Rule::cite => item.cite = Some(unquote(&p.into_inner().next().unwrap())),
+                        Rule::event_line => lines.push(self.event_line(p)),
+                        _ => {}
+                    }
+                }
+                item.kind = ItemKind::Event(lines);
+            }
             Rule::best_decl => {
                 item.name = Spanned {
                     node: "best response".into(),
@@ -535,6 +548,28 @@ impl Builder<'_> {
         } else {
             Guard::Unless(e)
         }
+    }
+
+    fn event_line(&mut self, p: Pair<Rule>) -> EventLine {
+        let span = self.span(&p);
+        let mut line = EventLine {
+            cats: vec![],
+            then: EventThen::Now,
+            guard: None,
+            span,
+        };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::cat_list => line.cats = self.cat_list(q),
+                Rule::followed_clause => {
+                    line.then = EventThen::FollowedBy(self.cat_list(q.into_inner().next().unwrap()))
+                }
+                Rule::pending_clause => line.then = EventThen::PendingAtEnd,
+                Rule::guard => line.guard = Some(self.guard(q)),
+                _ => {}
+            }
+        }
+        line
     }
 
     fn best_line(&mut self, p: Pair<Rule>) -> BestLine {

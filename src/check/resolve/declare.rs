@@ -31,7 +31,7 @@ impl Resolver<'_> {
                 | ItemKind::Value(_)
                 | ItemKind::Response(_)
                 | ItemKind::Table(_) => Some(self.definition(si)),
-                ItemKind::Best(_) => None,
+                ItemKind::Best(_) | ItemKind::Event(_) => None,
             };
             if let Some(sym) = sym {
                 if slot.hidden {

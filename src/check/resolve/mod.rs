@@ -9,6 +9,7 @@
 mod best;
 mod declare;
 mod defs;
+mod events;
 mod exprs;
 mod groups;
 mod names;
@@ -109,6 +110,7 @@ pub fn resolve(m: &Merged, diags: &mut Vec<Diag>) -> Resolved {
         r.group_def(g);
     }
     let best = r.best();
+    let events = r.events();
     Resolved {
         slot_def: r.slot_def,
         def_slot: r.def_slot,
@@ -120,6 +122,7 @@ pub fn resolve(m: &Merged, diags: &mut Vec<Diag>) -> Resolved {
         groups: r.groups,
         group_slot: r.group_slot,
         best,
+        events,
     }
 }
 

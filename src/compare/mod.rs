@@ -22,6 +22,7 @@ pub mod report_json;
 pub mod report_text;
 pub mod stats;
 pub mod summary;
+pub mod survival_html;
 pub mod survival_report;
 pub mod truth;
 

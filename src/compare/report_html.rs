@@ -306,6 +306,7 @@ pub fn render(r: &Report) -> String {
         h.push_str(&figure(&svg, &format!("Each subject has one lane per criterion ({lanes}); each segment ends at an assessment and shows its timepoint response class. Subjects whose best-response classes differ are named in red.{sample}")));
     }
 
+    h.push_str(&super::survival_html::render(r));
     h.push_str("<h2>Subjects</h2>\n");
     let heads: Vec<String> = (0..k)
         .map(|i| format!("best {}", letter(i)))

@@ -131,7 +131,7 @@ fn days(x: Option<f64>) -> String {
     }
 }
 
-fn median_text(q: Option<&Quantile>) -> String {
+pub fn median_text(q: Option<&Quantile>) -> String {
     match q {
         Some(q) => format!(
             "{} ({}, {})",
@@ -143,7 +143,7 @@ fn median_text(q: Option<&Quantile>) -> String {
     }
 }
 
-fn rate_text(r: Option<&Rate>) -> String {
+pub fn rate_text(r: Option<&Rate>) -> String {
     let p = |x: Option<f64>| x.map(|v| format!("{:.0}", v * 100.0)).unwrap_or("-".into());
     match r {
         Some(r) => format!("{} % ({}, {})", p(Some(r.surv)), p(r.lower), p(r.upper)),

@@ -6,9 +6,11 @@
 //! vision deficiencies; each chart also labels its colours, so none depends on colour alone.
 
 mod drawn;
+mod km;
 mod plotted;
 
 pub use drawn::{heatmap, rates_forest, sankey};
+pub use km::km_plot;
 pub use plotted::{spider, swimmer, waterfall, SPIDER_MAX, SWIMMER_MAX};
 
 use plotters::coord::Shift;

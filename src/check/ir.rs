@@ -379,11 +379,14 @@ pub enum EventThen {
     Now,
     FollowedBy(Vec<CatId>),
     PendingAtEnd,
+    UnlessNext(Vec<CatId>),
 }
 
 #[derive(Debug, Clone)]
 pub struct EventLine {
     pub cats: Vec<CatId>,
+    /// Only an assessment the best response's `confirm` lines confirm.
+    pub confirmed: bool,
     pub then: EventThen,
     pub guard: Guard,
     pub line: usize,

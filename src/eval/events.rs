@@ -15,7 +15,7 @@
 use rust_decimal::prelude::ToPrimitive;
 use time::Date;
 
-use super::best;
+use super::best::{self, Note};
 use super::engine::Evaluation;
 use crate::check::ir::{CatId, EventThen, Guard, ParamValue};
 use crate::units::MINUTES_PER_DAY;
@@ -288,32 +288,51 @@ fn candidate(ev: &Evaluation, name: &str) -> Option<Candidate> {
         let leaves = |c: Option<CatId>| c.is_some() && !inside(c) && c != rs.not_evaluable;
         let found = (1..n).filter(|t| inside(cats[*t])).find_map(|t| {
             let name = rs.cat_name(cats[t]?);
+            let seen = if line.confirmed {
+                let by = confirmed_by(ev, t)?;
+                format!(
+                    "{name} at {}, confirmed by {} at {}",
+                    at(t),
+                    cats[by].map_or("?", |c| rs.cat_name(c)),
+                    at(by)
+                )
+            } else {
+                format!("{name} at {}", at(t))
+            };
             match &line.then {
-                EventThen::Now => Some((t, format!("{name} at {}", at(t)))),
+                EventThen::Now => Some((t, seen)),
                 EventThen::FollowedBy(by) => {
                     let next = (t + 1..n).find(|u| leaves(cats[*u]))?;
                     let c = cats[next]?;
                     by.contains(&c).then(|| {
                         (
                             t,
-                            format!(
-                                "{name} at {}, confirmed by {} at {}",
-                                at(t),
-                                rs.cat_name(c),
-                                at(next)
-                            ),
+                            format!("{seen}, confirmed by {} at {}", rs.cat_name(c), at(next)),
                         )
                     })
                 }
                 EventThen::PendingAtEnd => (!(t + 1..n).any(|u| leaves(cats[u]))).then(|| {
                     (
                         t,
-                        format!(
-                            "{name} at {}, still unconfirmed at the last assessment",
-                            at(t)
-                        ),
+                        format!("{seen}, still unconfirmed at the last assessment"),
                     )
                 }),
+                EventThen::UnlessNext(by) => {
+                    let next =
+                        (t + 1..n).find(|u| cats[*u].is_some() && cats[*u] != rs.not_evaluable);
+                    match next.and_then(|u| Some((u, cats[u]?))) {
+                        Some((_, c)) if by.contains(&c) => None,
+                        Some((u, c)) => Some((
+                            t,
+                            format!(
+                                "{seen}, not negated by the next assessment ({} at {})",
+                                rs.cat_name(c),
+                                at(u)
+                            ),
+                        )),
+                        None => Some((t, format!("{seen}, the last evaluable assessment"))),
+                    }
+                }
             }
         });
         let Some((t, why)) = found else { continue };
@@ -345,6 +364,14 @@ fn candidate(ev: &Evaluation, name: &str) -> Option<Candidate> {
         note = None;
     }
     Some(Candidate { at: best, note })
+}
+
+/// The assessment that confirmed assessment `t` under the best response's `confirm` lines.
+fn confirmed_by(ev: &Evaluation, t: usize) -> Option<usize> {
+    ev.best.notes.iter().find_map(|n| match n {
+        Note::Confirmed { t: c, by, .. } if *c == t => Some(*by),
+        _ => None,
+    })
 }
 
 /// Names of the events a ruleset declares, in declaration order.

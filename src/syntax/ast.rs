@@ -221,6 +221,8 @@ pub enum BestLine {
 #[derive(Debug, Clone)]
 pub struct EventLine {
     pub cats: Vec<Name>,
+    /// Only an assessment that a `confirm` line of the best response confirms.
+    pub confirmed: bool,
     pub then: EventThen,
     pub guard: Option<Guard>,
     pub span: Span,
@@ -235,6 +237,8 @@ pub enum EventThen {
     FollowedBy(Vec<Name>),
     /// Only when no later assessment leaves these categories (still pending at the end).
     PendingAtEnd,
+    /// Unless the next evaluable assessment is one of these (it negates the event).
+    UnlessNext(Vec<Name>),
 }
 
 #[derive(Debug, Clone)]

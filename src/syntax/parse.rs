@@ -554,6 +554,7 @@ impl Builder<'_> {
         let span = self.span(&p);
         let mut line = EventLine {
             cats: vec![],
+            confirmed: false,
             then: EventThen::Now,
             guard: None,
             span,
@@ -565,6 +566,12 @@ impl Builder<'_> {
                     line.then = EventThen::FollowedBy(self.cat_list(q.into_inner().next().unwrap()))
                 }
                 Rule::pending_clause => line.then = EventThen::PendingAtEnd,
+                Rule::confirmed_kw => line.confirmed = true,
+                Rule::unless_next => {
+                    let cats = q.into_inner().find(|r| r.as_rule() == Rule::cat_list);
+                    line.then =
+                        EventThen::UnlessNext(cats.map(|c| self.cat_list(c)).unwrap_or_default())
+                }
                 Rule::guard => line.guard = Some(self.guard(q)),
                 _ => {}
             }

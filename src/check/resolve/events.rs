@@ -36,12 +36,16 @@ impl Resolver<'_> {
                 .iter()
                 .map(|l| ir::EventLine {
                     cats: self.cats_of(&l.cats, cx),
+                    confirmed: l.confirmed,
                     then: match &l.then {
                         ast::EventThen::Now => ir::EventThen::Now,
                         ast::EventThen::FollowedBy(c) => {
                             ir::EventThen::FollowedBy(self.cats_of(c, cx))
                         }
                         ast::EventThen::PendingAtEnd => ir::EventThen::PendingAtEnd,
+                        ast::EventThen::UnlessNext(c) => {
+                            ir::EventThen::UnlessNext(self.cats_of(c, cx))
+                        }
                     },
                     guard: self.guard(l.guard.as_ref(), cx),
                     line: ir::line_of(&text, l.span.start),

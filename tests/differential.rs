@@ -43,7 +43,8 @@ fn size(l: &Lesion, c: &Cell) -> Decimal {
     }
 }
 
-/// RECIST 1.1 as DATA.md states it (reference semantics), for complete data.
+/// RECIST 1.1 as DATA.md states it (reference semantics), for complete data; a new lesion
+/// without a row after the assessment where it was recorded is not evaluated there.
 fn reference(s: &Subject) -> (Vec<&'static str>, &'static str) {
     let n = s.gaps.len();
     let targets: Vec<usize> = (0..s.lesions.len())
@@ -111,8 +112,11 @@ fn reference(s: &Subject) -> (Vec<&'static str>, &'static str) {
                 ]
                 .contains(st)
         });
+        // A new lesion recorded at an earlier assessment has no row here: not evaluated.
+        let new_unknown = !new && s.new_at.iter().any(|(at, _)| *at < t);
         let overall = match (target, non_target, new) {
             ("PD", _, _) | (_, "PD", _) | (_, _, true) => "PD",
+            _ if new_unknown => "NE",
             ("CR", "CR" | "NA", _) => "CR",
             ("CR", _, _) => "PR",
             ("PR", _, _) => "PR",

@@ -152,6 +152,8 @@ pub struct Expr {
 pub enum ExprKind {
     Num(Decimal),
     Bool(bool),
+    /// A condition that is neither true nor false.
+    Unknown,
     Lit(Lit),
     Param(ParamId),
     Input(InputId),

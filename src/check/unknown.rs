@@ -17,6 +17,7 @@ fn guarded(e: &ir::Expr, known: &[&ir::Expr], du: &[bool], groups: &[ir::GroupDe
     match &e.kind {
         K::Num(_) | K::Bool(_) | K::Lit(_) | K::Param(_) | K::Field(_) | K::DaysSince(_) => false,
         K::Known(_) | K::Definitely(_) | K::TableCall(..) => false,
+        K::Unknown => true,
         K::Input(_) => true,
         K::Def(d) => du[*d],
         K::Neg(x)

@@ -479,6 +479,7 @@ impl<'a> Evaluation<'a> {
         match &e.kind {
             K::Num(d) => Val::Num(Iv::exact(*d)),
             K::Bool(b) => Val::Bool(Tri::from(*b)),
+            K::Unknown => Val::Bool(Tri::Unknown),
             K::Lit(lit) => match lit {
                 Lit::Cat(c) => Val::Cat(*c),
                 Lit::Status(s) => Val::Status(*s),

@@ -325,6 +325,8 @@ pub struct Expr {
 pub enum ExprKind {
     Number(Decimal, Option<Name>),
     Bool(bool),
+    /// `unknown`: a condition that is neither true nor false.
+    Unknown,
     Str(String),
     Name(String),
     Super,

@@ -830,6 +830,7 @@ impl Builder<'_> {
                         mk(ExprKind::Number(d, u))
                     }
                     Rule::bool_lit => mk(ExprKind::Bool(p.as_str() == "true")),
+                    Rule::unknown_lit => mk(ExprKind::Unknown),
                     Rule::string => mk(ExprKind::Str(unquote(&p))),
                     Rule::super_kw => mk(ExprKind::Super),
                     Rule::days_since => mk(ExprKind::DaysSince(

@@ -62,6 +62,7 @@ impl Resolver<'_> {
                 },
             },
             E::Bool(b) => mk(K::Bool(*b), Ty::Bool),
+            E::Unknown => mk(K::Unknown, Ty::Bool),
             E::Str(s) => mk(K::Lit(Lit::Text(s.clone())), Ty::Text),
             E::Name(s) => self.name(s, span, cx, hint),
             E::Super => match cx.super_def {

@@ -113,6 +113,11 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
             "false" => Ok(ir::ParamValue::Bool(false)),
             _ => Err(format!("`{name}` is true or false")),
         },
+        // A limit declared as `none` can be set to a value and back to `none`.
+        ir::Ty::Num { .. } if value == "none" => match rs.params[i].value {
+            ir::ParamValue::None => Ok(ir::ParamValue::None),
+            _ => Err(format!("`{name}` needs a value; only a param declared `none` can be none")),
+        },
         ir::Ty::Num { dim, .. } => {
             let split = value
                 .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
@@ -123,10 +128,13 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
                 Ok(d) if unit.is_empty() && dim.is_none() && p.unit.is_none() => {
                     Ok(ir::ParamValue::Num(d))
                 }
-                Ok(_) if unit.is_empty() => Err(format!(
-                    "`{name}` needs a unit, like its default ({})",
-                    crate::explain::format::param(rs, i, &p.value)
-                )),
+                Ok(_) if unit.is_empty() => Err(match (&p.value, &p.unit) {
+                    (ir::ParamValue::None, Some(u)) => format!("`{name}` needs a unit ({u})"),
+                    _ => format!(
+                        "`{name}` needs a unit, like its default ({})",
+                        crate::explain::format::param(rs, i, &p.value)
+                    ),
+                }),
                 Ok(d) => match units::lookup(unit) {
                     Some(u) if u.dim == dim => d
                         .checked_mul(u.factor)

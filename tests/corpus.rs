@@ -6,7 +6,8 @@
 //! - `eval/**/*.case`: a header, `---`, then a lesion table (CSV). Header lines:
 //!   `criteria: ID_OR_PATH` (a path is relative to the case file), `set: NAME=VALUE`, and
 //!   `expect SUBJECT[@READER][.RESPONSE]: CAT CAT ... [-> best CAT]` giving every timepoint's
-//!   category in date order. The expectations are asserted before the explanation is snapshotted.
+//!   category in date order (`expect SUBJECT: error` for a subject whose data the ruleset
+//!   rejects). The expectations are asserted before the explanation is snapshotted.
 //!   `event SUBJECT.EVENT: event DATE` or `censored DATE` asserts an event date (and adds every
 //!   subject's events, with their reasons, to the snapshot).
 
@@ -141,7 +142,20 @@ fn eval_case(path: &Path) {
     let cohort = table::read_csv(&name, data).unwrap_or_else(|e| panic!("{name}: {e}"));
     let binding = bind::plan(rs, &cohort).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let results = eval::each_subject(&eng, &binding, &cohort, |raw, r| {
-        let ev = r.unwrap_or_else(|e| panic!("{name}: subject {}: {e}", raw.subject));
+        let ev = match r {
+            Ok(ev) => ev,
+            // A data error: the subject's timepoints read `error`, the snapshot shows it.
+            Err(e) => {
+                return (
+                    raw.subject.clone(),
+                    raw.reader.clone(),
+                    vec!["error".to_string()],
+                    None,
+                    format!("subject {}: data error\n{e}\n", raw.subject),
+                    vec![],
+                )
+            }
+        };
         let tps = |resp: Option<&str>| -> Vec<String> {
             let d = match resp {
                 None => rs.overall,

@@ -254,5 +254,6 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         responses,
         best: best?,
         events: r.events,
+        rejects: r.rejects,
     })
 }

@@ -216,6 +216,8 @@ pub struct Category {
 pub enum ParamValue {
     Bool(bool),
     Num(Decimal),
+    /// No value (`none`): a limit that does not apply. Reads as no value in expressions.
+    None,
 }
 
 #[derive(Debug, Clone)]
@@ -406,6 +408,20 @@ pub struct Event {
     pub origin: String,
 }
 
+/// Lesions a ruleset cannot judge (`reject`): a subject with one of them is a data error.
+#[derive(Debug, Clone)]
+pub struct Reject {
+    pub name: String,
+    /// The description: the data error's message.
+    pub message: String,
+    pub cite: Option<String>,
+    pub group: Group,
+    /// Checked at the baseline assessment only (otherwise at every assessment).
+    pub at_baseline: bool,
+    pub src: usize,
+    pub line: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     pub id: String,
@@ -428,6 +444,7 @@ pub struct Ruleset {
     pub best: Best,
     /// Declared events, in declaration order.
     pub events: Vec<Event>,
+    pub rejects: Vec<Reject>,
 }
 
 impl Ruleset {

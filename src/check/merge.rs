@@ -50,6 +50,7 @@ fn family(k: &ItemKind) -> &'static str {
         ItemKind::Response(_) | ItemKind::Table(_) => "response",
         ItemKind::Best(_) => "best",
         ItemKind::Event(_) => "event",
+        ItemKind::Reject { .. } => "reject",
     }
 }
 
@@ -65,6 +66,7 @@ pub fn kind_word(k: &ItemKind) -> &'static str {
         ItemKind::Table(_) => "table",
         ItemKind::Best(_) => "best response",
         ItemKind::Event(_) => "event",
+        ItemKind::Reject { .. } => "reject",
     }
 }
 

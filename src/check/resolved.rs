@@ -18,4 +18,5 @@ pub struct Resolved {
     pub group_slot: Vec<usize>,
     pub best: Option<ir::Best>,
     pub events: Vec<ir::Event>,
+    pub rejects: Vec<ir::Reject>,
 }

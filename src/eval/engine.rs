@@ -491,6 +491,7 @@ impl<'a> Evaluation<'a> {
             K::Param(p) => match &self.eng.params[*p] {
                 ParamValue::Bool(b) => Val::Bool(Tri::from(*b)),
                 ParamValue::Num(d) => Val::Num(Iv::exact(*d)),
+                ParamValue::None => Val::None,
             },
             K::Input(i) => self.input(t, l, *i),
             K::Field(f) => {

@@ -2,6 +2,7 @@
 pub mod best;
 pub mod engine;
 pub mod events;
+mod reject;
 pub mod value;
 
 use rayon::prelude::*;
@@ -24,7 +25,11 @@ pub fn evaluate_raw<T>(
     match bind::bind(eng.rs, binding, file, raw) {
         Ok(subj) => {
             let ev = eng.evaluate(&subj);
-            f(raw, Ok(&ev))
+            // Lesions the ruleset rejects make the subject a data error.
+            match ev.rejection(file) {
+                None => f(raw, Ok(&ev)),
+                Some(e) => f(raw, Err(&e)),
+            }
         }
         Err(e) => f(raw, Err(&e)),
     }

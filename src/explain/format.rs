@@ -114,6 +114,7 @@ pub fn param(rs: &Ruleset, i: usize, v: &ParamValue) -> String {
     let p = &rs.params[i];
     match v {
         ParamValue::Bool(b) => b.to_string(),
+        ParamValue::None => "none".into(),
         ParamValue::Num(d) => match (&p.unit, p.ty) {
             (Some(u), _) => {
                 let unit = units::lookup(u).expect("checked unit");

@@ -104,6 +104,11 @@ pub enum ItemKind {
     Best(Vec<BestLine>),
     /// An event: when it starts (`event progression ...`).
     Event(Vec<EventLine>),
+    /// Lesions the ruleset cannot judge (`reject`): a subject with one is a data error.
+    Reject {
+        group: GroupExpr,
+        at_baseline: bool,
+    },
 }
 
 /// What an input holds: a quantity in a unit, or one of a declared list of values.
@@ -117,6 +122,8 @@ pub enum InputType {
 pub enum ParamValue {
     Bool(bool),
     Number(Decimal, Option<Name>),
+    /// No value (`none`), with the unit a value would have.
+    None(Option<Name>),
 }
 
 #[derive(Debug, Clone)]

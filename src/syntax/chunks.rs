@@ -23,6 +23,7 @@ const ITEM_WORDS: &[&str] = &[
     "best",
     "override",
     "event",
+    "reject",
 ];
 
 /// Lines as (start, end of content, end including the line break); a break is `\n`, `\r\n` or

@@ -140,7 +140,7 @@ fn friendly(r: &Rule) -> Option<&'static str> {
         Rule::at_clause => "`at`",
         Rule::cite => "`cite`",
         Rule::level => "`lesion`, `scan` or `subject`",
-        Rule::param_value => "a number or `true`/`false`",
+        Rule::param_value => "a number, `true`/`false` or `none`",
         Rule::table_row => "a table row `| ... | => CATEGORY |`",
         Rule::cell | Rule::cell_list | Rule::cell_value | Rule::any_cell | Rule::neg_cell => {
             "a cell value"
@@ -366,6 +366,7 @@ impl Builder<'_> {
                 let v = it.next().unwrap().into_inner().next().unwrap();
                 let value = match v.as_rule() {
                     Rule::bool_lit => ParamValue::Bool(v.as_str() == "true"),
+                    Rule::none_lit => ParamValue::None(v.into_inner().next().map(|u| self.name(&u))),
                     _ => {
                         let (d, u) = self.number_lit(v);
                         ParamValue::Number(d, u)
@@ -462,6 +463,24 @@ impl Builder<'_> {
                     }
                 }
                 item.kind = ItemKind::Event(lines);
+            }
+            Rule::reject_decl => {
+                item.name = self.name(&it.next().unwrap());
+                let mut at_baseline = false;
+                let mut group = None;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::string => item.description = Some(unquote(&p)),
+                        Rule::cite => item.cite = Some(unquote(&p.into_inner().next().unwrap())),
+                        Rule::at_baseline => at_baseline = true,
+                        Rule::group_expr => group = Some(self.group(p)),
+                        _ => {}
+                    }
+                }
+                item.kind = ItemKind::Reject {
+                    group: group?,
+                    at_baseline,
+                };
             }
             Rule::best_decl => {
                 item.name = Spanned {

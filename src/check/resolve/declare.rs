@@ -31,7 +31,7 @@ impl Resolver<'_> {
                 | ItemKind::Value(_)
                 | ItemKind::Response(_)
                 | ItemKind::Table(_) => Some(self.definition(si)),
-                ItemKind::Best(_) | ItemKind::Event(_) => None,
+                ItemKind::Best(_) | ItemKind::Event(_) | ItemKind::Reject { .. } => None,
             };
             if let Some(sym) = sym {
                 if slot.hidden {
@@ -123,6 +123,22 @@ impl Resolver<'_> {
         let (value, ty, unit) = match value {
             ast::ParamValue::Bool(b) => (ir::ParamValue::Bool(*b), Ty::Bool, None),
             ast::ParamValue::Number(d, None) => (ir::ParamValue::Num(*d), Ty::num(Dim::NONE), None),
+            ast::ParamValue::None(None) => (ir::ParamValue::None, Ty::num(Dim::NONE), None),
+            ast::ParamValue::None(Some(u)) => match units::lookup(&u.node) {
+                Some(un) => (
+                    ir::ParamValue::None,
+                    Ty::Num {
+                        dim: un.dim,
+                        pct: un.percent,
+                    },
+                    Some(u.node.clone()),
+                ),
+                None => {
+                    let d = unknown_unit(&u.node, u.span);
+                    self.err(slot.src, d);
+                    (ir::ParamValue::None, Ty::Error, None)
+                }
+            },
             ast::ParamValue::Number(d, Some(u)) => match units::lookup(&u.node) {
                 Some(un) => match in_base_units(*d, &un, &u.node, u.span) {
                     Ok(v) => (

@@ -35,6 +35,36 @@ impl Resolver<'_> {
         self.group_state[g] = State::Done;
     }
 
+    /// The `reject` declarations that apply (not those a child overrides).
+    pub(super) fn rejects(&mut self) -> Vec<ir::Reject> {
+        let m = self.m;
+        let mut out = vec![];
+        for (si, slot) in m.slots.iter().enumerate() {
+            let ItemKind::Reject { group, at_baseline } = &slot.item.kind else {
+                continue;
+            };
+            if slot.hidden {
+                continue;
+            }
+            let cx = Cx {
+                lesion: false,
+                ..self.slot_cx(si)
+            };
+            let group = self.group(group, cx);
+            let text = m.sources[slot.src].inner();
+            out.push(ir::Reject {
+                name: slot.item.name.node.clone(),
+                message: slot.item.description.clone().unwrap_or_default(),
+                cite: slot.item.cite.clone(),
+                group,
+                at_baseline: *at_baseline,
+                src: slot.src,
+                line: ir::line_of(text, slot.item.span.start),
+            });
+        }
+        out
+    }
+
     pub(super) fn group_name(&mut self, n: &ast::Name, cx: Cx) -> Option<GroupId> {
         match self.syms.get(&n.node) {
             Some(Sym::Group(g)) => {

@@ -111,6 +111,7 @@ pub fn resolve(m: &Merged, diags: &mut Vec<Diag>) -> Resolved {
     }
     let best = r.best();
     let events = r.events();
+    let rejects = r.rejects();
     Resolved {
         slot_def: r.slot_def,
         def_slot: r.def_slot,
@@ -123,6 +124,7 @@ pub fn resolve(m: &Merged, diags: &mut Vec<Diag>) -> Resolved {
         group_slot: r.group_slot,
         best,
         events,
+        rejects,
     }
 }
 

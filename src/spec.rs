@@ -116,7 +116,9 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
         // A limit declared as `none` can be set to a value and back to `none`.
         ir::Ty::Num { .. } if value == "none" => match rs.params[i].value {
             ir::ParamValue::None => Ok(ir::ParamValue::None),
-            _ => Err(format!("`{name}` needs a value; only a param declared `none` can be none")),
+            _ => Err(format!(
+                "`{name}` needs a value; only a param declared `none` can be none"
+            )),
         },
         ir::Ty::Num { dim, .. } => {
             let split = value

@@ -323,9 +323,12 @@ fn csv_has_one_row_per_subject() {
 // ---------------------------------------------------------------------------------------------
 
 fn outcome(best: &str, class: &str) -> Outcome {
+    let (response, control) = crit::check::ir::counts_of_class(Some(class));
     Outcome {
         best: Some(best.to_string()),
         best_class: class.to_string(),
+        best_response: response,
+        best_control: control,
         baseline_visit: "BASELINE".into(),
         baseline_date: date!(2024 - 01 - 01),
         start: date!(2024 - 01 - 01),
@@ -708,4 +711,49 @@ fn library_cohort_runs_every_shipped_ruleset() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(v["criteria"].as_array().map(|a| a.len()), Some(19));
     assert_eq!(v["pairs"].as_array().map(|a| a.len()), Some(19 * 18 / 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a category counts as in ORR and DCR
+// ---------------------------------------------------------------------------------------------
+
+/// WE-DR1's target lesions: A 40 -> 24 (-40 %), B 20 -> 26 (+30 %), C 30 -> 30: RECIST 1.1 SD,
+/// dr-recist DR. DR has its own class (`dissociated`) but its category says `counts as disease
+/// control`, so DCR is the same under both criteria and ORR counts neither.
+#[test]
+fn category_flags_decide_orr_and_dcr_not_the_class() {
+    let csv = "subject,visit,date,lesion,role,long_axis\n\
+               P1,BL,2020-01-01,A,target,40\nP1,BL,2020-01-01,B,target,20\nP1,BL,2020-01-01,C,target,30\n\
+               P1,W8,2020-02-26,A,target,24\nP1,W8,2020-02-26,B,target,26\nP1,W8,2020-02-26,C,target,30\n";
+    let cohort = table::read_csv("dr.csv", csv).unwrap();
+    let r = compare::build(&specs(&["recist-1.1", "dr-recist"]), &cohort, false).unwrap();
+    let o = r.subjects[0].outcome(1).unwrap();
+    assert_eq!(o.best.as_deref(), Some("DR"));
+    assert_eq!(o.best_class, "dissociated");
+    assert!(o.best_control && !o.best_response);
+    assert_eq!(
+        r.subjects[0].outcome(0).unwrap().best.as_deref(),
+        Some("SD")
+    );
+    assert_eq!((r.rates[0].orr.count, r.rates[0].dcr.count), (0, 1));
+    assert_eq!((r.rates[1].orr.count, r.rates[1].dcr.count), (0, 1));
+}
+
+/// A category's `counts as ...` replaces its class's default.
+#[test]
+fn counts_clause_is_parsed_and_overrides_the_class() {
+    let src = "criteria x \"X\" extends recist-1.1\n\
+               categories\n  \
+               MR  partial  \"minor response\"  counts as disease control\n  \
+               XR  \"both\" counts as response and disease control\n  \
+               ZR  complete counts as nothing\n";
+    let c = crit::check::check_text("x.crit", src)
+        .unwrap_or_else(|d| panic!("{}", crit::diag::render_plain(&d)));
+    let cat = |n: &str| c.ruleset.categories[c.ruleset.category_id(n).unwrap()].clone();
+    assert_eq!((cat("MR").response, cat("MR").control), (false, true));
+    assert_eq!((cat("XR").response, cat("XR").control), (true, true));
+    assert_eq!((cat("ZR").response, cat("ZR").control), (false, false));
+    assert_eq!((cat("PR").response, cat("PR").control), (true, true));
+    assert_eq!((cat("SD").response, cat("SD").control), (false, true));
+    assert_eq!((cat("PD").response, cat("PD").control), (false, false));
 }

@@ -122,6 +122,15 @@ pub(super) fn check_rules(rules: &[ir::Rule], src: &Source, diags: &mut Vec<Diag
     }
 }
 
+/// Byte offset of a 1-based line.
+fn line_start(text: &str, line: usize) -> usize {
+    text.lines()
+        .take(line.saturating_sub(1))
+        .map(|l| l.len() + 1)
+        .sum::<usize>()
+        .min(text.len())
+}
+
 pub(super) fn check_best(
     b: &ir::Best,
     overall: &ir::Def,
@@ -135,13 +144,29 @@ pub(super) fn check_best(
         .copied()
         .filter(|c| !b.rank.contains(c))
         .collect();
+    let text = src.inner();
+    // A history cut at the first C leaves nothing after it that could confirm a C.
+    for c in &b.confirms {
+        let Some(&stopped) = c.cats.iter().find(|x| b.stop_after.contains(x)) else {
+            continue;
+        };
+        let name = &cats[stopped].name;
+        let start = line_start(text, c.line);
+        let len = text[start..].find('\n').unwrap_or(text.len() - start);
+        diags.push(
+            Diag::error(
+                "crit::best",
+                format!("`confirm {name} ...` can never confirm: `stop after first {name}` ends the history at the first {name}"),
+            )
+            .label(ir::Span::new(start, start + len), "nothing after the first one is counted")
+            .help(format!(
+                "to confirm progression, give the unconfirmed one its own category and stop after the confirmed one, as iRECIST does: a category for the confirmed {name} (e.g. `C{name} progressive`), a rule that gives it when a later assessment confirms, `stop after first C{name}` and `count {name} as C{name} when followed by C{name}`"
+            ))
+            .with_src(src),
+        );
+    }
     if !missing.is_empty() {
-        let text = src.inner();
-        let start = text
-            .lines()
-            .take(b.line - 1)
-            .map(|l| l.len() + 1)
-            .sum::<usize>();
+        let start = line_start(text, b.line);
         diags.push(
             Diag::error(
                 "crit::best",

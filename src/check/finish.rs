@@ -242,6 +242,8 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
                 name: c.name.clone(),
                 class: c.class.clone(),
                 description: c.description.clone(),
+                response: c.response,
+                control: c.control,
             })
             .collect(),
         not_evaluable,

@@ -210,6 +210,19 @@ pub struct Category {
     pub name: String,
     pub class: Option<String>,
     pub description: Option<String>,
+    /// Counts as a response (ORR) and as disease control (DCR), whatever the class.
+    pub response: bool,
+    pub control: bool,
+}
+
+/// What a category counts as when its declaration does not say: complete and partial responses
+/// are responses and disease control, stable disease is disease control.
+pub fn counts_of_class(class: Option<&str>) -> (bool, bool) {
+    match class {
+        Some("complete" | "partial") => (true, true),
+        Some("stable") => (false, true),
+        _ => (false, false),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -354,7 +367,33 @@ pub struct Confirm {
     pub cats: Vec<CatId>,
     pub by: Vec<CatId>,
     pub min: Expr,
+    /// Latest confirmation (`and at most X later`); a param of `none` means no limit.
+    pub max: Option<Expr>,
     pub fallback: CatId,
+    pub guard: Guard,
+    pub line: usize,
+}
+
+/// `between confirmations [of C] allow [at most N] CATS`: categories that may come between a
+/// response and its confirmation without breaking it.
+#[derive(Debug, Clone)]
+pub struct Allow {
+    /// The confirmed categories it applies to; empty: all.
+    pub of: Vec<CatId>,
+    pub cats: Vec<CatId>,
+    /// At most this many; `None`: any number.
+    pub max: Option<Expr>,
+    pub guard: Guard,
+    pub line: usize,
+}
+
+/// `between confirmations [of C] forbid CATS after CATS`: once one of `after` has come in the
+/// confirmation period, one of `cats` breaks it (and cannot confirm).
+#[derive(Debug, Clone)]
+pub struct Forbid {
+    pub of: Vec<CatId>,
+    pub cats: Vec<CatId>,
+    pub after: Vec<CatId>,
     pub guard: Guard,
     pub line: usize,
 }
@@ -368,8 +407,8 @@ pub struct Best {
     pub stop_after_confirmed: Vec<CatId>,
     pub requires: Vec<Require>,
     pub confirms: Vec<Confirm>,
-    pub allow_ne: Option<(Expr, CatId, Guard)>,
-    pub allow_between: Vec<(Vec<CatId>, Guard)>,
+    pub allows: Vec<Allow>,
+    pub forbids: Vec<Forbid>,
     /// (from, to, followed_by)
     pub relabels: Vec<(CatId, CatId, CatId)>,
     pub src: usize,

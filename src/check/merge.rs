@@ -14,6 +14,9 @@ pub struct MergedCategory {
     pub names: Vec<Option<String>>,
     pub class: Option<String>,
     pub description: Option<String>,
+    /// Counts as a response (ORR) and as disease control (DCR).
+    pub response: bool,
+    pub control: bool,
     pub span: Span,
     pub src: usize,
 }
@@ -96,11 +99,17 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                 diags.push(d.with_src(src));
                 continue;
             }
+            let class = c.class.as_ref().map(|n| n.node.clone());
+            let (response, control) = c
+                .counts
+                .unwrap_or_else(|| super::ir::counts_of_class(class.as_deref()));
             m.categories.push(MergedCategory {
                 names: vec![None; si],
                 name: c.name.node.clone(),
-                class: c.class.as_ref().map(|n| n.node.clone()),
+                class,
                 description: c.description.clone(),
+                response,
+                control,
                 span: c.name.span,
                 src: si,
             });

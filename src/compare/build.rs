@@ -101,6 +101,8 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
     Outcome {
         best: ev.best.category.map(|c| rs.cat_name(c).to_string()),
         best_class: class_of(rs, ev.best.category),
+        best_response: ev.best.category.is_some_and(|c| rs.categories[c].response),
+        best_control: ev.best.category.is_some_and(|c| rs.categories[c].control),
         baseline_visit: s
             .assessments
             .first()

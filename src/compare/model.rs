@@ -10,11 +10,11 @@ pub use crate::eval::events::EventOutcome;
 
 use super::stats;
 
-/// The class of a complete response (counts for ORR and DCR).
+/// The class of a complete response.
 pub const COMPLETE: &str = "complete";
-/// The class of a partial response (counts for ORR and DCR).
+/// The class of a partial response.
 pub const PARTIAL: &str = "partial";
-/// The class of stable disease (counts for DCR).
+/// The class of stable disease.
 pub const STABLE: &str = "stable";
 /// The class of progression (gives the first date of progression).
 pub const PROGRESSIVE: &str = "progressive";
@@ -57,6 +57,10 @@ pub struct Timepoint {
 pub struct Outcome {
     pub best: Option<String>,
     pub best_class: String,
+    /// The best response counts as a response (ORR) and as disease control (DCR): the
+    /// category's own flags, whatever its class.
+    pub best_response: bool,
+    pub best_control: bool,
     pub baseline_visit: String,
     pub baseline_date: Date,
     /// The treatment start (the baseline date unless the data gives one).
@@ -210,16 +214,6 @@ pub fn letter(i: usize) -> String {
         n = (n - 1) / 26;
     }
     s
-}
-
-/// Whether a class counts as a response (ORR).
-pub fn is_responder(class: &str) -> bool {
-    class == COMPLETE || class == PARTIAL
-}
-
-/// Whether a class counts as disease control (DCR).
-pub fn is_controlled(class: &str) -> bool {
-    is_responder(class) || class == STABLE
 }
 
 /// The visits of the subjects of a report, aligned by date across criteria: (visit, date) in

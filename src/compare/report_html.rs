@@ -206,7 +206,7 @@ pub fn render(r: &Report) -> String {
         (None, cells)
     });
     h.push_str(&table(&head, rows));
-    h.push_str(&figure(&charts::rates_forest(r), "Objective response rate (complete + partial) and disease control rate (complete + partial + stable), exact Clopper–Pearson 95 % intervals."));
+    h.push_str(&figure(&charts::rates_forest(r), "Objective response rate (best responses that count as a response) and disease control rate (that count as disease control), exact Clopper–Pearson 95 % intervals."));
 
     if !r.pairs.is_empty() {
         h.push_str("<h2>Agreement</h2>\n");
@@ -365,7 +365,7 @@ pub fn render(r: &Report) -> String {
     }
 
     h.push_str("<h2>Methods</h2>\n<p class=\"note\">Each criterion was evaluated on every subject; comparisons use the class of each category (a category without a class compares by its name). ");
-    h.push_str("ORR counts best responses of class complete or partial, DCR those of class complete, partial or stable (custom classes do not count). ");
+    h.push_str("ORR counts best responses whose category counts as a response, DCR those that count as disease control: by default complete and partial responses count as both and stable disease as disease control; a ruleset's category can say otherwise (<code>counts as ...</code>). ");
     h.push_str("Intervals for rates are exact Clopper–Pearson 95 % intervals. Cohen's kappa is given with a Wald 95 % interval from Cohen's (1960) large-sample standard error sqrt(po(1 − po) / (n (1 − pe)²)). ");
     h.push_str("The McNemar test is the exact two-sided binomial test on the discordant responder pairs. Subjects with a data error under any criterion are excluded from the statistics; with several readers, each subject and reader counts as one unit. ");
     h.push_str("The sum is the ruleset's value named <code>sum</code>; its best change is the most negative percent change from baseline over the follow-up assessments.</p>\n");

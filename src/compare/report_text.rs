@@ -212,7 +212,7 @@ pub fn render(r: &Report) -> String {
         ]);
     }
     out.push_str(&table(&rows, 1, "  "));
-    out.push_str("  ORR: complete + partial response; DCR: complete + partial response + stable disease (best response classes).\n");
+    out.push_str("  ORR: best responses that count as a response (by default complete + partial); DCR: that count as disease control (by default complete + partial + stable); a category can say otherwise (`counts as ...`).\n");
 
     if !r.pairs.is_empty() {
         out.push_str("\nAgreement of best-response classes (Cohen's kappa, 95 % CI; exact McNemar test on responders)\n");

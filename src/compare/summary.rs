@@ -47,6 +47,8 @@ pub fn summarize(
             .map(|o| o.best_class.clone())
             .unwrap_or_else(|| NO_RESPONSE.to_string())
     };
+    let responder = |s: &SubjectRow, i: usize| s.outcome(i).is_some_and(|o| o.best_response);
+    let controlled = |s: &SubjectRow, i: usize| s.outcome(i).is_some_and(|o| o.best_control);
 
     // Every class that occurs (best or timepoint), plus each ruleset's declared classes in
     // declaration order so custom classes keep a stable place.
@@ -76,7 +78,7 @@ pub fn summarize(
             for s in &included {
                 let (ca, cb) = (best(s, a), best(s, b));
                 table[idx(&ca)][idx(&cb)] += 1;
-                responders[usize::from(!is_responder(&ca))][usize::from(!is_responder(&cb))] += 1;
+                responders[usize::from(!responder(s, a))][usize::from(!responder(s, b))] += 1;
             }
             let kappa = stats::cohen_kappa(&table);
             let mcnemar_p = stats::mcnemar_exact(responders[0][1], responders[1][0]);
@@ -95,11 +97,12 @@ pub fn summarize(
     let n = included.len() as u64;
     let rates = (0..k)
         .map(|i| {
-            let count =
-                |f: fn(&str) -> bool| included.iter().filter(|s| f(&best(s, i))).count() as u64;
+            let count = |f: &dyn Fn(&SubjectRow, usize) -> bool| {
+                included.iter().filter(|s| f(s, i)).count() as u64
+            };
             Rates {
-                orr: stats::rate(count(is_responder), n),
-                dcr: stats::rate(count(is_controlled), n),
+                orr: stats::rate(count(&responder), n),
+                dcr: stats::rate(count(&controlled), n),
                 reclassified: (i > 0)
                     .then(|| included.iter().filter(|s| best(s, i) != best(s, 0)).count() as u64),
             }

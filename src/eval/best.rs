@@ -4,8 +4,10 @@
 
 use rust_decimal::Decimal;
 
+pub use super::confirm::Unconfirmed;
+use super::confirm::{confirm, minutes};
 use super::engine::{truth, Evaluation};
-use super::value::{Iv, Tri, Val};
+use super::value::Tri;
 use crate::check::ir::{Anchor, CatId, Guard};
 use crate::units::MINUTES_PER_DAY;
 
@@ -31,6 +33,7 @@ pub enum Note {
         from: CatId,
         to: CatId,
         line: usize,
+        why: Unconfirmed,
     },
     TooEarly {
         t: usize,
@@ -58,13 +61,6 @@ pub fn active(ev: &Evaluation, g: &Guard) -> bool {
         Guard::Always => true,
         Guard::When(e) => truth(&ev.eval(0, None, e)) == Tri::True,
         Guard::Unless(e) => truth(&ev.eval(0, None, e)) != Tri::True,
-    }
-}
-
-fn minutes(ev: &Evaluation, e: &crate::check::ir::Expr) -> Decimal {
-    match ev.eval(0, None, e) {
-        Val::Num(Iv { lo: Some(v), .. }) => v,
-        _ => Decimal::ZERO,
     }
 }
 
@@ -108,64 +104,25 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     }
 
     let original = cats.clone();
-    let max_ne: Option<(usize, CatId)> =
-        b.allow_ne
-            .as_ref()
-            .filter(|(_, _, g)| active(ev, g))
-            .map(|(e, c, _)| {
-                let v = match ev.eval(0, None, e) {
-                    Val::Num(iv) => iv
-                        .value()
-                        .and_then(|d| rust_decimal::prelude::ToPrimitive::to_usize(&d))
-                        .unwrap_or(0),
-                    _ => 0,
-                };
-                (v, *c)
-            });
-    let allowed: Vec<CatId> = b
-        .allow_between
-        .iter()
-        .filter(|(_, g)| active(ev, g))
-        .flat_map(|(cs, _)| cs.iter().copied())
-        .collect();
     for rule in b.confirms.iter().filter(|r| active(ev, &r.guard)) {
-        let min = minutes(ev, &rule.min);
         for i in 0..original.len() {
             let (ti, ci) = original[i];
             if !rule.cats.contains(&ci) {
                 continue;
             }
-            let mut confirmed = None;
-            let mut ne_seen = 0;
-            for &(tj, cj) in &original[i + 1..] {
-                let days = ev.days_between(ti, tj);
-                if rule.by.contains(&cj) && Decimal::from(days) * MINUTES_PER_DAY >= min {
-                    confirmed = Some((tj, days));
-                    break;
-                }
-                if rule.by.contains(&cj) || allowed.contains(&cj) {
-                    continue;
-                }
-                if let Some((max, c)) = max_ne {
-                    if cj == c && ne_seen < max {
-                        ne_seen += 1;
-                        continue;
-                    }
-                }
-                break;
-            }
-            match confirmed {
-                Some((tj, days)) => out.notes.push(Note::Confirmed {
+            match confirm(ev, rule, &original, i) {
+                Ok((tj, days)) => out.notes.push(Note::Confirmed {
                     t: ti,
                     by: tj,
                     days,
                 }),
-                None => {
+                Err(why) => {
                     out.notes.push(Note::NotConfirmed {
                         t: ti,
                         from: ci,
                         to: rule.fallback,
                         line: rule.line,
+                        why,
                     });
                     cats[i].1 = rule.fallback;
                 }
@@ -190,7 +147,7 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     }
 
     for rule in b.requires.iter().filter(|r| active(ev, &r.guard)) {
-        let min = minutes(ev, &rule.min);
+        let min = minutes(ev, &rule.min).unwrap_or(Decimal::ZERO);
         let anchor = match rule.anchor {
             Anchor::Start => ev.subj.start,
             Anchor::Baseline => ev.subj.assessments[0].date,

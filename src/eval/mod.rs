@@ -1,5 +1,6 @@
 //! Evaluation of a checked ruleset against bound subject data.
 pub mod best;
+mod confirm;
 pub mod engine;
 pub mod events;
 mod reject;

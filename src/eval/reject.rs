@@ -34,7 +34,11 @@ impl Evaluation<'_> {
                 } else {
                     format!("lesions {}", ids.join(", "))
                 };
-                let cite = r.cite.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
+                let cite = r
+                    .cite
+                    .as_deref()
+                    .map(|c| format!(", {c}"))
+                    .unwrap_or_default();
                 return Some(DataError {
                     file: file.into(),
                     line: subj.slot(t, first).and_then(|s| s.line),

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::{detail, format};
 use crate::check::ir::{self, AggFn, Body, DefId, ExprKind as K, Ref, Ruleset, Ty};
 use crate::data::model::format_date;
-use crate::eval::best::Note;
+use crate::eval::best::{Note, Unconfirmed};
 use crate::eval::engine::{truth, Evaluation, Problem, Scope, Trouble};
 use crate::eval::value::{Tri, Val};
 
@@ -860,11 +860,18 @@ pub fn note(ev: &Evaluation, n: &Note) -> String {
             at(ev, *by),
             days_text(*days)
         ),
-        Note::NotConfirmed { t, from, to, line } => {
+        Note::NotConfirmed {
+            t,
+            from,
+            to,
+            line,
+            why,
+        } => {
             format!(
-                "{} at {} not confirmed: counts as {} (line {line}){}",
+                "{} at {} not confirmed{}: counts as {} (line {line}){}",
                 rs.cat_name(*from),
                 at(ev, *t),
+                unconfirmed(ev, why),
                 rs.cat_name(*to),
                 best_params(ev, *line)
             )
@@ -899,6 +906,45 @@ fn best_params(ev: &Evaluation, line: usize) -> String {
         .or_else(|| b.confirms.iter().find(|c| c.line == line).map(|c| &c.min));
     min.map(|e| detail::context(ev, 0, &[e]))
         .unwrap_or_default()
+}
+
+/// Why a response was not confirmed, as a clause after "not confirmed".
+fn unconfirmed(ev: &Evaluation, why: &Unconfirmed) -> String {
+    let rs = ev.rs();
+    match why {
+        Unconfirmed::NothingLater => " (no later assessment confirms it)".into(),
+        Unconfirmed::Broken { by, cat } => {
+            format!(" ({} at {} breaks it)", rs.cat_name(*cat), at(ev, *by))
+        }
+        Unconfirmed::TooMany { by, cat, max, line } => format!(
+            " ({} at {} is more than the {max} allowed between, line {line})",
+            rs.cat_name(*cat),
+            at(ev, *by)
+        ),
+        Unconfirmed::Forbidden {
+            by,
+            cat,
+            after,
+            line,
+        } => format!(
+            " ({} at {} comes after {} in the confirmation period, line {line})",
+            rs.cat_name(*cat),
+            at(ev, *by),
+            rs.cat_name(*after)
+        ),
+        Unconfirmed::TooLate {
+            by,
+            cat,
+            days,
+            max_days,
+        } => format!(
+            " (the next {} is at {}, {} later: more than {} days)",
+            rs.cat_name(*cat),
+            at(ev, *by),
+            days_text(*days),
+            max_days.normalize()
+        ),
+    }
 }
 
 fn days_text(d: i64) -> String {

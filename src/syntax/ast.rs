@@ -62,6 +62,8 @@ pub struct CategoryDecl {
     pub name: Name,
     pub class: Option<Name>,
     pub description: Option<String>,
+    /// `counts as ...`: (response, disease control); `None` takes them from the class.
+    pub counts: Option<(bool, bool)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,18 +203,25 @@ pub enum BestLine {
         cats: Vec<Name>,
         by: Vec<Name>,
         min: Expr,
+        /// `and at most X later`.
+        max: Option<Expr>,
         fallback: Name,
         guard: Option<Guard>,
         span: Span,
     },
-    AllowNe {
-        max: Expr,
-        ne: Name,
+    /// `between confirmations [of C] allow [at most N] CATS`.
+    Allow {
+        of: Vec<Name>,
+        cats: Vec<Name>,
+        max: Option<Expr>,
         guard: Option<Guard>,
         span: Span,
     },
-    AllowCats {
+    /// `between confirmations [of C] forbid CATS after CATS`.
+    Forbid {
+        of: Vec<Name>,
         cats: Vec<Name>,
+        after: Vec<Name>,
         guard: Option<Guard>,
         span: Span,
     },

@@ -147,7 +147,10 @@ fn friendly(r: &Rule) -> Option<&'static str> {
         }
         Rule::hit_decl => "`hit unique|any|first`",
         Rule::group_expr | Rule::where_clause | Rule::except_clause => "a lesion group",
-        Rule::category_line => "a category line `NAME [CLASS] [\"description\"]`",
+        Rule::category_line => {
+            "a category line `NAME [CLASS] [\"description\"] [counts as response and disease control]`"
+        }
+        Rule::count_item => "`response`, `disease control` or `nothing`",
         Rule::reference => "`baseline`, `previous`, `start of CATEGORY` or `last NAME`",
         Rule::set => "a set `{a, b}`",
         Rule::optional => "`optional`",
@@ -290,12 +293,24 @@ impl Builder<'_> {
                         name: Name::default(),
                         class: None,
                         description: None,
+                        counts: None,
                     };
                     for p in line.into_inner() {
                         match p.as_rule() {
                             Rule::cat_name => decl.name = self.name(&p),
                             Rule::class_name => decl.class = Some(self.name(&p)),
                             Rule::string => decl.description = Some(unquote(&p)),
+                            Rule::counts => {
+                                let (mut response, mut control) = (false, false);
+                                for item in p.into_inner() {
+                                    match item.as_str() {
+                                        "response" => response = true,
+                                        "nothing" => {}
+                                        _ => control = true,
+                                    }
+                                }
+                                decl.counts = Some((response, control));
+                            }
                             _ => {}
                         }
                     }
@@ -366,7 +381,9 @@ impl Builder<'_> {
                 let v = it.next().unwrap().into_inner().next().unwrap();
                 let value = match v.as_rule() {
                     Rule::bool_lit => ParamValue::Bool(v.as_str() == "true"),
-                    Rule::none_lit => ParamValue::None(v.into_inner().next().map(|u| self.name(&u))),
+                    Rule::none_lit => {
+                        ParamValue::None(v.into_inner().next().map(|u| self.name(&u)))
+                    }
                     _ => {
                         let (d, u) = self.number_lit(v);
                         ParamValue::Number(d, u)
@@ -632,44 +649,73 @@ impl Builder<'_> {
                 let cats = self.cat_list(parts[0].clone());
                 let by = self.cat_list(parts[1].clone());
                 let min = self.expr(parts[2].clone());
-                let fallback = self.name(&parts[3]);
-                let guard = parts.get(4).map(|g| self.guard(g.clone()));
+                let mut rest = parts[3..].iter().peekable();
+                let max = rest
+                    .next_if(|p| p.as_rule() == Rule::confirm_max)
+                    .map(|p| self.expr(p.clone().into_inner().next().unwrap()));
+                let fallback = self.name(rest.next().unwrap());
+                let guard = rest.next().map(|g| self.guard(g.clone()));
                 BestLine::Confirm {
                     cats,
                     by,
                     min,
+                    max,
                     fallback,
                     guard,
                     span,
                 }
             }
             Rule::between_line => {
-                let inner = parts[0].clone();
-                let guard = parts.get(1).map(|g| self.guard(g.clone()));
-                if inner.as_rule() == Rule::allow_ne {
-                    let mut it = inner.into_inner();
-                    let max = it.next().unwrap();
-                    let max = if max.as_rule() == Rule::count_lit {
-                        Expr {
-                            kind: ExprKind::Number(max.as_str().parse().unwrap_or_default(), None),
-                            span: self.span(&max),
+                let mut rest = parts.iter().peekable();
+                let of = rest
+                    .next_if(|p| p.as_rule() == Rule::between_of)
+                    .map(|p| self.cat_list(p.clone().into_inner().next().unwrap()))
+                    .unwrap_or_default();
+                let inner = rest.next().unwrap().clone();
+                let guard = rest.next().map(|g| self.guard(g.clone()));
+                match inner.as_rule() {
+                    Rule::allow_ne => {
+                        let mut it = inner.into_inner();
+                        let max = it.next().unwrap();
+                        let max = if max.as_rule() == Rule::count_lit {
+                            Expr {
+                                kind: ExprKind::Number(
+                                    max.as_str().parse().unwrap_or_default(),
+                                    None,
+                                ),
+                                span: self.span(&max),
+                            }
+                        } else {
+                            self.expr(max)
+                        };
+                        let cats = vec![self.name(&it.next().unwrap())];
+                        BestLine::Allow {
+                            of,
+                            cats,
+                            max: Some(max),
+                            guard,
+                            span,
                         }
-                    } else {
-                        self.expr(max)
-                    };
-                    let ne = self.name(&it.next().unwrap());
-                    BestLine::AllowNe {
-                        max,
-                        ne,
-                        guard,
-                        span,
                     }
-                } else {
-                    BestLine::AllowCats {
+                    Rule::forbid => {
+                        let mut it = inner.into_inner();
+                        let cats = self.cat_list(it.next().unwrap());
+                        let after = self.cat_list(it.next().unwrap());
+                        BestLine::Forbid {
+                            of,
+                            cats,
+                            after,
+                            guard,
+                            span,
+                        }
+                    }
+                    _ => BestLine::Allow {
+                        of,
                         cats: self.cat_list(inner.into_inner().next().unwrap()),
+                        max: None,
                         guard,
                         span,
-                    }
+                    },
                 }
             }
             _ => BestLine::Relabel {

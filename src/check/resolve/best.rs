@@ -64,6 +64,7 @@ impl Resolver<'_> {
                     cats,
                     by,
                     min,
+                    max,
                     fallback,
                     guard,
                     span,
@@ -71,29 +72,54 @@ impl Resolver<'_> {
                     let cats = self.cats_of(cats, cx);
                     let by = self.cats_of(by, cx);
                     let min = self.duration(min, cx);
+                    let max = max.as_ref().map(|m| self.duration(m, cx));
                     let fallback = self.category(fallback, cx).unwrap_or(0);
                     let guard = self.guard(guard.as_ref(), cx);
                     b.confirms.push(ir::Confirm {
                         cats,
                         by,
                         min,
+                        max,
                         fallback,
                         guard,
                         line: ir::line_of(&text, span.start),
                     });
                 }
-                ast::BestLine::AllowNe { max, ne, guard, .. } => {
-                    let max = self.expr(max, cx, None);
-                    self.expect_plain(&max, cx, "the number of not-evaluable assessments allowed");
-                    self.constant(&max, cx);
-                    let ne = self.category(ne, cx).unwrap_or(0);
-                    let guard = self.guard(guard.as_ref(), cx);
-                    b.allow_ne = Some((max, ne, guard));
+                ast::BestLine::Allow {
+                    of,
+                    cats,
+                    max,
+                    guard,
+                    span,
+                } => {
+                    let max = max.as_ref().map(|m| {
+                        let m = self.expr(m, cx, None);
+                        self.expect_plain(&m, cx, "the number of assessments allowed");
+                        self.constant(&m, cx);
+                        m
+                    });
+                    b.allows.push(ir::Allow {
+                        of: self.cats_of(of, cx),
+                        cats: self.cats_of(cats, cx),
+                        max,
+                        guard: self.guard(guard.as_ref(), cx),
+                        line: ir::line_of(&text, span.start),
+                    });
                 }
-                ast::BestLine::AllowCats { cats, guard, .. } => {
-                    let cats = self.cats_of(cats, cx);
-                    let guard = self.guard(guard.as_ref(), cx);
-                    b.allow_between.push((cats, guard));
+                ast::BestLine::Forbid {
+                    of,
+                    cats,
+                    after,
+                    guard,
+                    span,
+                } => {
+                    b.forbids.push(ir::Forbid {
+                        of: self.cats_of(of, cx),
+                        cats: self.cats_of(cats, cx),
+                        after: self.cats_of(after, cx),
+                        guard: self.guard(guard.as_ref(), cx),
+                        line: ir::line_of(&text, span.start),
+                    });
                 }
                 ast::BestLine::Relabel {
                     from,

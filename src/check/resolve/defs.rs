@@ -138,7 +138,9 @@ fn shallow_ty(kind: &ItemKind) -> Option<Ty> {
         _ => return None,
     };
     match &e.kind {
-        E::Cmp(..) | E::In(..) | E::And(_) | E::Or(_) | E::Not(_) | E::Bool(_) | E::Unknown => Some(Ty::Bool),
+        E::Cmp(..) | E::In(..) | E::And(_) | E::Or(_) | E::Not(_) | E::Bool(_) | E::Unknown => {
+            Some(Ty::Bool)
+        }
         E::Agg(ast::AggFn::All | ast::AggFn::Any, ..) => Some(Ty::Bool),
         _ => None,
     }

@@ -28,7 +28,7 @@ impl Evaluation<'_> {
                     continue;
                 };
                 let a = &subj.assessments[t];
-                let ids: Vec<&str> = hits.iter().map(|&l| subj.lesions[l].id.as_str()).collect();
+                let ids: Vec<&str> = hits.iter().map(|&l| &*subj.lesions[l].id).collect();
                 let which = if ids.len() == 1 {
                     format!("lesion {}", ids[0])
                 } else {

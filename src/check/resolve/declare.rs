@@ -120,29 +120,30 @@ impl Resolver<'_> {
 
     /// A param's value in base units; hidden (overridden) params get no symbol.
     fn param(&mut self, slot: &Slot, value: &ast::ParamValue) -> Option<Sym> {
-        let (value, ty, unit) = match value {
-            ast::ParamValue::Bool(b) => (ir::ParamValue::Bool(*b), Ty::Bool, None),
-            ast::ParamValue::Number(d, None) => (ir::ParamValue::Num(*d), Ty::num(Dim::NONE), None),
-            ast::ParamValue::None(None) => (ir::ParamValue::None, Ty::num(Dim::NONE), None),
-            ast::ParamValue::None(Some(u)) => match units::lookup(&u.node) {
-                Some(un) => (
-                    ir::ParamValue::None,
-                    Ty::Num {
-                        dim: un.dim,
-                        pct: un.percent,
-                    },
-                    Some(u.node.clone()),
-                ),
-                None => {
-                    let d = unknown_unit(&u.node, u.span);
-                    self.err(slot.src, d);
-                    (ir::ParamValue::None, Ty::Error, None)
-                }
-            },
-            ast::ParamValue::Number(d, Some(u)) => match units::lookup(&u.node) {
-                Some(un) => match in_base_units(*d, &un, &u.node, u.span) {
-                    Ok(v) => (
-                        ir::ParamValue::Num(v),
+        // A number (or `none`) with its unit: the value in base units and its type.
+        let (number, unit) = match value {
+            ast::ParamValue::Bool(_) => (None, None),
+            ast::ParamValue::Number(d, u) => (Some(*d), u.as_ref()),
+            ast::ParamValue::None(u) => (None, u.as_ref()),
+        };
+        let (value, ty, unit) = match (value, unit) {
+            (ast::ParamValue::Bool(b), _) => (ir::ParamValue::Bool(*b), Ty::Bool, None),
+            (_, None) => (
+                number.map_or(ir::ParamValue::None, ir::ParamValue::Num),
+                Ty::num(Dim::NONE),
+                None,
+            ),
+            (_, Some(u)) => {
+                let un = units::lookup(&u.node).ok_or_else(|| unknown_unit(&u.node, u.span));
+                let v = un.and_then(|un| match number {
+                    Some(d) => {
+                        in_base_units(d, &un, &u.node, u.span).map(|v| (ir::ParamValue::Num(v), un))
+                    }
+                    None => Ok((ir::ParamValue::None, un)),
+                });
+                match v {
+                    Ok((v, un)) => (
+                        v,
                         Ty::Num {
                             dim: un.dim,
                             pct: un.percent,
@@ -153,13 +154,8 @@ impl Resolver<'_> {
                         self.err(slot.src, diag);
                         (ir::ParamValue::Num(Decimal::ZERO), Ty::Error, None)
                     }
-                },
-                None => {
-                    let d = unknown_unit(&u.node, u.span);
-                    self.err(slot.src, d);
-                    (ir::ParamValue::Num(Decimal::ZERO), Ty::Error, None)
                 }
-            },
+            }
         };
         if slot.hidden {
             return None;

@@ -898,14 +898,19 @@ pub fn note(ev: &Evaluation, n: &Note) -> String {
 /// The params of the best-response line `line` (an interval), with their values.
 fn best_params(ev: &Evaluation, line: usize) -> String {
     let b = &ev.rs().best;
-    let min = b
-        .requires
-        .iter()
-        .find(|r| r.line == line)
-        .map(|r| &r.min)
-        .or_else(|| b.confirms.iter().find(|c| c.line == line).map(|c| &c.min));
-    min.map(|e| detail::context(ev, 0, &[e]))
-        .unwrap_or_default()
+    let exprs: Vec<&ir::Expr> = match b.requires.iter().find(|r| r.line == line) {
+        Some(r) => vec![&r.min],
+        None => b
+            .confirms
+            .iter()
+            .find(|c| c.line == line)
+            .map(|c| std::iter::once(&c.min).chain(c.max.as_ref()).collect())
+            .unwrap_or_default(),
+    };
+    if exprs.is_empty() {
+        return String::new();
+    }
+    detail::context(ev, 0, &exprs)
 }
 
 /// Why a response was not confirmed, as a clause after "not confirmed".
@@ -916,22 +921,36 @@ fn unconfirmed(ev: &Evaluation, why: &Unconfirmed) -> String {
         Unconfirmed::Broken { by, cat } => {
             format!(" ({} at {} breaks it)", rs.cat_name(*cat), at(ev, *by))
         }
-        Unconfirmed::TooMany { by, cat, max, line } => format!(
-            " ({} at {} is more than the {max} allowed between, line {line})",
-            rs.cat_name(*cat),
-            at(ev, *by)
-        ),
+        Unconfirmed::TooMany { by, cat, max, line } => {
+            let limit = rs.best.allows.iter().find(|a| a.line == *line);
+            let params = limit
+                .and_then(|a| a.max.as_ref())
+                .map(|m| detail::context(ev, 0, &[m]))
+                .unwrap_or_default();
+            format!(
+                " ({} at {} is more than the {max} allowed between, line {line}{params})",
+                rs.cat_name(*cat),
+                at(ev, *by)
+            )
+        }
         Unconfirmed::Forbidden {
             by,
             cat,
             after,
             line,
-        } => format!(
-            " ({} at {} comes after {} in the confirmation period, line {line})",
-            rs.cat_name(*cat),
-            at(ev, *by),
-            rs.cat_name(*after)
-        ),
+        } => {
+            let guard = rs.best.forbids.iter().find(|f| f.line == *line);
+            let params = match guard.map(|f| &f.guard) {
+                Some(ir::Guard::When(g) | ir::Guard::Unless(g)) => detail::context(ev, 0, &[g]),
+                _ => String::new(),
+            };
+            format!(
+                " ({} at {} comes after {} in the confirmation period, line {line}{params})",
+                rs.cat_name(*cat),
+                at(ev, *by),
+                rs.cat_name(*after)
+            )
+        }
         Unconfirmed::TooLate {
             by,
             cat,

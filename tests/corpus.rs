@@ -153,6 +153,7 @@ fn eval_case(path: &Path) {
                     None,
                     format!("subject {}: data error\n{e}\n", raw.subject),
                     vec![],
+                    vec![],
                 )
             }
         };

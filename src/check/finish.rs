@@ -96,6 +96,24 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         .collect();
 
     check_depths(&defs, &group_depth, &m.sources, &mut diags);
+    // Every later pass reads categories, and a category name that did not resolve stands for the
+    // first one: without categories there is nothing more to check.
+    if m.categories.is_empty() {
+        let (span, src) = m
+            .slots
+            .first()
+            .map_or((Default::default(), m.sources.len() - 1), |s| {
+                (s.item.name.span, s.src)
+            });
+        diags.push(
+            Diag::error("crit::categories", "the ruleset declares no categories")
+                .label(span, "no `categories` block declares what responses can be")
+                .help("declare them in a `categories` block, one per line with its class, e.g. `CR complete`, `PD progressive`, `NE not-evaluable`")
+                .with_src(&m.sources[src]),
+        );
+        out.append(&mut diags);
+        return None;
+    }
     let unknown = undecidable(&defs, &groups);
     let (domains, needs_ne) = domains(&defs, &groups, &unknown, not_evaluable);
     for (i, d) in defs.iter_mut().enumerate() {

@@ -21,6 +21,9 @@ impl Resolver<'_> {
         .label(n.span, "not a declared category");
         d = match did_you_mean(&n.node, names.iter().map(|s| s.as_str())) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
+            None if names.is_empty() => {
+                d.help("no category is declared: list them in a `categories` block")
+            }
             None => {
                 let mut all: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
                 all.sort();

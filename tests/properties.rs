@@ -308,6 +308,31 @@ proptest! {
         let _ = check::check_text("recist-1.1.crit", &s);
     }
 
+    /// Any bytes as a lesion table (after a header, or alone), CSV or JSON: results or located
+    /// errors, never a panic; the output stays JSON.
+    #[test]
+    fn any_bytes_as_a_table_never_panic(
+        header in any::<bool>(),
+        bytes in prop::collection::vec(prop_oneof![
+            4 => any::<u8>(),
+            4 => prop::sample::select(b"S1,BL,2024-01-01,T1,target,liver,present,30,\n\r\"{}[]:".to_vec()),
+        ], 0..600),
+    ) {
+        let mut csv = if header {
+            b"subject,visit,date,lesion,role,organ,status,long_axis,short_axis\n".to_vec()
+        } else {
+            vec![]
+        };
+        csv.extend_from_slice(&bytes);
+        let out = stream_json(&csv, 2);
+        if !out.is_empty() {
+            subjects_of(&out);
+        }
+        if let Ok(t) = crit::data::json::read("prop.json", &String::from_utf8_lossy(&bytes)) {
+            t.load();
+        }
+    }
+
     #[test]
     fn arbitrary_tables_never_panic(subjects in prop::collection::vec(subject(), 1..5), junk in prop::option::weighted(0.3, "[-a-z0-9.e]{0,6}")) {
         let mut rows = to_rows(&subjects, 1);

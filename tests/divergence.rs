@@ -1,17 +1,14 @@
 //! Why criteria disagree: on the example cohorts, every reclassified subject has a divergence
 //! (the first assessment that differs and the decisive test with both sides' values and params)
-//! in the text report, the JSON and the `--subject` view.
+//! in the text report, the JSON, the HTML report and the `--subject` view.
 
-use crit::compare::{self, report_text, Divergence, Report};
+mod common;
+
+use crit::compare::{self, report_html, report_text, Divergence, Report};
 use crit::data::table;
 
 fn report(cohort: &str, criteria: &[&str]) -> Report {
-    let cohort = table::read_path(cohort).expect("example cohort reads");
-    let specs: Vec<_> = criteria
-        .iter()
-        .map(|c| compare::parse_spec(c).expect("valid criterion"))
-        .collect();
-    compare::build(&specs, &cohort, false).expect("comparison builds")
+    common::compare_report(cohort, criteria, compare::Explain::None)
 }
 
 fn divergence<'r>(r: &'r Report, subject: &str, b: usize) -> &'r Divergence {
@@ -25,11 +22,40 @@ fn divergence<'r>(r: &'r Report, subject: &str, b: usize) -> &'r Divergence {
         .unwrap_or_else(|| panic!("{subject}: a divergence of A and criterion {b}"))
 }
 
+/// The text of each item of the HTML report's list of divergences (`#why`).
+fn html_divergences(r: &Report) -> Vec<String> {
+    let html = report_html::render(r);
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&html, opts).expect("well-formed");
+    let why = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("why"))
+        .expect("the divergence section");
+    let list = why
+        .next_siblings()
+        .skip(1)
+        .find(|n| n.is_element())
+        .expect("its list");
+    list.children()
+        .filter(|n| n.has_tag_name("li"))
+        .map(|li| {
+            li.descendants()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .collect()
+        })
+        .collect()
+}
+
 /// Every subject whose best-response class differs from the first criterion's has a divergence
-/// with that criterion, and it is in the text report and the JSON.
+/// with that criterion, and it is in the text report, the JSON and the HTML report.
 fn every_reclassified_subject_is_explained(r: &Report) {
     let text = report_text::render(r);
     let json = compare::to_json(r);
+    let html = html_divergences(r);
     for (k, s) in r.subjects.iter().enumerate() {
         let Some(first) = s.outcome(0) else { continue };
         for i in 1..r.criteria.len() {
@@ -50,6 +76,12 @@ fn every_reclassified_subject_is_explained(r: &Report) {
                 .as_array()
                 .is_some_and(|a| a.iter().any(|x| x["line"] == line.as_str()));
             assert!(found, "JSON has the divergence of {}", s.subject);
+            let item = format!(
+                "{} A–{} reclassified · {line}",
+                s.name(),
+                compare::letter(i)
+            );
+            assert!(html.contains(&item), "HTML lists {item}\nin {html:#?}");
         }
     }
 }

@@ -180,7 +180,12 @@ pub fn run(args: &CompareArgs) -> i32 {
         None => None,
     };
     let opts = compare::Options {
-        explain: args.subject.is_some(),
+        // --subject shows every explanation; the HTML report those of its drill-down.
+        explain: match (&args.subject, args.format) {
+            (Some(_), _) => compare::Explain::All,
+            (None, ReportFormat::Html) => compare::Explain::Selected(compare::DRILL_MAX),
+            (None, _) => compare::Explain::None,
+        },
         landmark_days,
         outcomes,
     };

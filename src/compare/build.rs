@@ -14,6 +14,7 @@ use crate::check::{self, ir};
 use crate::data::bind;
 use crate::data::model::RawCohort;
 use crate::diag::Diag;
+use crate::eval::best::Note;
 use crate::eval::value::Val;
 use crate::eval::{events, Engine, Evaluation};
 use crate::explain::{output, text};
@@ -74,12 +75,35 @@ fn first_progression(e: Option<&EventOutcome>) -> Option<(String, Date)> {
         .map(|e| (e.visit.clone().unwrap_or_default(), e.date))
 }
 
+/// The assessment after which the best response stops counting (`stop after first C`, or
+/// `stop after first confirmed C` once confirmed), if any.
+pub fn end_of_count(ev: &Evaluation) -> Option<usize> {
+    let rs = ev.rs();
+    let b = &rs.best;
+    let n = ev.subj.assessments.len();
+    let cat = |t: usize| ev.category(t, rs.overall);
+    let stop = (1..n).find(|&t| cat(t).is_some_and(|c| b.stop_after.contains(&c)));
+    let confirmed = (1..n).find(|&t| {
+        cat(t).is_some_and(|c| b.stop_after_confirmed.contains(&c))
+            && ev
+                .best
+                .notes
+                .iter()
+                .any(|n| matches!(n, Note::Confirmed { t: c, .. } if *c == t))
+    });
+    match (stop, confirmed) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Extracts what the comparison needs from one evaluation.
 pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
     let rs = ev.rs();
     let s = ev.subj;
     let sum = sum_def(rs);
     let base = sum.and_then(|d| exact(ev.value(0, d)));
+    let end = end_of_count(ev);
     let timepoints: Vec<Timepoint> = (1..s.assessments.len())
         .map(|t| {
             let a = &s.assessments[t];
@@ -91,13 +115,20 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
                 category: c.map(|c| rs.cat_name(c).to_string()),
                 class: class_of(rs, c),
                 change: sum.and_then(|d| percent_change(base, exact(ev.value(t, d)))),
+                ends: end == Some(t),
             }
         })
         .collect();
     // The ruleset's progression event; censored subjects have none.
     let progression = events::progression(ev);
     let first_progression = first_progression(progression.as_ref());
-    let best_change = timepoints.iter().filter_map(|t| t.change).reduce(f64::min);
+    // Up to and including the assessment that ends the count: later scans do not count.
+    let counted = end.unwrap_or(s.assessments.len());
+    let best_change = timepoints
+        .iter()
+        .take(counted)
+        .filter_map(|t| t.change)
+        .reduce(f64::min);
     Outcome {
         best: ev.best.category.map(|c| rs.cat_name(c).to_string()),
         best_class: class_of(rs, ev.best.category),
@@ -123,7 +154,7 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
 /// subjects' survival outcomes (deaths then count as progression events too).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub explain: bool,
+    pub explain: Explain,
     pub landmark_days: Option<i64>,
     pub outcomes: Option<super::os::Outcomes>,
 }
@@ -132,6 +163,17 @@ pub struct Options {
 struct Loaded {
     spec: Spec,
     checked: check::Checked,
+}
+
+/// Which subjects keep their full explanation under every criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Explain {
+    #[default]
+    None,
+    All,
+    /// The subjects [`select`] picks (at most this many: those the criteria disagree about
+    /// first), as the HTML report's drill-down shows them.
+    Selected(usize),
 }
 
 /// Builds the comparison of the given criteria on a cohort: evaluates every subject under every
@@ -143,13 +185,14 @@ pub fn build(
     explain: bool,
 ) -> Result<Report, (Vec<Diag>, i32)> {
     let opts = Options {
-        explain,
+        explain: if explain { Explain::All } else { Explain::None },
         ..Options::default()
     };
     build_with(specs, cohort, &opts)
 }
 
-/// [`build`] with the survival options.
+/// [`build`] with the survival options and the explanations of the subjects `opts.explain`
+/// names.
 pub fn build_with(
     specs: &[Spec],
     cohort: &RawCohort,
@@ -243,7 +286,11 @@ pub fn build_with(
                 .iter()
                 .zip(&bound)
                 .map(|(ev, s)| match (ev, s) {
-                    (Some(ev), _) => Ok(super::os::with_outcomes(outcome(ev, explain), ev, opts)),
+                    (Some(ev), _) => Ok(super::os::with_outcomes(
+                        outcome(ev, explain == Explain::All),
+                        ev,
+                        opts,
+                    )),
                     (None, Err(e)) => Err(e.to_string()),
                     (None, Ok(_)) => Err("not evaluated".into()),
                 })
@@ -266,6 +313,33 @@ pub fn build_with(
         })
         .collect();
     progress.finish();
+    let mut subjects: Vec<SubjectRow> = subjects;
+    if let Explain::Selected(max) = explain {
+        // Evaluated again, only those shown: a few hundred explanations, not the cohort's.
+        let picked: Vec<(usize, Vec<Option<String>>)> = select(&subjects, max)
+            .into_par_iter()
+            .map(|j| {
+                let raw = &cohort.subjects[j];
+                let texts = engines
+                    .iter()
+                    .zip(&bindings)
+                    .map(|(eng, b)| {
+                        let s = bind::bind(eng.rs, b, &cohort.file, raw).ok()?;
+                        let opts = text::Options { verbose: false };
+                        Some(text::subject(&eng.evaluate(&s), &opts))
+                    })
+                    .collect();
+                (j, texts)
+            })
+            .collect();
+        for (j, texts) in picked {
+            for (o, t) in subjects[j].per.iter_mut().zip(texts) {
+                if let Ok(o) = o {
+                    o.explanation = t;
+                }
+            }
+        }
+    }
     let file_errors = cohort.errors.iter().map(|e| e.to_string()).collect();
     let mut report = summarize(cohort.file.clone(), criteria, subjects, file_errors);
     if let Some(outcomes) = &opts.outcomes {

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod charts;
 pub mod divergence;
+pub mod drill;
 pub mod model;
 pub mod os;
 pub mod pfs;
@@ -26,7 +27,9 @@ pub mod survival_html;
 pub mod survival_report;
 pub mod truth;
 
-pub use build::{build, build_with, outcome, progression, Options, SUM_VALUE};
+pub use build::{
+    build, build_with, end_of_count, outcome, progression, Explain, Options, SUM_VALUE,
+};
 pub use model::*;
 pub use report_csv::{subject_csv, to_csv};
 pub use report_json::{subject_json, to_json};

@@ -50,6 +50,9 @@ pub struct Timepoint {
     pub class: String,
     /// Percent change of the sum from baseline, when known.
     pub change: Option<f64>,
+    /// Whether the best response stops counting here (`stop after`): definitive progression,
+    /// as against a progression that a later assessment must confirm.
+    pub ends: bool,
 }
 
 /// What one criterion says about one subject.
@@ -68,9 +71,10 @@ pub struct Outcome {
     pub timepoints: Vec<Timepoint>,
     /// First timepoint whose overall response has the progressive class.
     pub first_progression: Option<(String, Date)>,
-    /// Most negative percent change of the sum from baseline over the follow-up assessments.
+    /// Most negative percent change of the sum from baseline over the follow-up assessments
+    /// that count for the best response (up to and including the one that ends the count).
     pub best_change: Option<f64>,
-    /// The full explanation (only computed for `--subject`).
+    /// The full explanation (computed for `--subject` and the HTML report's drill-down).
     pub explanation: Option<String>,
     /// The ruleset's progression event, or where the subject is censored (`None` when the
     /// ruleset declares no progression event).
@@ -86,6 +90,13 @@ pub struct LandmarkBest {
     pub category: String,
     pub class: String,
     pub rank: usize,
+}
+
+impl Outcome {
+    /// No assessment ends the count: follow-up goes on (no definitive progression).
+    pub fn ongoing(&self) -> bool {
+        !self.timepoints.iter().any(|t| t.ends)
+    }
 }
 
 /// One subject (and reader), under every criterion: an outcome or a data error message.
@@ -122,6 +133,26 @@ impl SubjectRow {
         }
     }
 
+    /// Whether the timepoint classes under criterion `i` differ from those under the first
+    /// criterion, visit by visit.
+    pub fn timepoints_differ(&self, i: usize) -> bool {
+        let classes = |i: usize| {
+            self.outcome(i).map(|o| {
+                o.timepoints
+                    .iter()
+                    .map(|t| (t.date, t.class.as_str()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        classes(i) != classes(0)
+    }
+
+    /// Whether the criteria disagree about this subject anywhere: best response or any
+    /// timepoint.
+    pub fn changes(&self) -> bool {
+        self.differs() || (1..self.per.len()).any(|i| self.timepoints_differ(i))
+    }
+
     pub fn name(&self) -> String {
         match &self.reader {
             Some(r) => format!("{} ({r})", self.subject),
@@ -142,6 +173,19 @@ pub struct Pair {
     /// Responders (complete or partial) under A and B: [[both, A only], [B only, neither]].
     pub responders: [[u64; 2]; 2],
     pub mcnemar_p: f64,
+    /// Timepoint responses of the pair, assessment by assessment.
+    pub timepoints: TimepointAgreement,
+}
+
+/// How often two criteria's timepoint classes differ over the included subjects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimepointAgreement {
+    /// Assessments with a timepoint response under both criteria.
+    pub compared: u64,
+    /// Of them, those whose classes differ.
+    pub differ: u64,
+    /// Subjects with at least one such assessment.
+    pub subjects: u64,
 }
 
 impl Pair {
@@ -202,6 +246,37 @@ impl Report {
             s.subject.clone()
         }
     }
+}
+
+/// At most this many subjects get a drill-down section (timeline, divergence, explanations) in
+/// the HTML report.
+pub const DRILL_MAX: usize = 300;
+
+/// At most `max` of `subjects`, in their order: those the criteria disagree about (best response
+/// or any timepoint) first, the first ones when there are too many, then the others.
+pub fn select<'a>(subjects: impl IntoIterator<Item = &'a SubjectRow>, max: usize) -> Vec<usize> {
+    let changes: Vec<bool> = subjects.into_iter().map(|s| s.changes()).collect();
+    if changes.len() <= max {
+        return (0..changes.len()).collect();
+    }
+    let mut keep = vec![false; changes.len()];
+    let mut kept = 0;
+    for (k, &c) in keep.iter_mut().zip(&changes) {
+        if c && kept < max {
+            *k = true;
+            kept += 1;
+        }
+    }
+    for k in keep.iter_mut() {
+        if kept >= max {
+            break;
+        }
+        if !*k {
+            *k = true;
+            kept += 1;
+        }
+    }
+    (0..keep.len()).filter(|&j| keep[j]).collect()
 }
 
 /// A short name for the i-th criterion in tables: A, B, …, Z, AA, AB, …

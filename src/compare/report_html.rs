@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::charts::{self, esc, Palette};
+use super::drill;
 use super::report_text::{ci3, num3, p_value, pct, pct_ci};
 use super::{letter, stats, Report, SubjectRow};
 use crate::data::model::format_date;
@@ -27,9 +28,19 @@ svg { max-width: 100%; height: auto; display: block; }
 .legend span { margin-right: 1rem; }
 .note { color: #555; font-size: 0.88rem; max-width: 60rem; }
 .error { color: #a03000; }
+tr.tpdiffers td { background: #f6f1fb; }
+.chg { color: #555; font-size: 0.82rem; font-variant-numeric: tabular-nums; }
+section.subject { border-top: 1px solid #e3e3e3; padding: 0.4rem 0 0.6rem; }
+section.subject:target { background: #fffbe6; }
+section.subject h3 { font-size: 1.05rem; margin: 0.6rem 0 0.2rem; }
+ul.why li { margin-bottom: 0.3rem; }
+details { margin: 0.25rem 0; }
+summary { cursor: pointer; }
+pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.82rem; line-height: 1.35; }
+p.back { font-size: 0.85rem; margin: 0.3rem 0; }
 ";
 
-fn chip(p: &Palette, class: &str, text: &str) -> String {
+pub(super) fn chip(p: &Palette, class: &str, text: &str) -> String {
     let c = p.colour(class);
     let l = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
     let fg = if l < 140.0 { "#FFFFFF" } else { "#222222" };
@@ -50,10 +61,10 @@ fn best_cell(p: &Palette, s: &SubjectRow, i: usize) -> String {
 
 /// A column of an HTML table: its heading, and whether it holds numbers (right-aligned).
 #[derive(Clone, Copy)]
-struct Col<'a>(&'a str, bool);
+pub(super) struct Col<'a>(pub &'a str, pub bool);
 
 /// An HTML table: headings, then rows of cells already in HTML, each row with an optional class.
-fn table(
+pub(super) fn table(
     head: &[Col],
     rows: impl IntoIterator<Item = (Option<&'static str>, Vec<String>)>,
 ) -> String {
@@ -88,33 +99,40 @@ fn table(
     h
 }
 
-fn figure(svg: &str, caption: &str) -> String {
-    format!("<figure>{svg}<figcaption>{caption}</figcaption></figure>\n")
+/// A chart with its caption; `class` names the kind of chart.
+pub(super) fn figure(class: &str, svg: &str, caption: &str) -> String {
+    format!("<figure class=\"{class}\">{svg}<figcaption>{caption}</figcaption></figure>\n")
 }
 
 /// Where and why the criteria first differ, one line per subject and criterion against A.
-fn divergences(r: &Report) -> String {
+fn divergences(r: &Report, drilled: &[usize]) -> String {
     let mut h = String::from("<h2 id=\"why\">Where the criteria first differ, and why</h2>\n");
-    let rows: Vec<(&SubjectRow, &super::Divergence)> = r
-        .included()
-        .flat_map(|s| s.divergences.iter().map(move |d| (s, d)))
+    let rows: Vec<(usize, &SubjectRow, &super::Divergence)> = r
+        .subjects
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.included())
+        .flat_map(|(j, s)| s.divergences.iter().map(move |d| (j, s, d)))
         .collect();
     if rows.is_empty() {
         h.push_str("<p>Nowhere: every timepoint and best response agrees.</p>\n");
         return h;
     }
     h.push_str("<ul class=\"why\">\n");
-    for (s, d) in rows {
+    for (j, s, d) in rows {
         let (a, b) = (letter(d.a), letter(d.b));
         let kind = if d.reclassified(s) {
             "reclassified"
         } else {
             "timepoints only"
         };
+        let name = match drilled.binary_search(&j) {
+            Ok(_) => format!("<a href=\"#{}\">{}</a>", drill::anchor(j), esc(&s.name())),
+            Err(_) => esc(&s.name()),
+        };
         let _ = writeln!(
             h,
-            "<li><b>{}</b> {a}–{b} <i>{kind}</i> · {}</li>",
-            esc(&s.name()),
+            "<li><b>{name}</b> {a}–{b} <i>{kind}</i> · {}</li>",
             esc(&d.line([&a, &b]))
         );
     }
@@ -206,7 +224,7 @@ pub fn render(r: &Report) -> String {
         (None, cells)
     });
     h.push_str(&table(&head, rows));
-    h.push_str(&figure(&charts::rates_forest(r), "Objective response rate (best responses that count as a response) and disease control rate (that count as disease control), exact Clopper–Pearson 95 % intervals."));
+    h.push_str(&figure("rates", &charts::rates_forest(r), "Objective response rate (best responses that count as a response) and disease control rate (that count as disease control), exact Clopper–Pearson 95 % intervals."));
 
     if !r.pairs.is_empty() {
         h.push_str("<h2>Agreement</h2>\n");
@@ -221,6 +239,8 @@ pub fn render(r: &Report) -> String {
             Col("second only", true),
             Col("neither", true),
             Col("McNemar p", true),
+            Col("timepoints differ", true),
+            Col("subjects", true),
         ];
         let rows = r.pairs.iter().map(|p| {
             let [[both, a_only], [b_only, neither]] = p.responders;
@@ -235,39 +255,71 @@ pub fn render(r: &Report) -> String {
                 b_only.to_string(),
                 neither.to_string(),
                 esc(&p_value(p.mcnemar_p)),
+                format!("{}/{}", p.timepoints.differ, p.timepoints.compared),
+                p.timepoints.subjects.to_string(),
             ];
             (None, cells)
         });
         h.push_str(&table(&head, rows));
-        h.push_str("<p class=\"note\">Agreement and Cohen's kappa compare best-response classes; the kappa interval uses Cohen's large-sample standard error. The McNemar test (exact, two-sided) compares responders (complete or partial) on the discordant pairs.</p>\n");
+        h.push_str("<p class=\"note\">Agreement and Cohen's kappa compare best-response classes; the kappa interval uses Cohen's large-sample standard error. The McNemar test (exact, two-sided) compares responders (complete or partial) on the discordant pairs. Timepoints differ: assessments whose timepoint response classes differ, of those with a response under both; subjects: how many subjects have at least one.</p>\n");
 
         h.push_str("<h2>Cross-tabulations</h2>\n<div class=\"grid\">\n");
         for (pi, p) in r.pairs.iter().enumerate() {
             let caption = format!("Best-response classes: <b>{}</b> <code>{}</code> (rows) by <b>{}</b> <code>{}</code> (columns). Outlined: agreement.", letter(p.a), esc(&r.criteria[p.a].label), letter(p.b), esc(&r.criteria[p.b].label));
-            h.push_str(&figure(&charts::heatmap(r, pi), &caption));
+            h.push_str(&figure("heatmap", &charts::heatmap(r, pi), &caption));
         }
         h.push_str("</div>\n");
 
         h.push_str("<h2>Reclassification</h2>\n<div class=\"grid\">\n");
         for (pi, p) in r.pairs.iter().enumerate().filter(|(_, p)| p.a == 0) {
             let caption = format!("From <b>{}</b> <code>{}</code> (left) to <b>{}</b> <code>{}</code> (right); ribbon width is the number of subjects, darker ribbons change class.", letter(p.a), esc(&r.criteria[p.a].label), letter(p.b), esc(&r.criteria[p.b].label));
-            h.push_str(&figure(&charts::sankey(r, pi, &palette), &caption));
+            h.push_str(&figure(
+                "sankey",
+                &charts::sankey(r, pi, &palette),
+                &caption,
+            ));
         }
         h.push_str("</div>\n");
     }
 
     let with_sum: Vec<usize> = (0..k).filter(|&i| r.criteria[i].has_sum).collect();
-    let waterfalls: Vec<(usize, String)> = with_sum
-        .iter()
-        .filter_map(|&i| charts::waterfall(r, i, &palette).map(|s| (i, s)))
+    let named = |i: usize| {
+        format!(
+            "<b>{}</b> <code>{}</code>",
+            letter(i),
+            esc(&r.criteria[i].label)
+        )
+    };
+    let waterfalls: Vec<(Vec<usize>, String)> = charts::sum_groups(r)
+        .into_iter()
+        .filter_map(|g| charts::waterfall(r, &g, &palette).map(|s| (g, s)))
         .collect();
-    if !waterfalls.is_empty() {
-        h.push_str("<h2>Waterfall plots</h2>\n<div class=\"grid\">\n");
-        for (i, svg) in &waterfalls {
-            let caption = format!("<b>{}</b> <code>{}</code>: most negative percent change of the sum from baseline per subject, coloured by best-response class.", letter(*i), esc(&r.criteria[*i].label));
-            h.push_str(&figure(svg, &caption));
+    let without: Vec<usize> = (0..k).filter(|&i| !r.criteria[i].has_sum).collect();
+    if !waterfalls.is_empty() || !without.is_empty() {
+        h.push_str("<h2 id=\"waterfall\">Waterfall plots</h2>\n<div class=\"grid\">\n");
+        for (g, svg) in &waterfalls {
+            let who = g.iter().map(|&i| named(i)).collect::<Vec<_>>().join(", ");
+            let shared = if g.len() > 1 {
+                " These criteria read the same sum, so it is drawn once: one bar per criterion, left to right, each coloured by that criterion's best-response class."
+            } else {
+                ""
+            };
+            let caption = format!("{who}: per subject, the most negative percent change of the sum from baseline over the assessments that count for the best response (up to and including the one that ends it, such as a progression), coloured by best-response class. Dashed lines: −30 % and +20 %.{shared}");
+            let _ = writeln!(
+                h,
+                "<figure class=\"waterfall\" data-criteria=\"{}\">{svg}<figcaption>{caption}</figcaption></figure>",
+                g.iter().map(|&i| letter(i)).collect::<Vec<_>>().join(" ")
+            );
         }
         h.push_str("</div>\n");
+        for &i in &without {
+            let _ = writeln!(
+                h,
+                "<p class=\"note nowaterfall\">No waterfall for {}: the ruleset defines no number named <code>{}</code> (the value a waterfall shows the change of), so its metric cannot be charted as a change from baseline.</p>",
+                named(i),
+                super::SUM_VALUE
+            );
+        }
     }
     let spiders: Vec<(usize, (String, usize, usize))> = with_sum
         .iter()
@@ -282,12 +334,12 @@ pub fn render(r: &Report) -> String {
                 String::new()
             };
             let caption = format!("<b>{}</b> <code>{}</code>: percent change of the sum over time; lines coloured by best-response class, dots by timepoint response class.{sample}", letter(*i), esc(&r.criteria[*i].label));
-            h.push_str(&figure(svg, &caption));
+            h.push_str(&figure("spider", svg, &caption));
         }
         h.push_str("</div>\n");
     }
     if let Some((svg, shown, total)) = charts::swimmer(r, &palette) {
-        h.push_str("<h2>Swimmer plot</h2>\n");
+        h.push_str("<h2 id=\"swimmer\">Swimmer plot</h2>\n");
         let lanes = (0..k)
             .map(|i| {
                 format!(
@@ -303,11 +355,12 @@ pub fn render(r: &Report) -> String {
         } else {
             String::new()
         };
-        h.push_str(&figure(&svg, &format!("Each subject has one lane per criterion ({lanes}); each segment ends at an assessment and shows its timepoint response class. Subjects whose best-response classes differ are named in red.{sample}")));
+        h.push_str(&figure("swimmer", &svg, &format!("Each subject has one lane per criterion ({lanes}); each segment ends at an assessment and shows its timepoint response class; segments after the assessment that ends the best response (◆, such as a progression) are pale, since they do not count; ◇ marks a progression the count goes on after (not confirmed, such as an unconfirmed progression); ▶ marks a lane nothing ended (ongoing). Subjects whose best-response classes differ are named in red.{sample}")));
     }
 
     h.push_str(&super::survival_html::render(r));
-    h.push_str("<h2>Subjects</h2>\n");
+    let drilled = drill::drilled(r);
+    h.push_str("<h2 id=\"subjects\">Subjects</h2>\n");
     let heads: Vec<String> = (0..k)
         .map(|i| format!("best {}", letter(i)))
         .chain((0..k).map(|i| format!("first progression {}", letter(i))))
@@ -315,11 +368,15 @@ pub fn render(r: &Report) -> String {
     let head: Vec<Col> = [Col("subject", false), Col("reader", false)]
         .into_iter()
         .chain(heads.iter().map(|t| Col(t, false)))
-        .chain(std::iter::once(Col("classes differ", false)))
+        .chain(std::iter::once(Col("criteria differ", false)))
         .collect();
-    let rows = r.subjects.iter().map(|s| {
-        let differs = s.included() && s.differs();
-        let mut cells = vec![esc(&s.subject), esc(s.reader.as_deref().unwrap_or("—"))];
+    let rows = r.subjects.iter().enumerate().map(|(j, s)| {
+        let kind = drill::disagreement(s);
+        let name = match drilled.binary_search(&j) {
+            Ok(_) => format!("<a href=\"#{}\">{}</a>", drill::anchor(j), esc(&s.subject)),
+            Err(_) => esc(&s.subject),
+        };
+        let mut cells = vec![name, esc(s.reader.as_deref().unwrap_or("—"))];
         cells.extend((0..k).map(|i| best_cell(&palette, s, i)));
         cells.extend((0..k).map(|i| {
             s.outcome(i)
@@ -328,20 +385,32 @@ pub fn render(r: &Report) -> String {
                 .unwrap_or_else(|| "—".into())
         }));
         cells.push(
-            if !s.included() {
-                r#"<span class="error">excluded</span>"#
-            } else if differs {
-                "yes"
-            } else {
-                "no"
+            match (s.included(), kind) {
+                (false, _) => r#"<span class="error">excluded</span>"#,
+                (true, Some(k)) => k,
+                (true, None) => "no",
             }
             .into(),
         );
-        (differs.then_some("differs"), cells)
+        let class = match kind {
+            Some("reclassified") => Some("differs"),
+            Some(_) => Some("tpdiffers"),
+            None => None,
+        };
+        (class, cells)
     });
     h.push_str(&table(&head, rows));
+    if drilled.len() < r.subjects.len() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{} of {} subjects link to their section below: those the criteria disagree about first.</p>",
+            drilled.len(),
+            r.subjects.len()
+        );
+    }
 
-    h.push_str(&divergences(r));
+    h.push_str(&divergences(r, &drilled));
+    h.push_str(&drill::render(r, &palette, &drilled));
 
     if n_exc > 0 || !r.file_errors.is_empty() {
         h.push_str("<h2>Excluded from the statistics</h2>\n<ul>\n");

@@ -71,7 +71,9 @@ fn divergences(r: &Report, s: &SubjectRow) -> Value {
 /// `criteria: [{label, id, name, params}]` (`params`: the label's overrides, `all_params`: every
 /// param of the variant), `subjects: [{subject, reader, best: {LABEL: category}, class,
 /// first_progression, differs, error}]`, `pairs: [{a, b, n, agreement, kappa, kappa_se,
-/// kappa_ci, crosstab: {classes, counts}, responders, mcnemar_p}]`,
+/// kappa_ci, crosstab: {classes, counts}, responders, mcnemar_p, timepoints: {compared,
+/// differ, subjects}}]` (`timepoints`: assessments with a response under both criteria, those
+/// whose classes differ, and the subjects with one),
 /// `rates: {LABEL: {orr: {value, ci, count, n}, dcr: {…}, reclassified}}`, `excluded`,
 /// `file_errors`, `data`, `pfs` and `os` (see [`survival_report`]). Statistics are rounded to 6 decimals; undefined ones are null.
 pub fn to_json(r: &Report) -> Value {
@@ -150,6 +152,11 @@ pub fn to_json(r: &Report) -> Value {
                     "both": both, "a_only": a_only, "b_only": b_only, "neither": neither
                 },
                 "mcnemar_p": round6(p.mcnemar_p),
+                "timepoints": {
+                    "compared": p.timepoints.compared,
+                    "differ": p.timepoints.differ,
+                    "subjects": p.timepoints.subjects
+                },
             })
         })
         .collect();

@@ -33,6 +33,29 @@ fn order_classes<'a>(seen: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
+/// How often the timepoint classes of criteria `a` and `b` differ, assessment by assessment.
+fn timepoint_agreement(subjects: &[&SubjectRow], a: usize, b: usize) -> TimepointAgreement {
+    let mut t = TimepointAgreement::default();
+    for s in subjects {
+        let (Some(oa), Some(ob)) = (s.outcome(a), s.outcome(b)) else {
+            continue;
+        };
+        let mut differ = false;
+        for ta in &oa.timepoints {
+            let Some(tb) = ob.timepoints.iter().find(|tb| tb.date == ta.date) else {
+                continue;
+            };
+            t.compared += 1;
+            if ta.class != tb.class {
+                t.differ += 1;
+                differ = true;
+            }
+        }
+        t.subjects += u64::from(differ);
+    }
+    t
+}
+
 /// Computes the statistics of a report from its criteria and subjects.
 pub fn summarize(
     data: String,
@@ -80,6 +103,7 @@ pub fn summarize(
                 table[idx(&ca)][idx(&cb)] += 1;
                 responders[usize::from(!responder(s, a))][usize::from(!responder(s, b))] += 1;
             }
+            let timepoints = timepoint_agreement(&included, a, b);
             let kappa = stats::cohen_kappa(&table);
             let mcnemar_p = stats::mcnemar_exact(responders[0][1], responders[1][0]);
             pairs.push(Pair {
@@ -90,6 +114,7 @@ pub fn summarize(
                 kappa,
                 responders,
                 mcnemar_p,
+                timepoints,
             });
         }
     }

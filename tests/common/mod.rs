@@ -51,3 +51,22 @@ pub fn eval_json(
     .install(|| run.write(table, &mut out, &mut err));
     (out, err)
 }
+
+/// `crit compare`'s report of the given criteria on a cohort file, with the explanations
+/// `explain` names.
+pub fn compare_report(
+    cohort: &str,
+    criteria: &[&str],
+    explain: crit::compare::Explain,
+) -> crit::compare::Report {
+    let cohort = crit::data::table::read_path(cohort).expect("example cohort reads");
+    let specs: Vec<_> = criteria
+        .iter()
+        .map(|c| crit::compare::parse_spec(c).expect("valid criterion"))
+        .collect();
+    let opts = crit::compare::Options {
+        explain,
+        ..Default::default()
+    };
+    crit::compare::build_with(&specs, &cohort, &opts).expect("comparison builds")
+}

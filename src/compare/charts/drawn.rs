@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use plotters::style::RGBColor;
 
-use super::{esc, hex, label, on, svg_open, Palette};
+use super::{esc, hex, label, on, shorten, svg_open, Palette};
 use crate::compare::{letter, Report};
 
 /// Heatmap of a pair's cross-tabulation: rows are the first criterion's classes, columns the
@@ -21,15 +21,20 @@ pub fn heatmap(r: &Report, pair: usize) -> String {
             .max()
             .unwrap_or(4) as f64
         + 12.0;
-    let (left, top) = (label_w + 26.0, label_w * 0.75 + 62.0);
-    let (w, h) = (left + m as f64 * cell + 20.0, top + m as f64 * cell + 20.0);
+    // Column labels lean right at 40°: room above and to the right for the longest one.
+    let (left, top) = (label_w + 26.0, label_w * 0.65 + 62.0);
+    let lean = (label_w * 0.77 - cell / 2.0).max(0.0);
+    let named = |i: usize| format!("{} {}", letter(i), shorten(&r.criteria[i].label, 28));
+    let (a, b) = (named(p.a), named(p.b));
+    let heading = format!("{a} (rows) × {b} (columns)");
+    let w = (left + m as f64 * cell + lean + 20.0).max(20.0 + 8.0 * heading.chars().count() as f64);
+    let h = top + m as f64 * cell + 20.0;
     let max = p.table.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
-    let (a, b) = (letter(p.a), letter(p.b));
     let mut s = svg_open(
         w,
         h,
         &format!("Cross-tabulation of best-response classes, {a} (rows) by {b} (columns)"),
-        Some(&format!("{a} (rows) × {b} (columns)")),
+        Some(&heading),
     );
     s.push_str(
         &label(left + m as f64 * cell / 2.0, 46.0, 13.0)

@@ -11,7 +11,9 @@ mod plotted;
 
 pub use drawn::{heatmap, rates_forest, sankey};
 pub use km::km_plot;
-pub use plotted::{spider, swimmer, waterfall, SPIDER_MAX, SWIMMER_MAX};
+pub use plotted::{
+    spider, sum_groups, swimmer, waterfall, SPIDER_MAX, SWIMMER_MAX, WATERFALL_LINES,
+};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -118,7 +120,7 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-type Res = Result<(), String>;
+pub(super) type Res = Result<(), String>;
 
 fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
@@ -193,7 +195,7 @@ fn legend_classes(r: &Report, i: usize) -> Vec<String> {
 }
 
 /// The drawing area of a plotters chart.
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// A plotters chart as an SVG string: a white page of `w` × `h` with the title and the class
 /// legend at the top; `body` draws on the area below (and, for labels, on the whole page).

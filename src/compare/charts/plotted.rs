@@ -7,27 +7,68 @@ use super::{
     err, legend_classes, mesh, nice_ceil, nice_floor, page, shorten, signed, text_style, Palette,
     INK,
 };
-use crate::compare::{letter, Report, SubjectRow};
+use crate::compare::{letter, Report, SubjectRow, PROGRESSIVE};
 
-/// Waterfall plot of criterion `i`: each subject's best (most negative) percent change of the
-/// sum from baseline, largest increase on the left, coloured by the best-response class.
-/// `None` when no subject has a known change.
-pub fn waterfall(r: &Report, i: usize, palette: &Palette) -> Option<String> {
-    let mut bars: Vec<(String, f64, String)> = r
+/// The criteria with a sum, grouped by the sum: criteria whose sums agree at every assessment of
+/// every included subject share one waterfall.
+pub fn sum_groups(r: &Report) -> Vec<Vec<usize>> {
+    // Each included subject's changes of the sum, assessment by assessment.
+    type Changes = Vec<Option<Vec<Option<f64>>>>;
+    let changes = |i: usize| -> Changes {
+        r.included()
+            .map(|s| {
+                s.outcome(i)
+                    .map(|o| o.timepoints.iter().map(|t| t.change).collect())
+            })
+            .collect()
+    };
+    let mut groups: Vec<(Vec<usize>, Changes)> = vec![];
+    for i in (0..r.criteria.len()).filter(|&i| r.criteria[i].has_sum) {
+        let c = changes(i);
+        match groups.iter_mut().find(|g| g.1 == c) {
+            Some(g) => g.0.push(i),
+            None => groups.push((vec![i], c)),
+        }
+    }
+    groups.into_iter().map(|g| g.0).collect()
+}
+
+/// The reference lines of a waterfall: the usual thresholds of response (−30 %) and
+/// progression (+20 %) of a sum of diameters.
+pub const WATERFALL_LINES: [f64; 2] = [-30.0, 20.0];
+
+/// Waterfall plot of criteria sharing one sum (`group`, see [`sum_groups`]): for each subject, a
+/// bar per criterion (left to right in the group's order) of its best percent change of the sum
+/// from baseline up to and including the assessment that ends its best response, coloured by
+/// its best-response class; subjects from the largest increase (first criterion) on the left.
+/// Dashed reference lines at −30 % and +20 %. `None` when no subject has a known change.
+pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<String> {
+    type Bar = (String, Vec<Option<(f64, String)>>);
+    let mut bars: Vec<Bar> = r
         .included()
         .filter_map(|s| {
-            let o = s.outcome(i)?;
-            Some((r.short_name(s), o.best_change?, o.best_class.clone()))
+            let per: Vec<Option<(f64, String)>> = group
+                .iter()
+                .map(|&i| {
+                    let o = s.outcome(i)?;
+                    Some((o.best_change?, o.best_class.clone()))
+                })
+                .collect();
+            per.iter()
+                .any(|b| b.is_some())
+                .then(|| (r.short_name(s), per))
         })
         .collect();
     if bars.is_empty() {
         return None;
     }
-    bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let key = |b: &Bar| b.1.iter().flatten().map(|x| x.0).next().unwrap_or(0.0);
+    bars.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.0.cmp(&b.0)));
     let n = bars.len();
+    let m = group.len();
     let labels = n <= 60;
-    // Gaps between bars only while bars are wide enough to show them.
-    let pad = if n <= 100 { 0.12 } else { 0.0 };
+    // Gaps between subjects only while bars are wide enough to show them.
+    let pad = if n * m <= 100 { 0.12 } else { 0.0 };
     let label_len = bars
         .iter()
         .map(|b| b.0.chars().count())
@@ -35,66 +76,101 @@ pub fn waterfall(r: &Report, i: usize, palette: &Palette) -> Option<String> {
         .unwrap_or(0)
         .min(18) as u32;
     let (w, h) = (
-        ((n as u32) * 26 + 120).clamp(600, 1200),
+        ((n * m) as u32 * 22 + n as u32 * 6 + 160).clamp(600, 1200),
         430 + if labels { label_len * 7 } else { 0 },
     );
-    let lo =
-        nice_floor(bars.iter().map(|b| b.1).fold(-30.0, f64::min) - 5.0, 10.0).clamp(-105.0, -40.0);
-    let hi = nice_ceil(bars.iter().map(|b| b.1).fold(20.0, f64::max) + 5.0, 10.0);
-    let svg = page(
-        (w, h),
-        &format!(
-            "Waterfall — {}: best change of the sum from baseline",
-            letter(i)
-        ),
-        palette,
-        &legend_classes(r, i),
-        |root, body| {
-            let mut chart = ChartBuilder::on(body)
-                .margin_left(8)
-                .margin_right(16)
-                .margin_top(8)
-                .x_label_area_size(if labels { label_len * 7 + 14 } else { 12 })
-                .y_label_area_size(56)
-                .build_cartesian_2d(0f64..n as f64, lo..hi)
-                .map_err(err)?;
-            mesh(&mut chart.configure_mesh())
-                .disable_x_mesh()
-                .x_labels(0)
-                .y_labels(10)
-                .y_desc("change from baseline (%)")
-                .y_label_formatter(&|v| signed(*v))
-                .draw()
-                .map_err(err)?;
-            chart
-                .draw_series(bars.iter().enumerate().map(|(k, (_, v, c))| {
-                    let x = k as f64;
-                    Rectangle::new(
-                        [(x + pad, 0.0), (x + 1.0 - pad, *v)],
-                        palette.colour(c).filled(),
-                    )
-                }))
-                .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, 0.0), (n as f64, 0.0)],
-                    INK.stroke_width(1),
-                )))
-                .map_err(err)?;
-            if labels {
-                for (k, (name, _, _)) in bars.iter().enumerate() {
-                    let (px, _) = chart.plotting_area().map_coordinate(&(k as f64 + 0.5, lo));
-                    let (_, py) = chart.plotting_area().map_coordinate(&(0.0, lo));
-                    let style = text_style(12.0, INK)
-                        .pos(Pos::new(HPos::Right, VPos::Center))
-                        .transform(FontTransform::Rotate270);
-                    root.draw(&Text::new(shorten(name, 18), (px, py + 6), style))
-                        .map_err(err)?;
-                }
+    let values = || bars.iter().flat_map(|b| b.1.iter().flatten().map(|x| x.0));
+    let lo = nice_floor(values().fold(-30.0, f64::min) - 5.0, 10.0).clamp(-105.0, -40.0);
+    let hi = nice_ceil(values().fold(20.0, f64::max) + 5.0, 10.0);
+    let names = group.iter().map(|&i| letter(i)).collect::<Vec<_>>();
+    let title = if m == 1 {
+        format!("Waterfall — {}: best change of the sum", names[0])
+    } else {
+        format!(
+            "Waterfall — {} (one sum; bars left to right): best change of the sum",
+            names.join(", ")
+        )
+    };
+    let mut classes: Vec<String> = vec![];
+    for &i in group {
+        for c in legend_classes(r, i) {
+            if !classes.contains(&c) {
+                classes.push(c);
             }
-            Ok(())
-        },
-    )?;
+        }
+    }
+    let classes: Vec<String> = r
+        .classes
+        .iter()
+        .filter(|c| classes.contains(c))
+        .cloned()
+        .collect();
+    let svg = page((w, h), &title, palette, &classes, |root, body| {
+        let mut chart = ChartBuilder::on(body)
+            .margin_left(8)
+            .margin_right(48)
+            .margin_top(8)
+            .x_label_area_size(if labels { label_len * 7 + 14 } else { 12 })
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..n as f64, lo..hi)
+            .map_err(err)?;
+        mesh(&mut chart.configure_mesh())
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(10)
+            .y_desc("change from baseline (%)")
+            .y_label_formatter(&|v| signed(*v))
+            .draw()
+            .map_err(err)?;
+        let width = (1.0 - 2.0 * pad) / m as f64;
+        chart
+            .draw_series(bars.iter().enumerate().flat_map(|(k, (_, per))| {
+                per.iter().enumerate().filter_map(move |(g, b)| {
+                    let (v, c) = b.as_ref()?;
+                    let x = k as f64 + pad + g as f64 * width;
+                    Some(Rectangle::new(
+                        [(x, 0.0), (x + width, *v)],
+                        palette.colour(c).filled(),
+                    ))
+                })
+            }))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, 0.0), (n as f64, 0.0)],
+                INK.stroke_width(1),
+            )))
+            .map_err(err)?;
+        for y in WATERFALL_LINES {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(0.0, y), (n as f64, y)],
+                    6,
+                    4,
+                    INK.stroke_width(1),
+                ))
+                .map_err(err)?;
+            let (px, py) = chart.plotting_area().map_coordinate(&(n as f64, y));
+            root.draw(&Text::new(
+                format!("{} %", signed(y)),
+                (px + 4, py),
+                text_style(12.0, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        }
+        if labels {
+            for (k, (name, _)) in bars.iter().enumerate() {
+                let (px, _) = chart.plotting_area().map_coordinate(&(k as f64 + 0.5, lo));
+                let (_, py) = chart.plotting_area().map_coordinate(&(0.0, lo));
+                let style = text_style(12.0, INK)
+                    .pos(Pos::new(HPos::Right, VPos::Center))
+                    .transform(FontTransform::Rotate270);
+                root.draw(&Text::new(shorten(name, 18), (px, py + 6), style))
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    })?;
     Some(svg)
 }
 
@@ -113,7 +189,7 @@ pub fn spider(r: &Report, i: usize, palette: &Palette) -> Option<(String, usize,
                 .is_some_and(|o| o.timepoints.iter().any(|t| t.change.is_some()))
         })
         .collect();
-    let lines: Vec<SpiderLine> = select(r, &with_change, SPIDER_MAX)
+    let lines: Vec<SpiderLine> = select(&with_change, SPIDER_MAX)
         .into_iter()
         .filter_map(|s| {
             let o = s.outcome(i)?;
@@ -201,46 +277,55 @@ pub fn spider(r: &Report, i: usize, palette: &Palette) -> Option<(String, usize,
     Some((svg, lines.len(), with_change.len()))
 }
 
-/// At most `max` of `subjects`, in their order: those whose timepoint classes differ between
-/// criteria first (the first ones when there are too many), then the others.
-fn select<'a>(r: &Report, subjects: &[&'a SubjectRow], max: usize) -> Vec<&'a SubjectRow> {
-    if subjects.len() <= max {
-        return subjects.to_vec();
-    }
-    let changing = |s: &SubjectRow| {
-        let classes = |i: usize| {
-            s.outcome(i).map(|o| {
-                o.timepoints
-                    .iter()
-                    .map(|t| t.class.as_str())
-                    .collect::<Vec<_>>()
-            })
-        };
-        s.differs() || (1..r.criteria.len()).any(|i| classes(i) != classes(0))
-    };
-    let mut keep: Vec<bool> = subjects.iter().map(|s| changing(s)).collect();
-    let mut kept = 0;
-    for k in keep.iter_mut() {
-        if *k {
-            kept += 1;
-            *k = kept <= max;
-        }
-    }
-    for k in keep.iter_mut() {
-        if kept >= max {
-            break;
-        }
-        if !*k {
-            *k = true;
-            kept += 1;
-        }
-    }
-    subjects
-        .iter()
-        .zip(&keep)
-        .filter(|(_, &k)| k)
-        .map(|(s, _)| *s)
+/// At most `max` of `subjects`: those the criteria disagree about first (see
+/// [`crate::compare::select`]).
+fn select<'a>(subjects: &[&'a SubjectRow], max: usize) -> Vec<&'a SubjectRow> {
+    crate::compare::select(subjects.iter().copied(), max)
+        .into_iter()
+        .map(|j| subjects[j])
         .collect()
+}
+
+/// A colour mixed two parts in three with white.
+fn pale(c: RGBColor) -> RGBColor {
+    let mix = |v: u8| ((v as u16 + 2 * 255) / 3) as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// The height of the swimmer plot's marker legend, below the chart.
+const LEGEND_H: u32 = 24;
+
+/// The swimmer plot's markers, explained in a row.
+fn marker_legend(area: &super::Area) -> super::Res {
+    let y = 10;
+    let diamond = |x: i32| vec![(x, y - 5), (x + 5, y), (x, y + 5), (x - 5, y)];
+    let text = |x: i32, t: &str| {
+        Text::new(
+            t.to_string(),
+            (x, y),
+            text_style(12.0, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+        )
+    };
+    let mut x = 20;
+    area.draw(&Polygon::new(diamond(x), INK.filled()))
+        .map_err(err)?;
+    let t = "progression that ends the best response (definitive or confirmed)";
+    area.draw(&text(x + 10, t)).map_err(err)?;
+    x += 24 + 6 * t.chars().count() as i32;
+    let mut d = diamond(x);
+    d.push(d[0]);
+    area.draw(&PathElement::new(d, INK.stroke_width(1)))
+        .map_err(err)?;
+    let t = "progression not (yet) confirmed";
+    area.draw(&text(x + 10, t)).map_err(err)?;
+    x += 24 + 6 * t.chars().count() as i32;
+    area.draw(&Polygon::new(
+        vec![(x - 3, y - 4), (x + 4, y), (x - 3, y + 4)],
+        RGBColor(0x55, 0x55, 0x55).filled(),
+    ))
+    .map_err(err)?;
+    area.draw(&text(x + 10, "ongoing: nothing ended the count"))
+        .map_err(err)
 }
 
 /// At most this many subjects in a swimmer plot; reclassified subjects are shown first.
@@ -264,7 +349,7 @@ pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> 
     if all.is_empty() {
         return None;
     }
-    let subjects = select(r, &all, SWIMMER_MAX);
+    let subjects = select(&all, SWIMMER_MAX);
     let k = r.criteria.len();
     let lane = 11.0;
     let gap = 9.0;
@@ -287,7 +372,7 @@ pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> 
         .max()
         .unwrap_or(0)
         .min(22) as u32;
-    let (w, h) = (900u32, 56 + 60 + total as u32 + 10);
+    let (w, h) = (900u32, 56 + 60 + total as u32 + 10 + LEGEND_H);
     let lanes = (0..k).map(letter).collect::<Vec<_>>().join(", ");
     let svg = page(
         (w, h),
@@ -295,9 +380,11 @@ pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> 
         palette,
         &r.classes,
         |root, body| {
-            let mut chart = ChartBuilder::on(body)
+            let (body, foot) = body.split_vertically(body.dim_in_pixel().1 - LEGEND_H);
+            marker_legend(&foot)?;
+            let mut chart = ChartBuilder::on(&body)
                 .margin_left(8)
-                .margin_right(20)
+                .margin_right(28)
                 .margin_top(8)
                 .x_label_area_size(44)
                 .y_label_area_size(name_len * 7 + 34)
@@ -318,15 +405,53 @@ pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> 
                     let y1 = top_y - i as f64 * lane - 1.0;
                     let y0 = y1 - lane + 2.0;
                     let mut from = 0.0;
+                    let mut ended = false;
                     for t in &o.timepoints {
                         let to = t.days as f64;
+                        // Assessments after the one that ended the count are drawn pale.
+                        let c = palette.colour(&t.class);
+                        let c = if ended { pale(c) } else { c };
                         chart
                             .draw_series(std::iter::once(Rectangle::new(
                                 [(from, y0), (to, y1)],
-                                palette.colour(&t.class).filled(),
+                                c.filled(),
                             )))
                             .map_err(err)?;
                         from = to;
+                        ended |= t.ends;
+                    }
+                    let mid = (y0 + y1) / 2.0;
+                    // Progression: filled where the best response stops counting (definitive
+                    // or confirmed), hollow where a later assessment must confirm it.
+                    for t in o.timepoints.iter().filter(|t| t.class == PROGRESSIVE) {
+                        let (px, py) = chart.plotting_area().map_coordinate(&(t.days as f64, mid));
+                        let marker = Polygon::new(
+                            vec![(px, py - 5), (px + 5, py), (px, py + 5), (px - 5, py)],
+                            if t.ends { INK.filled() } else { WHITE.filled() },
+                        );
+                        root.draw(&marker).map_err(err)?;
+                        if !t.ends {
+                            root.draw(&PathElement::new(
+                                vec![
+                                    (px, py - 5),
+                                    (px + 5, py),
+                                    (px, py + 5),
+                                    (px - 5, py),
+                                    (px, py - 5),
+                                ],
+                                INK.stroke_width(1),
+                            ))
+                            .map_err(err)?;
+                        }
+                    }
+                    // Ongoing: nothing ended the count; follow-up goes on.
+                    if o.ongoing() && !o.timepoints.is_empty() {
+                        let (px, py) = chart.plotting_area().map_coordinate(&(from, mid));
+                        root.draw(&Polygon::new(
+                            vec![(px + 2, py - 4), (px + 9, py), (px + 2, py + 4)],
+                            RGBColor(0x55, 0x55, 0x55).filled(),
+                        ))
+                        .map_err(err)?;
                     }
                     let (px, py) = chart
                         .plotting_area()

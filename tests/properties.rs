@@ -277,6 +277,41 @@ fn categories(out: &[serde_json::Value]) -> Vec<(String, Vec<String>, String)> {
         .collect()
 }
 
+/// On histories without PD, iRECIST gives RECIST 1.1's categories with an "i" (with `sets` on both).
+fn irecist_matches_recist(subjects: &[SubjectSpec], sets: &[String]) -> Result<(), TestCaseError> {
+    let table = csv(&to_rows(subjects, 1));
+    let recist = run_with("recist-1.1", &table, sets);
+    let irecist = run_with("irecist", &table, sets);
+    let with_i = |c: &serde_json::Value| -> String {
+        match c.as_str().unwrap_or("null") {
+            "non-CR/non-PD" => "non-iCR/non-iUPD".to_string(),
+            "NE" => "NE".to_string(),
+            "null" => "null".to_string(),
+            other => format!("i{other}"),
+        }
+    };
+    for (r, i) in recist.iter().zip(&irecist) {
+        let tps = r["timepoints"].as_array().cloned().unwrap_or_default();
+        if tps.iter().any(|t| t["response"] == "PD") {
+            continue;
+        }
+        let expected: Vec<String> = tps.iter().map(|t| with_i(&t["response"])).collect();
+        let got: Vec<String> = i["timepoints"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t["response"].as_str().unwrap().to_string())
+            .collect();
+        prop_assert_eq!(got, expected, "subject {}", r["subject"]);
+        prop_assert_eq!(
+            i["best_response"].as_str().unwrap_or("null").to_string(),
+            with_i(&r["best_response"])
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -364,27 +399,23 @@ proptest! {
 
     #[test]
     fn irecist_is_recist_with_an_i_until_progression(subjects in prop::collection::vec(subject(), 1..4)) {
-        let table = csv(&to_rows(&subjects, 1));
-        let recist = run_with("recist-1.1", &table, &[]);
-        let irecist = run_with("irecist", &table, &[]);
-        let with_i = |c: &serde_json::Value| -> String {
-            match c.as_str().unwrap_or("null") {
-                "non-CR/non-PD" => "non-iCR/non-iUPD".to_string(),
-                "NE" => "NE".to_string(),
-                "null" => "null".to_string(),
-                other => format!("i{other}"),
-            }
-        };
-        for (r, i) in recist.iter().zip(&irecist) {
-            let tps = r["timepoints"].as_array().cloned().unwrap_or_default();
-            if tps.iter().any(|t| t["response"] == "PD") {
-                continue;
-            }
-            let expected: Vec<String> = tps.iter().map(|t| with_i(&t["response"])).collect();
-            let got: Vec<String> = i["timepoints"].as_array().cloned().unwrap_or_default().iter().map(|t| t["response"].as_str().unwrap().to_string()).collect();
-            prop_assert_eq!(got, expected, "subject {}", r["subject"]);
-            prop_assert_eq!(i["best_response"].as_str().unwrap_or("null").to_string(), with_i(&r["best_response"]));
-        }
+        irecist_matches_recist(&subjects, &[])?;
+    }
+
+    /// The same with confirmation as protocols write it: the renamed best-response lines of
+    /// iRECIST confirm, accept SD and forbid PR after CR exactly as RECIST 1.1's do.
+    #[test]
+    fn irecist_is_recist_with_an_i_until_progression_with_confirmation(subjects in prop::collection::vec(subject(), 1..4)) {
+        let sets: Vec<String> = [
+            "confirmation_required=true",
+            "confirmation_accept_sd=true",
+            "pr_after_cr_confirms=false",
+            "confirm_max_interval=84days",
+            "confirm_max_ne=0",
+        ]
+        .map(String::from)
+        .to_vec();
+        irecist_matches_recist(&subjects, &sets)?;
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub(super) fn check_best(
             )
             .label(ir::Span::new(start, start + len), "nothing after the first one is counted")
             .help(format!(
-                "to confirm progression, give the unconfirmed one its own category and stop after the confirmed one, as iRECIST does: a category for the confirmed {name} (e.g. `C{name} progressive`), a rule that gives it when a later assessment confirms, `stop after first C{name}` and `count {name} as C{name} when followed by C{name}`"
+                "write `stop after first confirmed {name}` to end the history at the first {name} a later one confirms (as irRC does); or give the confirmed one its own category, as iRECIST does: a category for the confirmed {name} (e.g. `C{name} progressive`), a rule that gives it when a later assessment confirms, `stop after first C{name}` and `count {name} as C{name} when followed by C{name}`"
             ))
             .with_src(src),
         );

@@ -423,7 +423,16 @@ pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> 
                     let mid = (y0 + y1) / 2.0;
                     // Progression: filled where the best response stops counting (definitive
                     // or confirmed), hollow where a later assessment must confirm it.
-                    for t in o.timepoints.iter().filter(|t| t.class == PROGRESSIVE) {
+                    // Not after the end: those assessments no longer count.
+                    let counted = o
+                        .timepoints
+                        .iter()
+                        .position(|t| t.ends)
+                        .map_or(o.timepoints.len(), |e| e + 1);
+                    for t in o.timepoints[..counted]
+                        .iter()
+                        .filter(|t| t.class == PROGRESSIVE)
+                    {
                         let (px, py) = chart.plotting_area().map_coordinate(&(t.days as f64, mid));
                         let marker = Polygon::new(
                             vec![(px, py - 5), (px + 5, py), (px, py + 5), (px - 5, py)],

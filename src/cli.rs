@@ -507,6 +507,7 @@ impl EvalRun<'_> {
         let rs = eng.rs;
         let table_file = table.schema.file.clone();
         let mut numbering = rs_domain::Numbering::default();
+        numbering.one_at_a_time = table.one_unit_per_subject;
         let mut code = 0;
         let mut n = 0;
         let mut tallies = vec![];

@@ -153,12 +153,20 @@ pub fn rs_rows(ev: &Evaluation, sdtm: &Sdtm, study: &str) -> Vec<Vec<String>> {
 /// readers; the numbering carries on from one call to the next (rows are written subject by
 /// subject).
 #[derive(Default)]
-pub struct Numbering(HashMap<String, usize>);
+pub struct Numbering {
+    seq: HashMap<String, usize>,
+    /// Subjects come one at a time and never again (a streamed table): only the current
+    /// subject's count is kept, so memory does not grow with the cohort.
+    pub one_at_a_time: bool,
+}
 
 impl Numbering {
     pub fn number<'a>(&mut self, rows: impl IntoIterator<Item = &'a mut Vec<String>>) {
         for r in rows {
-            let n = self.0.entry(r[2].clone()).or_insert(0);
+            if self.one_at_a_time && !self.seq.contains_key(&r[2]) {
+                self.seq.clear();
+            }
+            let n = self.seq.entry(r[2].clone()).or_insert(0);
             *n += 1;
             r[RSSEQ] = n.to_string();
         }

@@ -757,4 +757,24 @@ fn counts_clause_is_parsed_and_overrides_the_class() {
     assert_eq!((cat("PR").response, cat("PR").control), (true, true));
     assert_eq!((cat("SD").response, cat("SD").control), (false, true));
     assert_eq!((cat("PD").response, cat("PD").control), (false, false));
+
+/// Criteria that read the same inputs from the same columns bind a subject once (compare shares
+/// the bound subject); criteria that read other inputs do not.
+#[test]
+fn bindings_are_shared_only_between_criteria_that_bind_alike() {
+    use crit::data::bind;
+    let cohort = table::read_path("examples/pet-cohort.csv").expect("PET cohort reads");
+    let load = |id: &str| crit::check::load(id).unwrap_or_else(|_| panic!("{id} loads"));
+    let (recist, irecist, percist) = (load("recist-1.1"), load("irecist"), load("percist-1.0"));
+    let plan = |c: &crit::check::Checked| bind::plan(&c.ruleset, &cohort).expect("columns found");
+    let (br, bi, bp) = (plan(&recist), plan(&irecist), plan(&percist));
+    assert!(br.same_as(&recist.ruleset, &bi, &irecist.ruleset));
+    assert!(bi.same_as(&irecist.ruleset, &br, &recist.ruleset));
+    assert!(!br.same_as(&recist.ruleset, &bp, &percist.ruleset));
+    // Shared or not, every subject binds to the same assessments under both.
+    for raw in &cohort.subjects {
+        let a = bind::bind(&recist.ruleset, &br, &cohort.file, raw).expect("binds");
+        let b = bind::bind(&irecist.ruleset, &bi, &cohort.file, raw).expect("binds");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", raw.subject);
+    }
 }

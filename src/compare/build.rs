@@ -12,7 +12,7 @@ use super::model::*;
 use super::summary::summarize;
 use crate::check::{self, ir};
 use crate::data::bind;
-use crate::data::model::RawCohort;
+use crate::data::model::{DataError, RawCohort, Subject};
 use crate::diag::Diag;
 use crate::eval::best::Note;
 use crate::eval::value::Val;
@@ -264,6 +264,14 @@ pub fn build_with(
         });
     }
 
+    // For each criterion, the first that binds a subject the same way.
+    let same: Vec<usize> = (0..engines.len())
+        .map(|i| {
+            (0..i)
+                .find(|&j| bindings[i].same_as(engines[i].rs, &bindings[j], engines[j].rs))
+                .unwrap_or(i)
+        })
+        .collect();
     // Each subject under every criterion at once, so that disagreements can be traced in
     // both evaluations.
     let progress = Progress::new(cohort.subjects.len() as u64, "subjects");
@@ -272,11 +280,15 @@ pub fn build_with(
         .subjects
         .par_iter()
         .map(|raw| {
-            let bound: Vec<_> = engines
-                .iter()
-                .zip(&bindings)
-                .map(|(eng, b)| bind::bind(eng.rs, b, &cohort.file, raw))
+            // Bound once per distinct binding, shared by the criteria that bind alike.
+            let own: Vec<Option<Result<Subject, DataError>>> = (0..engines.len())
+                .map(|i| {
+                    (same[i] == i)
+                        .then(|| bind::bind(engines[i].rs, &bindings[i], &cohort.file, raw))
+                })
                 .collect();
+            let bound: Vec<&Result<Subject, DataError>> =
+                same.iter().filter_map(|&j| own[j].as_ref()).collect();
             let evs: Vec<Option<Evaluation>> = engines
                 .iter()
                 .zip(&bound)

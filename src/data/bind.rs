@@ -68,6 +68,25 @@ fn shipped_inputs() -> &'static [String] {
     })
 }
 
+impl Binding {
+    /// Whether binding a subject for `rs` with this binding gives the same subject as for
+    /// `other_rs` with `other`: the same inputs (names, levels, units, values) read from the
+    /// same columns. Criteria that extend one another usually do, and bind each subject once.
+    pub fn same_as(&self, rs: &Ruleset, other: &Binding, other_rs: &Ruleset) -> bool {
+        let input = |a: &Input, b: &Input| {
+            a.name == b.name && a.level == b.level && a.dim == b.dim && a.choices == b.choices
+        };
+        self.cols == other.cols
+            && self.absent == other.absent
+            && rs.inputs.len() == other_rs.inputs.len()
+            && rs
+                .inputs
+                .iter()
+                .zip(&other_rs.inputs)
+                .all(|(a, b)| input(a, b))
+    }
+}
+
 pub fn plan(rs: &Ruleset, cohort: &RawCohort) -> Result<Binding, Vec<DataError>> {
     plan_columns(rs, &cohort.file, &cohort.columns, &cohort.duplicates)
 }

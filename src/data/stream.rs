@@ -209,6 +209,9 @@ pub struct Table {
     pub notes: Vec<String>,
     /// Subject ids in the table, when counted before reading.
     pub subjects: Option<usize>,
+    /// Each subject id is in one unit (every reader's rows together), so a subject id seen
+    /// once is never met again: true for CSV tables, streamed or read whole.
+    pub one_unit_per_subject: bool,
     units: Units,
 }
 
@@ -348,6 +351,7 @@ impl Table {
             schema,
             notes: vec![],
             subjects,
+            one_unit_per_subject: true,
         }
     }
 
@@ -367,6 +371,7 @@ impl Table {
             schema,
             notes: vec![note],
             subjects: Some(subjects),
+            one_unit_per_subject: true,
         }
     }
 
@@ -381,6 +386,7 @@ impl Table {
             schema,
             notes,
             subjects: Some(subjects),
+            one_unit_per_subject: false,
         }
     }
 

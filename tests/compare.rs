@@ -757,6 +757,7 @@ fn counts_clause_is_parsed_and_overrides_the_class() {
     assert_eq!((cat("PR").response, cat("PR").control), (true, true));
     assert_eq!((cat("SD").response, cat("SD").control), (false, true));
     assert_eq!((cat("PD").response, cat("PD").control), (false, false));
+}
 
 /// Criteria that read the same inputs from the same columns bind a subject once (compare shares
 /// the bound subject); criteria that read other inputs do not.

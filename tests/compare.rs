@@ -350,6 +350,7 @@ fn criterion(label: &str) -> compare::CriterionInfo {
         params: vec![],
         all_params: vec![],
         has_sum: false,
+        charted: None,
         classes: vec![],
     }
 }

@@ -1,8 +1,8 @@
 //! The HTML report of `crit compare` read as a document: the drill-down (a section per subject
 //! with its timeline, divergence and explanations, linked from the subjects table), timepoint
 //! disagreements per pair, and the plots (one waterfall per sum with reference lines, the
-//! swimmer's progression and ongoing marks, heatmaps naming their criteria, a stated reason
-//! where a criterion has no waterfall).
+//! swimmer's progression and ongoing marks, heatmaps naming their criteria, PET criteria's own
+//! metric, a stated reason where a criterion has none).
 
 mod common;
 
@@ -229,8 +229,36 @@ fn one_waterfall_per_sum_with_reference_lines_up_to_progression() {
 }
 
 #[test]
-fn a_criterion_without_a_sum_says_why_it_has_no_waterfall() {
-    let r = report("examples/pet-cohort.csv", &["recist-1.1", "percist-1.0"]);
+fn pet_criteria_chart_their_own_metric_and_one_without_says_why() {
+    // PERCIST 1.0 charts the hottest SULpeak, imPERCIST5 the sum of the five hottest: each its
+    // own waterfall, titled by its metric.
+    let r = report(
+        "examples/pet-cohort.csv",
+        &["recist-1.1", "percist-1.0", "impercist5"],
+    );
+    assert_eq!(r.criteria[1].charted.as_deref(), Some("hottest"));
+    assert_eq!(r.criteria[2].charted.as_deref(), Some("sum5"));
+    let html = report_html::render(&r);
+    let doc = parse(&html);
+    let waterfalls = all(&doc, "figure", "waterfall");
+    let groups: Vec<_> = waterfalls
+        .iter()
+        .map(|w| w.attribute("data-criteria").unwrap())
+        .collect();
+    assert_eq!(groups, ["A", "B", "C"]);
+    assert!(text(waterfalls[1]).contains("Waterfall — B: best change of hottest"));
+    assert!(text(waterfalls[2]).contains("Waterfall — C: best change of sum5"));
+    assert!(all(&doc, "p", "nowaterfall").is_empty());
+    // M03: the hottest lesion rose from 9.1 to 12.6 SUL at week 8 (+38.5 %), a PMD that ends
+    // PERCIST's best response.
+    let m03 = r.subjects.iter().find(|s| s.subject == "M03").unwrap();
+    let o = m03.outcome(1).unwrap();
+    let change = o.timepoints[0].change.unwrap();
+    assert!((change - 38.46).abs() < 0.01, "{change}");
+    assert!(o.timepoints[0].ends);
+
+    // Lugano PET scores lesions on the Deauville scale: no number to chart, and it says so.
+    let r = report("examples/library-cohort.csv", &["recist-1.1", "lugano-pet"]);
     let html = report_html::render(&r);
     let doc = parse(&html);
     let waterfalls = all(&doc, "figure", "waterfall");
@@ -238,7 +266,7 @@ fn a_criterion_without_a_sum_says_why_it_has_no_waterfall() {
     assert_eq!(waterfalls[0].attribute("data-criteria"), Some("A"));
     let why = all(&doc, "p", "nowaterfall");
     assert_eq!(why.len(), 1);
-    assert!(text(why[0]).starts_with("No waterfall for B percist-1.0"));
+    assert!(text(why[0]).starts_with("No waterfall for B lugano-pet"));
 }
 
 #[test]

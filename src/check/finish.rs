@@ -242,6 +242,42 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         .map(|(i, _)| i)
         .collect();
 
+    let chart = m.chart.as_ref().and_then(|(name, si)| {
+        let found = defs.iter().position(|d| !d.hidden && d.name == name.node);
+        let ok = found.filter(|&d| {
+            matches!(defs[d].ty, ir::Ty::Num { .. }) && defs[d].level == ir::DefLevel::Assessment
+        });
+        if ok.is_none() {
+            let (message, help) = match found {
+                Some(_) => (
+                    format!(
+                        "`chart {}`: `{}` is not a number of each assessment",
+                        name.node, name.node
+                    ),
+                    "chart a value that is a number per assessment, such as a sum of diameters"
+                        .to_string(),
+                ),
+                None => (
+                    format!("`chart {}`: no value named `{}`", name.node, name.node),
+                    match crate::diag::did_you_mean(
+                        &name.node,
+                        defs.iter().map(|d| d.name.as_str()),
+                    ) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "chart a value the ruleset defines".to_string(),
+                    },
+                ),
+            };
+            diags.push(
+                Diag::error("crit::chart", message)
+                    .label(name.span, "charted here")
+                    .help(help)
+                    .with_src(&m.sources[*si]),
+            );
+        }
+        ok
+    });
+
     let had_errors = diags.iter().any(|d| d.is_error());
     out.extend(diags);
     if had_errors || out.iter().any(|d| d.is_error()) {
@@ -252,6 +288,7 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         title: m.title.clone(),
         version: m.version.clone(),
         cites: m.cites.clone(),
+        chart,
         sources: m.sources.clone(),
         categories: m
             .categories

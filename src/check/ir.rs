@@ -467,6 +467,8 @@ pub struct Ruleset {
     pub title: String,
     pub version: Option<String>,
     pub cites: Vec<String>,
+    /// `chart NAME`: the assessment-level number whose change from baseline comparisons chart.
+    pub chart: Option<DefId>,
     /// Source files, the ruleset's ancestors first.
     pub sources: Vec<Source>,
     pub categories: Vec<Category>,

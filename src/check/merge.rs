@@ -37,6 +37,8 @@ pub struct Merged {
     pub title: String,
     pub version: Option<String>,
     pub cites: Vec<String>,
+    /// `chart NAME` of the nearest ruleset of the chain that has one, with its source.
+    pub chart: Option<(ast::Name, usize)>,
     pub sources: Vec<Source>,
     pub categories: Vec<MergedCategory>,
     pub slots: Vec<Slot>,
@@ -80,6 +82,11 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
         title: leaf.title.clone(),
         version: leaf.version.clone(),
         cites: leaf.cites.clone(),
+        chart: chain
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(si, (_, rs))| rs.chart.clone().map(|n| (n, si))),
         sources: chain.iter().map(|(s, _)| s.clone()).collect(),
         categories: vec![],
         slots: vec![],

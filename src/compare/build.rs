@@ -36,12 +36,15 @@ fn class_of(rs: &ir::Ruleset, c: Option<ir::CatId>) -> String {
     }
 }
 
-/// The definition named [`SUM_VALUE`], if it is an assessment-level number.
+/// The number the charts show the change of: the ruleset's `chart`, else the assessment-level
+/// number named [`SUM_VALUE`].
 fn sum_def(rs: &ir::Ruleset) -> Option<ir::DefId> {
-    rs.defs.iter().position(|d| {
-        d.name == SUM_VALUE
-            && matches!(d.ty, ir::Ty::Num { .. })
-            && d.level == ir::DefLevel::Assessment
+    rs.chart.or_else(|| {
+        rs.defs.iter().position(|d| {
+            d.name == SUM_VALUE
+                && matches!(d.ty, ir::Ty::Num { .. })
+                && d.level == ir::DefLevel::Assessment
+        })
     })
 }
 
@@ -258,6 +261,7 @@ pub fn build_with(
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
                 .collect(),
             has_sum: sum_def(rs).is_some(),
+            charted: sum_def(rs).map(|d| rs.defs[d].name.clone()),
             classes: (0..rs.categories.len())
                 .map(|c| (rs.cat_name(c).to_string(), class_of(rs, Some(c))))
                 .collect(),

@@ -32,8 +32,11 @@ pub struct CriterionInfo {
     pub params: Vec<(String, String)>,
     /// Every param with its value in this variant.
     pub all_params: Vec<(String, String)>,
-    /// Whether the ruleset defines a number named [`SUM_VALUE`] (percent changes are known).
+    /// Whether the ruleset has a number to chart (its `chart`, or one named [`SUM_VALUE`]):
+    /// percent changes are known.
     pub has_sum: bool,
+    /// That number's name.
+    pub charted: Option<String>,
     /// Category name → class, for every category of the ruleset (for legends).
     pub classes: Vec<(String, String)>,
 }

@@ -299,12 +299,13 @@ pub fn render(r: &Report) -> String {
         h.push_str("<h2 id=\"waterfall\">Waterfall plots</h2>\n<div class=\"grid\">\n");
         for (g, svg) in &waterfalls {
             let who = g.iter().map(|&i| named(i)).collect::<Vec<_>>().join(", ");
+            let metric = esc(r.criteria[g[0]].charted.as_deref().unwrap_or("sum"));
             let shared = if g.len() > 1 {
-                " These criteria read the same sum, so it is drawn once: one bar per criterion, left to right, each coloured by that criterion's best-response class."
+                format!(" These criteria read the same <code>{metric}</code>, so it is drawn once: one bar per criterion, left to right, each coloured by that criterion's best-response class.")
             } else {
-                ""
+                String::new()
             };
-            let caption = format!("{who}: per subject, the most negative percent change of the sum from baseline over the assessments that count for the best response (up to and including the one that ends it, such as a progression), coloured by best-response class. Dashed lines: −30 % and +20 %.{shared}");
+            let caption = format!("{who}: per subject, the most negative percent change of <code>{metric}</code> from baseline over the assessments that count for the best response (up to and including the one that ends it, such as a progression), coloured by best-response class. Dashed lines: −30 % and +20 %.{shared}");
             let _ = writeln!(
                 h,
                 "<figure class=\"waterfall\" data-criteria=\"{}\">{svg}<figcaption>{caption}</figcaption></figure>",
@@ -315,7 +316,7 @@ pub fn render(r: &Report) -> String {
         for &i in &without {
             let _ = writeln!(
                 h,
-                "<p class=\"note nowaterfall\">No waterfall for {}: the ruleset defines no number named <code>{}</code> (the value a waterfall shows the change of), so its metric cannot be charted as a change from baseline.</p>",
+                "<p class=\"note nowaterfall\">No waterfall for {}: the ruleset names no number to chart (a <code>chart NAME</code> declaration, or a value named <code>{}</code>), so its metric cannot be shown as a change from baseline.</p>",
                 named(i),
                 super::SUM_VALUE
             );
@@ -333,7 +334,7 @@ pub fn render(r: &Report) -> String {
             } else {
                 String::new()
             };
-            let caption = format!("<b>{}</b> <code>{}</code>: percent change of the sum over time; lines coloured by best-response class, dots by timepoint response class.{sample}", letter(*i), esc(&r.criteria[*i].label));
+            let caption = format!("<b>{}</b> <code>{}</code>: percent change of <code>{}</code> over time; lines coloured by best-response class, dots by timepoint response class.{sample}", letter(*i), esc(&r.criteria[*i].label), esc(r.criteria[*i].charted.as_deref().unwrap_or("sum")));
             h.push_str(&figure("spider", svg, &caption));
         }
         h.push_str("</div>\n");

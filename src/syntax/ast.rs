@@ -43,6 +43,8 @@ pub struct Ruleset {
     pub extends: Option<Name>,
     pub version: Option<String>,
     pub cites: Vec<String>,
+    /// `chart NAME`: the number the comparison's charts show the change of.
+    pub chart: Option<Name>,
     pub categories: Vec<CategoryDecl>,
     pub renames: Vec<(Name, Name)>,
     pub items: Vec<Item>,

@@ -24,6 +24,7 @@ const ITEM_WORDS: &[&str] = &[
     "override",
     "event",
     "reject",
+    "chart",
 ];
 
 /// Lines as (start, end of content, end including the line break); a break is `\n`, `\r\n` or

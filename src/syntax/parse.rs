@@ -287,6 +287,7 @@ impl Builder<'_> {
         match pair.as_rule() {
             Rule::version_decl => rs.version = Some(unquote(&pair.into_inner().next().unwrap())),
             Rule::cite_decl => rs.cites.push(unquote(&pair.into_inner().next().unwrap())),
+            Rule::chart_decl => rs.chart = Some(self.name(&pair.into_inner().next().unwrap())),
             Rule::categories_decl => {
                 for line in pair.into_inner() {
                     let mut decl = CategoryDecl {

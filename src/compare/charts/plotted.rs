@@ -83,11 +83,12 @@ pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<Strin
     let lo = nice_floor(values().fold(-30.0, f64::min) - 5.0, 10.0).clamp(-105.0, -40.0);
     let hi = nice_ceil(values().fold(20.0, f64::max) + 5.0, 10.0);
     let names = group.iter().map(|&i| letter(i)).collect::<Vec<_>>();
+    let metric = r.criteria[group[0]].charted.as_deref().unwrap_or("sum");
     let title = if m == 1 {
-        format!("Waterfall — {}: best change of the sum", names[0])
+        format!("Waterfall — {}: best change of {metric}", names[0])
     } else {
         format!(
-            "Waterfall — {} (one sum; bars left to right): best change of the sum",
+            "Waterfall — {} (one {metric}; bars left to right): best change of {metric}",
             names.join(", ")
         )
     };
@@ -213,7 +214,11 @@ pub fn spider(r: &Report, i: usize, palette: &Palette) -> Option<(String, usize,
     let (w, h) = (600u32, 440u32);
     let svg = page(
         (w, h),
-        &format!("Spider plot — {}: change of the sum over time", letter(i)),
+        &format!(
+            "Spider plot — {}: change of {} over time",
+            letter(i),
+            r.criteria[i].charted.as_deref().unwrap_or("sum")
+        ),
         palette,
         &legend_classes(r, i),
         |root, body| {

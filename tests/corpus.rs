@@ -29,6 +29,12 @@ fn diagnostics_case(path: &Path) {
         Err(d) => d,
     };
     assert!(!diags.is_empty(), "{name}: expected diagnostics, got none");
+    // Every message names the file and the place, and says what to do.
+    for d in &diags {
+        let what = format!("{name}: {} `{}`", d.code, d.message);
+        assert!(d.src.is_some() && !d.labels.is_empty(), "{what}: no place");
+        assert!(d.help.is_some(), "{what}: no help");
+    }
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
     for line in src.lines() {
         if let Some(rest) = line.trim().strip_prefix("# expect:") {
@@ -355,6 +361,11 @@ fn data_case(path: &Path) {
         }
     }
     let diags = diags.replace(&format!("{}/", dir.to_string_lossy()), "");
+    // Every diagnostic names the file (with the line where there is one) and has a help.
+    for b in diags.split("crit::").skip(1) {
+        assert!(b.contains(&file), "{name}: no file named in\n{b}");
+        assert!(b.contains("help:"), "{name}: no help in\n{b}");
+    }
     let subjects: Vec<serde_json::Value> = if out.is_empty() {
         vec![]
     } else {

@@ -159,3 +159,75 @@ fn bad_outcomes_and_landmarks_are_reported() {
     assert!(err.contains(":2: os_days `abc`"), "{err}");
     assert!(err.contains(":3: death is `2`"), "{err}");
 }
+
+#[test]
+fn irecist_eval_json_censors_p09_at_its_last_adequate_scan() {
+    // The command of issue 15: P09's iUPD at WEEK 8 is reset by the iPR at WEEK 16, so iRECIST
+    // has no progression; P09 is censored at its last adequate (not NE) assessment.
+    let v = json(&["eval", "--criteria", "irecist", COHORT, "--format", "json"]);
+    let p09 = v["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["subject"] == "P09")
+        .unwrap();
+    let last = p09["timepoints"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let e = &p09["events"]["progression"];
+    assert_eq!(e["censored"], true);
+    assert_eq!(e["date"], last["date"]);
+    assert_eq!(e["visit"], "WEEK 16");
+    assert!(e["reason"]
+        .as_str()
+        .unwrap()
+        .contains("censored at the last adequate assessment"));
+    // Under RECIST 1.1 the same WEEK 8 scan is the progression.
+    let v = json(&[
+        "eval",
+        "--criteria",
+        "recist-1.1",
+        COHORT,
+        "--format",
+        "json",
+    ]);
+    let p09 = v["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["subject"] == "P09")
+        .unwrap();
+    assert_eq!(p09["events"]["progression"]["censored"], false);
+    assert_eq!(p09["events"]["progression"]["visit"], "WEEK 8");
+}
+
+#[test]
+fn ci_transform_is_a_choice_and_is_said() {
+    let args = |ci: &'static str| {
+        [
+            "compare",
+            COHORT,
+            "--criteria",
+            "recist-1.1",
+            "--criteria",
+            "irecist",
+            "--outcomes",
+            OUTCOMES,
+            "--ci",
+            ci,
+        ]
+    };
+    let (code, out, err) = crit(&args("log-log"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("log-log transform"), "{out}");
+    let (_, out, _) = crit(&args("log"));
+    assert!(out.contains(", log transform"), "{out}");
+    let mut a = args("log-log").to_vec();
+    a.extend(["--format", "json"]);
+    let v = json(&a);
+    assert_eq!(v["pfs"]["conf_type"], "log-log");
+    assert_eq!(v["os"]["conf_type"], "log-log");
+}

@@ -254,3 +254,33 @@ fn cox_category_without_events_has_ratio_zero_and_others_unchanged() {
     assert_eq!(fit.terms[1].hr, Some(0.0));
     assert!(fit.terms[1].note.is_some());
 }
+
+#[test]
+fn aml_log_log_intervals_from_the_published_standard_errors() {
+    // R's survfit(conf.type = "log-log") interval: u = log(-log S), se(u) = se(S) / (S |log S|),
+    // S from exp(-exp(u ± z se(u))). No printed log-log table for aml was found, so the expected
+    // bounds are computed from the survival and std.err that doaml.Rout.save prints (Maintained
+    // arm, 4 decimals): they agree with crit's to 3 decimals.
+    let d = load("aml.csv", "1");
+    let (t, e) = subset(&d, 0);
+    let km = KaplanMeier::fit(&t, &e, ConfType::LogLog).unwrap();
+    let z = 1.959963984540054;
+    for (s, row) in km
+        .steps
+        .iter()
+        .filter(|s| s.surv > 0.0)
+        .zip(&AML_MAINTAINED)
+    {
+        let (time, _, _, _, se, _, _) = *row;
+        assert_eq!(s.time, time);
+        let u = (-s.surv.ln()).ln();
+        let se_u = se / (s.surv * -s.surv.ln());
+        let lower = (-(u + z * se_u).exp()).exp();
+        let upper = (-(u - z * se_u).exp()).exp();
+        assert_close("log-log lower", s.lower.unwrap(), lower, 3);
+        assert_close("log-log upper", s.upper.unwrap(), upper, 3);
+        // The log-log interval stays inside (0, 1) and around the estimate.
+        assert!(s.lower.unwrap() > 0.0 && s.upper.unwrap() < 1.0);
+        assert!(s.lower.unwrap() < s.surv && s.surv < s.upper.unwrap());
+    }
+}

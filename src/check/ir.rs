@@ -176,6 +176,8 @@ pub enum ExprKind {
     Nadir(Box<Expr>, Ref),
     Last(Box<Expr>),
     Ever(Box<Expr>),
+    /// Holds at some later assessment of the subject; reads only data and params (checked).
+    Later(Box<Expr>),
     Known(Box<Expr>),
     Definitely(Box<Expr>),
     Abs(Box<Expr>),

@@ -314,7 +314,7 @@ fn same_time(e: &ir::Expr, out: &mut Vec<Node>) {
     match &e.kind {
         K::Def(d) => out.push(Node::Def(*d)),
         K::At(x, ir::Ref::Baseline) => same_time(x, out),
-        K::At(..) | K::Nadir(..) | K::Last(_) | K::Ever(_) | K::DaysSince(_) => {}
+        K::At(..) | K::Nadir(..) | K::Last(_) | K::Ever(_) | K::Later(_) | K::DaysSince(_) => {}
         K::Neg(x) | K::Abs(x) | K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => {
             same_time(x, out)
         }

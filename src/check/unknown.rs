@@ -27,6 +27,7 @@ fn guarded(e: &ir::Expr, known: &[&ir::Expr], du: &[bool], groups: &[ir::GroupDe
         | K::Nadir(x, _)
         | K::Last(x)
         | K::Ever(x)
+        | K::Later(x)
         | K::In(x, ..) => u(x),
         K::Bin(_, a, b) | K::Cmp(_, a, b) | K::Min2(a, b) | K::Max2(a, b) => u(a) || u(b),
         K::And(xs) | K::Or(xs) => {

@@ -40,6 +40,7 @@ pub fn children(e: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
         | K::Nadir(x, _)
         | K::Last(x)
         | K::Ever(x)
+        | K::Later(x)
         | K::Known(x)
         | K::Definitely(x)
         | K::In(x, ..) => f(x),

@@ -63,6 +63,16 @@ pub struct CompareArgs {
     /// from it, e.g. 12w (default), 84d.
     #[arg(long, value_name = "TIME", requires = "outcomes")]
     pub landmark: Option<String>,
+    /// Transform of the Kaplan–Meier confidence intervals (PFS, OS and their medians): log
+    /// (R survfit's default) or log-log (SAS LIFETEST's default).
+    #[arg(long, value_enum, default_value_t = CiTransform::Log)]
+    pub ci: CiTransform,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiTransform {
+    Log,
+    LogLog,
 }
 
 /// Days of a landmark written `12w`, `84d`, `12 weeks` or `84 days`.
@@ -188,6 +198,10 @@ pub fn run(args: &CompareArgs) -> i32 {
         },
         landmark_days,
         outcomes,
+        conf_type: match args.ci {
+            CiTransform::Log => crate::survival::ConfType::Log,
+            CiTransform::LogLog => crate::survival::ConfType::LogLog,
+        },
     };
     let report = match compare::build_with(&specs, &cohort, &opts) {
         Ok(r) => r,

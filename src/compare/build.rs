@@ -160,6 +160,8 @@ pub struct Options {
     pub explain: Explain,
     pub landmark_days: Option<i64>,
     pub outcomes: Option<super::os::Outcomes>,
+    /// Transform of the Kaplan–Meier intervals (R's log by default; SAS's log-log).
+    pub conf_type: crate::survival::ConfType,
 }
 
 /// A loaded criterion: its spec and checked ruleset.
@@ -358,8 +360,16 @@ pub fn build_with(
     }
     let file_errors = cohort.errors.iter().map(|e| e.to_string()).collect();
     let mut report = summarize(cohort.file.clone(), criteria, subjects, file_errors);
+    if opts.conf_type != report.pfs.conf_type {
+        report.pfs = super::pfs::pfs_with(&report, opts.conf_type);
+    }
     if let Some(outcomes) = &opts.outcomes {
-        report.os = Some(super::os::analyse(&report, outcomes, opts.landmark_days));
+        report.os = Some(super::os::analyse(
+            &report,
+            outcomes,
+            opts.landmark_days,
+            opts.conf_type,
+        ));
     }
     Ok(report)
 }

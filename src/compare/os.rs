@@ -273,7 +273,12 @@ pub struct Os {
 }
 
 /// The landmark OS analysis of every criterion.
-pub fn analyse(r: &Report, outcomes: &Outcomes, landmark_days: Option<i64>) -> Os {
+pub fn analyse(
+    r: &Report,
+    outcomes: &Outcomes,
+    landmark_days: Option<i64>,
+    conf_type: ConfType,
+) -> Os {
     let landmark = landmark_days.unwrap_or(DEFAULT_LANDMARK_DAYS);
     let included: Vec<_> = r.included().collect();
     let mut missing_outcome: Vec<String> = included
@@ -315,13 +320,13 @@ pub fn analyse(r: &Report, outcomes: &Outcomes, landmark_days: Option<i64>) -> O
                     None => no_assessment += 1,
                 }
             }
-            criterion(rows, before_landmark, no_assessment)
+            criterion(rows, before_landmark, no_assessment, conf_type)
         })
         .collect();
     Os {
         file: outcomes.file.clone(),
         landmark_days: landmark,
-        conf_type: ConfType::Log,
+        conf_type,
         criteria,
         missing_outcome,
         unknown_subjects,
@@ -332,6 +337,7 @@ fn criterion(
     rows: Vec<(String, String, usize, f64, bool)>,
     before_landmark: usize,
     no_assessment: usize,
+    conf_type: ConfType,
 ) -> OsCriterion {
     let mut cats: Vec<(String, String, usize)> = vec![];
     for (c, k, r, _, _) in &rows {
@@ -353,7 +359,7 @@ fn criterion(
             let idx: Vec<usize> = (0..rows.len()).filter(|i| group[*i] == g).collect();
             let t: Vec<f64> = idx.iter().map(|i| time[*i]).collect();
             let d: Vec<bool> = idx.iter().map(|i| death[*i]).collect();
-            let km = KaplanMeier::fit(&t, &d, ConfType::Log)?;
+            let km = KaplanMeier::fit(&t, &d, conf_type)?;
             Some(OsGroup {
                 category: c.clone(),
                 class: k.clone(),

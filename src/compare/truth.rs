@@ -11,8 +11,8 @@
 //! - true dissociated patterns with a timepoint of class `dissociated` (detection), and other
 //!   patterns with one (false detection);
 //! - reader-to-reader Cohen's kappa of the best-response class;
-//! - the progression date against the true progression day: the difference in days, and
-//!   progressions without a true one or missed.
+//! - the date of the ruleset's progression event (its `event progression`) against the true
+//!   progression day: the difference in days, and progressions without a true one or missed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -341,7 +341,7 @@ const HEAD: [&str; 10] = [
     "true progression missed",
 ];
 
-const NOTES: &str = "Agreement: the best-response class against the true pattern (responder: complete or partial; stable: stable; progressor: progressive; pseudoprogression: any response but progressive or not evaluable, as the patient benefits; dissociated: a dissociated class, for criteria that have one; not-evaluable: not evaluable or none). Dissociated detected: true dissociated patterns with a timepoint of class dissociated; false: other patterns with one. Reader kappa: Cohen's kappa of the best-response classes between readers. Progression dates: the first timepoint of class progressive (an iUPD counts even when a later scan resets it) minus the true progression day, day 1 being the treatment start; 'progression, none in truth': progression under the criterion without one in truth; 'true progression missed': a true progression before the reading's last assessment that the criterion did not call. Units are readings (subject × reader).";
+const NOTES: &str = "Agreement: the best-response class against the true pattern (responder: complete or partial; stable: stable; progressor: progressive; pseudoprogression: any response but progressive or not evaluable, as the patient benefits; dissociated: a dissociated class, for criteria that have one; not-evaluable: not evaluable or none). Dissociated detected: true dissociated patterns with a timepoint of class dissociated; false: other patterns with one. Reader kappa: Cohen's kappa of the best-response classes between readers. Progression dates: the date of each ruleset's progression event (RECIST 1.1 the first PD; iRECIST the first iUPD that an iCPD confirms, dated at the iUPD — an iUPD reset, or unconfirmed at the last scan, is none) minus the true progression day, day 1 being the treatment start; 'progression, none in truth': progression under the criterion without one in truth; 'true progression missed': a true progression before the reading's last assessment that the criterion did not call. Units are readings (subject × reader).";
 
 fn pattern_line(t: &Scores) -> String {
     t.patterns

@@ -670,6 +670,17 @@ impl<'a> Evaluation<'a> {
                 }
                 Val::Bool(acc)
             }
+            // Reads only data (the checker makes sure), so later assessments can be looked at.
+            K::Later(x) => {
+                let mut acc = Tri::False;
+                for k in t + 1..self.subj.assessments.len() {
+                    acc = acc.or(truth(&self.eval(k, l, x)));
+                    if acc == Tri::True {
+                        break;
+                    }
+                }
+                Val::Bool(acc)
+            }
             K::Known(x) => Val::Bool(Tri::from(match self.eval(t, l, x) {
                 Val::Num(iv) => iv.is_exact(),
                 Val::Bool(b) => b != Tri::Unknown,
@@ -733,6 +744,12 @@ impl<'a> Evaluation<'a> {
             (Some((v, k)), _) => Some((Iv::exact(v), k)),
             (None, a) => a,
         }
+    }
+
+    /// The first later assessment where a condition on the data holds.
+    pub fn later(&self, t: usize, l: impl Into<Scope>, x: &ir::Expr) -> Option<usize> {
+        let l: Scope = l.into();
+        (t + 1..self.subj.assessments.len()).find(|&k| truth(&self.eval(k, l, x)) == Tri::True)
     }
 
     /// Latest earlier value that is decided (a category other than not-evaluable, an exact number).

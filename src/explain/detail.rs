@@ -25,6 +25,8 @@ struct Reads {
     numbers: Vec<Number>,
     status: bool,
     nodal: bool,
+    /// Conditions looked for on later assessments (`eventually(...)`).
+    later: Vec<ir::Expr>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,15 @@ fn reads(rs: &ir::Ruleset, e: &ir::Expr, depth: usize, r: &mut Reads) {
                 }
                 return;
             }
+            // A look at later assessments is shown as where it held, not by what it reads there.
+            if let Body::Expr(
+                x @ ir::Expr {
+                    kind: K::Later(_), ..
+                },
+            ) = &def.body
+            {
+                return reads(rs, x, depth - 1, r);
+            }
             crate::check::for_each_body_expr(&def.body, &mut |x| reads(rs, x, depth - 1, r));
         }
         // `class = responding` reads the rules of `class` up to the last that gives `responding`.
@@ -93,6 +104,7 @@ fn reads(rs: &ir::Ruleset, e: &ir::Expr, depth: usize, r: &mut Reads) {
                 _ => reads(rs, x, depth, r),
             }
         }
+        K::Later(x) => r.later.push((**x).clone()),
         K::At(..) | K::Nadir(..) | K::Last(_) | K::Ever(_) | K::DaysSince(_) => {}
         _ => children(e, &mut |x| reads(rs, x, depth, r)),
     }
@@ -314,6 +326,13 @@ pub fn lesion(ev: &Evaluation, t: usize, l: usize, cond: &ir::Expr, status: bool
             .filter_map(|&n| number(ev, t, l, n))
             .take(3),
     );
+    // Where a condition on later assessments held: the scan that confirmed what this one showed.
+    for x in &r.later {
+        if let Some(k) = ev.later(t, Scope::Lesion(l), x) {
+            let a = &ev.subj.assessments[k];
+            parts.push(format!("seen at {} {}", a.visit, a.date));
+        }
+    }
     let id = &ev.subj.lesions[l].id;
     match parts.len() {
         0 => id.to_string(),

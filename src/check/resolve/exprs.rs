@@ -14,6 +14,7 @@ const FUNCTIONS: &[&str] = &[
     "nadir",
     "last",
     "ever",
+    "eventually",
     "known",
     "definitely",
     "abs",
@@ -423,6 +424,19 @@ impl Resolver<'_> {
                 self.expect_bool(&a, cx, "the value of `ever`");
                 mk(K::Ever(Box::new(a)), Ty::Bool)
             }
+            "eventually" => {
+                self.expect_bool(&a, cx, "the value of `eventually`");
+                if let Some(bad) = not_data(&a) {
+                    let d = Diag::error(
+                        "crit::later",
+                        "`eventually(...)` reads only the data of later assessments",
+                    )
+                    .label(bad, "computed from the assessment, not read from the data")
+                    .help("write the condition with inputs, `status`, params and literals, e.g. `eventually(status in {present, increased})`: definitions of later assessments are not evaluated yet");
+                    self.err(cx.src, d);
+                }
+                mk(K::Later(Box::new(a)), Ty::Bool)
+            }
             "known" => mk(K::Known(Box::new(a)), Ty::Bool),
             "definitely" => {
                 self.expect_bool(&a, cx, "the value of `definitely`");
@@ -443,5 +457,36 @@ impl Resolver<'_> {
                 }
             }
         }
+    }
+}
+
+/// The first part of an expression that is not read from the data (a definition, an aggregate,
+/// a temporal reference), which `eventually(...)` cannot look at on an assessment not yet evaluated.
+fn not_data(e: &ir::Expr) -> Option<Span> {
+    use ir::ExprKind as K;
+    match &e.kind {
+        K::Num(_) | K::Bool(_) | K::Lit(_) | K::Param(_) | K::Input(_) | K::Field(_) => None,
+        K::Neg(_)
+        | K::Abs(_)
+        | K::Not(_)
+        | K::Known(_)
+        | K::Definitely(_)
+        | K::In(..)
+        | K::Bin(..)
+        | K::Cmp(..)
+        | K::Min2(..)
+        | K::Max2(..)
+        | K::And(_)
+        | K::Or(_)
+        | K::If(..) => {
+            let mut bad = None;
+            crate::check::walk::children(e, &mut |x| {
+                if bad.is_none() {
+                    bad = not_data(x);
+                }
+            });
+            bad
+        }
+        _ => Some(e.span),
     }
 }

@@ -103,8 +103,8 @@ pub fn render(r: &Report) -> String {
                         .unwrap_or_else(|| "-".into()),
                     true,
                 ),
-                (x.only_a.join(", "), false),
-                (x.only_b.join(", "), false),
+                (super::survival_report::list(&x.only_a), false),
+                (super::survival_report::list(&x.only_b), false),
             ]));
         }
         h.push_str("</tbody></table>\n");

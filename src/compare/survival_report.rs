@@ -209,7 +209,8 @@ pub fn pfs_text(r: &Report, p: &Pfs, table: impl Fn(&[Vec<String>]) -> String) -
     out
 }
 
-fn list(names: &[String]) -> String {
+/// How many, and the first few: `3 (P03, P04, P09)`.
+pub(super) fn list(names: &[String]) -> String {
     if names.is_empty() {
         "0".into()
     } else if names.len() <= 8 {

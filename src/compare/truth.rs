@@ -284,7 +284,9 @@ pub fn scores(r: &Report, path: &Path) -> Result<Scores, String> {
 }
 
 fn days(x: Option<f64>) -> String {
-    x.map(|x| format!("{x:+.0}")).unwrap_or_else(|| "-".into())
+    // Rounded first, so that a small negative value is +0, not -0.
+    x.map(|x| format!("{:+.0}", x.round() + 0.0))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn kappa_cell(k: &[(String, String, stats::Kappa)]) -> String {

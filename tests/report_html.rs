@@ -2,7 +2,8 @@
 //! with its timeline, divergence and explanations, linked from the subjects table), timepoint
 //! disagreements per pair, and the plots (one waterfall per sum with reference lines, the
 //! swimmer's progression and ongoing marks, heatmaps naming their criteria, PET criteria's own
-//! metric, a stated reason where a criterion has none).
+//! metric, the bidimensional criteria's sum of products, a stated reason where a criterion has
+//! none).
 
 mod common;
 
@@ -290,4 +291,51 @@ fn large_cohorts_drill_into_the_subjects_that_differ_first() {
         .collect();
     assert_eq!(explained, ["P01", "P04"]);
     assert_eq!(compare::select(&r.subjects, 2), [0, 3]);
+}
+
+#[test]
+fn bidimensional_criteria_chart_their_sum_of_products() {
+    // WHO, irRC, RANO and Lugano CT name their sum of products with `chart`: each gets a
+    // waterfall on the library cohort instead of "nothing to chart".
+    let r = report(
+        "examples/library-cohort.csv",
+        &["who", "irrc", "rano", "lugano-ct"],
+    );
+    let charted: Vec<_> = r.criteria.iter().map(|c| c.charted.as_deref()).collect();
+    assert_eq!(
+        charted,
+        [Some("spd"), Some("burden"), Some("spd"), Some("spd")]
+    );
+    let html = report_html::render(&r);
+    let doc = parse(&html);
+    assert!(all(&doc, "p", "nowaterfall").is_empty());
+    let waterfalls = all(&doc, "figure", "waterfall");
+    let groups: Vec<_> = waterfalls
+        .iter()
+        .map(|w| w.attribute("data-criteria").unwrap())
+        .collect();
+    // WHO, RANO and Lugano CT read one sum of products and share a waterfall; irRC's burden
+    // also counts new measurable lesions.
+    assert_eq!(groups, ["A C D", "B"]);
+    assert!(text(waterfalls[0]).contains("best change of spd"));
+    assert!(text(waterfalls[1]).contains("Waterfall — B: best change of burden"));
+    // R01: products 40×30 + 30×20 = 1800 mm² at baseline; 24×18 + 18×12 = 648 mm² at week 8
+    // (−64 %), 20×15 + 15×10 = 450 mm² at week 16 (−75 %), 18×12 + 12×8 = 312 mm² at week 24.
+    let r01 = r.subjects.iter().find(|s| s.subject == "R01").unwrap();
+    for i in 0..4 {
+        let change: Vec<_> = r01
+            .outcome(i)
+            .unwrap()
+            .timepoints
+            .iter()
+            .map(|t| t.change.unwrap())
+            .collect();
+        assert_eq!(change.len(), 3, "criterion {i}");
+        assert!((change[0] + 64.0).abs() < 1e-9, "criterion {i}: {change:?}");
+        assert!((change[1] + 75.0).abs() < 1e-9, "criterion {i}: {change:?}");
+        assert!(
+            (change[2] + 82.667).abs() < 1e-3,
+            "criterion {i}: {change:?}"
+        );
+    }
 }

@@ -140,6 +140,12 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
                 .any(|n| matches!(n, Note::Confirmed { t, .. } if *t == ti))
     });
     if let Some(end) = first_confirmed {
+        // What happened to the later assessments is moot: the confirming one only confirmed,
+        // and is not an unconfirmed response.
+        let last = cats[end].0;
+        out.notes.retain(
+            |n| !matches!(n, Note::NotConfirmed { t, .. } | Note::Relabeled { t, .. } if *t > last),
+        );
         if end + 1 < cats.len() {
             out.notes.push(Note::Stopped { t: cats[end].0 });
         }

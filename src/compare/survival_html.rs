@@ -147,7 +147,7 @@ pub fn render(r: &Report) -> String {
                     Some(t) => match (t.hr, t.lower, t.upper) {
                         (Some(v), Some(l), Some(u)) => (
                             format!("{v:.2} ({l:.2}, {u:.2})"),
-                            t.p.map(|p| format!("{p:.3}")).unwrap_or_default(),
+                            t.p.map(super::survival_report::p_text).unwrap_or_default(),
                         ),
                         (Some(v), _, _) => (format!("{v:.2} (no deaths)"), String::new()),
                         _ => ("-".into(), t.note.unwrap_or("").to_string()),
@@ -170,7 +170,14 @@ pub fn render(r: &Report) -> String {
             r#"<p class="note">Log-rank {}; Harrell's C of the category order {}. Left out: {} died or censored before the landmark, {} without an assessment before it.</p>"#,
             x.logrank
                 .as_ref()
-                .map(|l| format!("chi-square {:.2} on {} df, p {:.3}", l.chisq, l.df, l.p))
+                .map(|l| {
+                    format!(
+                        "chi-square {:.2} on {} df, p {}",
+                        l.chisq,
+                        l.df,
+                        super::survival_report::p_text(l.p)
+                    )
+                })
                 .unwrap_or_else(|| "not computable".into()),
             x.concordance
                 .map(|c| format!("{:.3}", c.c))

@@ -151,7 +151,8 @@ pub fn rate_text(r: Option<&Rate>) -> String {
     }
 }
 
-fn p_text(p: f64) -> String {
+/// A p-value as printed: three decimals, or `< 0.001`.
+pub(super) fn p_text(p: f64) -> String {
     if p < 0.001 {
         "< 0.001".into()
     } else {

@@ -31,7 +31,20 @@ pub fn km_plot(title: &str, x_title: &str, curves: &[(String, &KaplanMeier)]) ->
         .max(1.0);
     let dx = step(max);
     let x_max = (max / dx).ceil() * dx;
-    let (left, plot_w, top, plot_h) = (150.0, 560.0, 64.0, 280.0);
+    let (left, plot_w, plot_h) = (150.0, 560.0, 280.0);
+    // Legend entries wrap onto further rows rather than run off the plot.
+    let mut entries = vec![];
+    let (mut lx, mut ly) = (left, 44.0);
+    for (name, _) in curves {
+        let width = 28.0 + 7.5 * name.chars().count() as f64 + 24.0;
+        if lx > left && lx + width > left + plot_w + 30.0 {
+            lx = left;
+            ly += 20.0;
+        }
+        entries.push((lx, ly));
+        lx += width;
+    }
+    let top = ly + 20.0;
     let risk_top = top + plot_h + 58.0;
     let row = 20.0;
     let w = left + plot_w + 40.0;
@@ -40,16 +53,14 @@ pub fn km_plot(title: &str, x_title: &str, curves: &[(String, &KaplanMeier)]) ->
     let y = |s: f64| top + plot_h * (1.0 - s);
     let mut s = svg_open(w, h, title, Some(title));
     // Legend.
-    let mut lx = left;
-    for (i, (name, _)) in curves.iter().enumerate() {
+    for (i, ((name, _), (lx, ly))) in curves.iter().zip(&entries).enumerate() {
         let c = CURVE_COLOURS[i % CURVE_COLOURS.len()];
         let _ = write!(
             s,
-            r#"<line x1="{lx:.1}" y1="44" x2="{:.1}" y2="44" stroke="{c}" stroke-width="3"/>"#,
+            r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="3"/>"#,
             lx + 22.0
         );
-        s.push_str(&label(lx + 28.0, 48.0, 13.0).svg(name));
-        lx += 28.0 + 7.5 * name.chars().count() as f64 + 24.0;
+        s.push_str(&label(lx + 28.0, ly + 4.0, 13.0).svg(name));
     }
     // Axes and grid.
     for i in 0..=5 {
@@ -125,7 +136,7 @@ pub fn km_plot(title: &str, x_title: &str, curves: &[(String, &KaplanMeier)]) ->
     for (i, (name, km)) in curves.iter().enumerate() {
         let yy = risk_top + 22.0 + i as f64 * row;
         let c = CURVE_COLOURS[i % CURVE_COLOURS.len()];
-        let short: String = name.chars().take(18).collect();
+        let short: String = name.chars().take(22).collect();
         s.push_str(&label(10.0, yy, 12.0).fill(c).svg(&short));
         for &t in &ticks {
             s.push_str(

@@ -89,9 +89,9 @@ wall1=$(measure wall "$crit" eval --criteria recist-1.1 "$data" --threads 1 --fo
 wall2=$(measure wall "$crit" eval --criteria recist-1.1 "$data" --threads 2 --format csv)
 check "2. eval 1 thread / 2 threads (wall)" "$(ratio "$wall1" "$wall2")" ">=" 1.7 "(${wall1} s / ${wall2} s; load $(load))"
 
-# 3. interpreter / RECIST 1.1 by hand, same cohort in memory (bench/interpreter, its own workspace).
+# 3. interpreter / RECIST 1.1 by hand, same cohort in memory (benches/interpreter, its own workspace).
 if [ "$skip_benches" = 0 ]; then
-  out=$(cargo bench --quiet --manifest-path bench/interpreter/Cargo.toml --bench interpreter 2>/dev/null)
+  out=$(cargo bench --quiet --manifest-path benches/interpreter/Cargo.toml --bench interpreter 2>/dev/null)
   # divan prints: `├─ NAME  fastest │ slowest │ median │ mean │ samples │ iters`.
   median() {
     echo "$out" | awk -v name="$1" '$0 ~ "─ " name " " {

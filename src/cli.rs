@@ -326,6 +326,9 @@ fn prepare(source: &Source) -> Result<(check::Checked, Table, crate::data::sdtm:
             return Err(1);
         }
     };
+    // The shipped rulesets' inputs (binding's list of known columns) are worked out on another
+    // thread while this one scans the table: both would otherwise run before any subject.
+    rayon::spawn(crate::data::bind::warm_up);
     let opened = match (&source.data, &source.sdtm.sdtm) {
         (Some(data), _) => table::open(data).map(|t| (t, crate::data::sdtm::Sdtm::default())),
         (None, Some(dir)) => {

@@ -47,6 +47,11 @@ const STANDARD: &[&str] = &[
     "tlg",
 ];
 
+/// Works out `shipped_inputs` ahead of binding (it checks every shipped ruleset).
+pub fn warm_up() {
+    shipped_inputs();
+}
+
 /// Inputs some shipped ruleset reads: columns a table may carry for other criteria.
 fn shipped_inputs() -> &'static [String] {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();

@@ -50,18 +50,40 @@ pub fn for_each_subject<T: Send>(
             })
             .collect()
     };
+    // While the pool works on one batch, this thread hands the previous batch's results to
+    // `sink` and reads the next: writing and reading overlap the work instead of waiting for it.
     let mut batch = read_batch(table);
+    let mut done: Vec<Result<Vec<T>, DataError>> = Vec::new();
     while !batch.is_empty() {
-        let (next, done) = rayon::join(|| read_batch(table), || process(batch));
-        for r in done {
-            let go = match r {
-                Ok(ts) => ts.into_iter().all(|t| sink(Ok(t))),
-                Err(e) => sink(Err(e)),
-            };
-            if !go {
-                return;
-            }
+        let mut finished = Vec::new();
+        // `sink` need not be Send: it stays on this thread, the work goes to the pool.
+        let (go, next) = rayon::in_place_scope(|s| {
+            s.spawn(|_| finished = process(batch));
+            let go = hand_on(std::mem::take(&mut done), &mut sink);
+            (go, if go { read_batch(table) } else { Vec::new() })
+        });
+        if !go {
+            return;
         }
+        done = finished;
         batch = next;
     }
+    hand_on(done, &mut sink);
+}
+
+/// Gives a batch's results to `sink` in order; false when `sink` asked to stop.
+fn hand_on<T>(
+    done: Vec<Result<Vec<T>, DataError>>,
+    sink: &mut impl FnMut(Result<T, DataError>) -> bool,
+) -> bool {
+    for r in done {
+        let go = match r {
+            Ok(ts) => ts.into_iter().all(|t| sink(Ok(t))),
+            Err(e) => sink(Err(e)),
+        };
+        if !go {
+            return false;
+        }
+    }
+    true
 }

@@ -178,22 +178,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cdisc_terms_by_rule() {
-        for (name, term) in [
-            ("non-CR/non-PD", "NON-CR/NON-PD"),
-            ("non-iCR/non-iUPD", "NON-iCR/NON-iUPD"),
-            ("iUPD", "iUPD"),
-            ("CR", "CR"),
-            ("yes", "Y"),
-            ("No", "N"),
-            ("stable disease", "STABLE DISEASE"),
-            ("", ""),
-        ] {
-            assert_eq!(cdisc_term(name), term, "{name}");
-        }
-    }
-
-    #[test]
     fn rsseq_counts_within_each_subject() {
         let mut rows: Vec<Vec<String>> = ["A", "A", "B", "A"]
             .iter()

@@ -1250,3 +1250,21 @@ proptest::proptest! {
         }
     }
 }
+
+// Category names as the rulesets write them become CDISC terms by a general rule (kept here:
+// category names stay out of src/).
+#[test]
+fn cdisc_terms_by_rule() {
+    for (name, term) in [
+        ("non-CR/non-PD", "NON-CR/NON-PD"),
+        ("non-iCR/non-iUPD", "NON-iCR/NON-iUPD"),
+        ("iUPD", "iUPD"),
+        ("CR", "CR"),
+        ("yes", "Y"),
+        ("No", "N"),
+        ("stable disease", "STABLE DISEASE"),
+        ("", ""),
+    ] {
+        assert_eq!(crit::rs_domain::cdisc_term(name), term, "{name}");
+    }
+}

@@ -136,25 +136,7 @@ pub fn render(r: &Report) -> String {
             ("p", true),
         ]));
         for (g, grp) in x.groups.iter().enumerate() {
-            let term = x
-                .cox
-                .as_ref()
-                .and_then(|c| c.terms.iter().find(|t| t.group == g));
-            let (hr, pv) = if Some(g) == x.reference {
-                ("reference".to_string(), String::new())
-            } else {
-                match term {
-                    Some(t) => match (t.hr, t.lower, t.upper) {
-                        (Some(v), Some(l), Some(u)) => (
-                            format!("{v:.2} ({l:.2}, {u:.2})"),
-                            t.p.map(super::survival_report::p_text).unwrap_or_default(),
-                        ),
-                        (Some(v), _, _) => (format!("{v:.2} (no deaths)"), String::new()),
-                        _ => ("-".into(), t.note.unwrap_or("").to_string()),
-                    },
-                    None => ("-".into(), String::new()),
-                }
-            };
+            let (hr, pv) = super::survival_report::hr_cells(x, g);
             h.push_str(&tr(&[
                 (format!("{} ({})", grp.category, grp.class), false),
                 (grp.n.to_string(), true),

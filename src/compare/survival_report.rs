@@ -152,6 +152,29 @@ pub fn rate_text(r: Option<&Rate>) -> String {
 }
 
 /// A p-value as printed: three decimals, or `< 0.001`.
+/// A landmark group's hazard ratio against the reference category, with its CI, and its p
+/// (text and HTML reports write the same cells).
+pub(super) fn hr_cells(x: &OsCriterion, g: usize) -> (String, String) {
+    if Some(g) == x.reference {
+        return ("reference".to_string(), String::new());
+    }
+    let term = x
+        .cox
+        .as_ref()
+        .and_then(|c| c.terms.iter().find(|t| t.group == g));
+    match term {
+        Some(t) => match (t.hr, t.lower, t.upper) {
+            (Some(h), Some(l), Some(u)) => (
+                format!("{h:.2} ({l:.2}, {u:.2})"),
+                t.p.map(p_text).unwrap_or_default(),
+            ),
+            (Some(h), _, _) => (format!("{h:.2} (no deaths)"), String::new()),
+            _ => ("-".into(), t.note.unwrap_or("").to_string()),
+        },
+        None => ("-".into(), String::new()),
+    }
+}
+
 pub(super) fn p_text(p: f64) -> String {
     if p < 0.001 {
         "< 0.001".into()
@@ -251,25 +274,7 @@ pub fn os_text(r: &Report, os: &Os, table: impl Fn(&[Vec<String>]) -> String) ->
             "p".into(),
         ]];
         for (g, grp) in x.groups.iter().enumerate() {
-            let term = x
-                .cox
-                .as_ref()
-                .and_then(|c| c.terms.iter().find(|t| t.group == g));
-            let (hr, p) = if Some(g) == x.reference {
-                ("reference".to_string(), String::new())
-            } else {
-                match term {
-                    Some(t) => match (t.hr, t.lower, t.upper) {
-                        (Some(h), Some(l), Some(u)) => (
-                            format!("{h:.2} ({l:.2}, {u:.2})"),
-                            t.p.map(p_text).unwrap_or_default(),
-                        ),
-                        (Some(h), _, _) => (format!("{h:.2} (no deaths)"), String::new()),
-                        _ => ("-".into(), t.note.unwrap_or("").to_string()),
-                    },
-                    None => ("-".into(), String::new()),
-                }
-            };
+            let (hr, p) = hr_cells(x, g);
             rows.push(vec![
                 format!("{} ({})", grp.category, grp.class),
                 grp.n.to_string(),

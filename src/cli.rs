@@ -198,7 +198,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
             set,
         } => audit_cmd(&criteria, &sdtm, reader, rscat, format, &set),
-        Command::Compare(args) => compare::run(&args),
+        Command::Compare(args) => args.threads.install(|| compare::run(&args)),
         Command::Simulate(args) => simulate::run(&args),
         Command::List => list(),
     }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::SdtmArgs;
 use crate::compare::{self, Format};
-use crate::data::table;
+use crate::data::model::RawSubject;
+use crate::data::{table, Table};
 use crate::diag::{self, Diag};
 use crate::spec::{self, Spec};
 
@@ -63,6 +64,8 @@ pub struct CompareArgs {
     /// from it, e.g. 12w (default), 84d.
     #[arg(long, value_name = "TIME", requires = "outcomes")]
     pub landmark: Option<String>,
+    #[command(flatten)]
+    pub threads: super::Threads,
     /// Transform of the Kaplan–Meier confidence intervals (PFS, OS and their medians): log
     /// (R survfit's default) or log-log (SAS LIFETEST's default).
     #[arg(long, value_enum, default_value_t = CiTransform::Log)]
@@ -128,11 +131,11 @@ pub fn run(args: &CompareArgs) -> i32 {
             "drop --subject for the HTML report of the cohort",
         );
     }
-    let loaded = match (&args.data, &args.sdtm.sdtm) {
-        (Some(data), None) => table::read_path(data),
+    let opened = match (&args.data, &args.sdtm.sdtm) {
+        (Some(data), None) => table::open(data),
         (None, Some(dir)) => crate::data::sdtm::read_dir(dir, &args.sdtm.options(None)).map(|s| {
             s.notes.iter().for_each(|n| eprintln!("note: {n}"));
-            s.cohort
+            Table::from_cohort(s.cohort)
         }),
         _ => {
             return usage(
@@ -141,32 +144,14 @@ pub fn run(args: &CompareArgs) -> i32 {
             )
         }
     };
-    let mut cohort = match loaded {
-        Ok(c) => c,
+    let mut table = match opened {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
             return 1;
         }
     };
-    if let Some(subject) = &args.subject {
-        let all: Vec<String> = cohort.subjects.iter().map(|s| s.subject.clone()).collect();
-        let reader = args.reader.as_deref();
-        cohort.subjects.retain(|s| {
-            &s.subject == subject && reader.is_none_or(|r| s.reader.as_deref() == Some(r))
-        });
-        if cohort.subjects.is_empty() {
-            let reader = reader.map(|r| format!(" (reader {r})")).unwrap_or_default();
-            let mut d = Diag::error(
-                "crit::subject",
-                format!("no subject `{subject}`{reader} in {}", cohort.file),
-            );
-            if let Some(s) = diag::did_you_mean(subject, all.iter().map(|s| s.as_str())) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
-            super::eprint_diags(&[d]);
-            return 1;
-        }
-    }
+    table.notes.iter().for_each(|n| eprintln!("note: {n}"));
     let landmark_days = match args.landmark.as_deref().map(|l| (l, parse_landmark(l))) {
         Some((l, None)) => {
             return usage(
@@ -203,13 +188,28 @@ pub fn run(args: &CompareArgs) -> i32 {
             CiTransform::LogLog => crate::survival::ConfType::LogLog,
         },
     };
-    let report = match compare::build_with(&specs, &cohort, &opts) {
+    // With --subject, only that subject (and reader) is evaluated.
+    let keep = |s: &RawSubject| match &args.subject {
+        Some(subject) => {
+            &s.subject == subject
+                && args
+                    .reader
+                    .as_deref()
+                    .is_none_or(|r| s.reader.as_deref() == Some(r))
+        }
+        None => true,
+    };
+    let report = match compare::build_table(&specs, &mut table, &opts, keep) {
         Ok(r) => r,
         Err((d, code)) => {
             super::eprint_diags(&d);
             return code;
         }
     };
+    if let (Some(subject), true) = (&args.subject, report.subjects.is_empty()) {
+        no_subject(args, subject, &report.data);
+        return 1;
+    }
     let mut code = 0;
     for e in &report.file_errors {
         eprintln!("error: {e}");
@@ -268,9 +268,35 @@ pub fn run(args: &CompareArgs) -> i32 {
         eprintln!("error: {m}");
         return 1;
     }
-    // The process ends here: the cohort and report (millions of small allocations for a large
-    // cohort) are left to the operating system instead of being freed one by one.
+    // The process ends here: the report (millions of small allocations for a large cohort) is
+    // left to the operating system instead of being freed one by one.
     std::mem::forget(report);
-    std::mem::forget(cohort);
     code
+}
+
+/// Says that `--subject` (with `--reader`) names no subject of the data, with the nearest name:
+/// the data is read again for the names (only on this error).
+fn no_subject(args: &CompareArgs, subject: &str, file: &str) {
+    let names: Vec<String> = match (&args.data, &args.sdtm.sdtm) {
+        (Some(data), _) => table::read_path(data)
+            .map(|c| c.subjects)
+            .unwrap_or_default(),
+        (None, Some(dir)) => crate::data::sdtm::read_dir(dir, &args.sdtm.options(None))
+            .map(|s| s.cohort.subjects)
+            .unwrap_or_default(),
+        (None, None) => vec![],
+    }
+    .into_iter()
+    .map(|s| s.subject)
+    .collect();
+    let reader = args.reader.as_deref();
+    let reader = reader.map(|r| format!(" (reader {r})")).unwrap_or_default();
+    let mut d = Diag::error(
+        "crit::subject",
+        format!("no subject `{subject}`{reader} in {file}"),
+    );
+    if let Some(s) = diag::did_you_mean(subject, names.iter().map(|s| s.as_str())) {
+        d = d.help(format!("did you mean `{s}`?"));
+    }
+    super::eprint_diags(&[d]);
 }

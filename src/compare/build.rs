@@ -5,14 +5,17 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use time::Date;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rayon::prelude::*;
 
 use super::divergence;
 use super::model::*;
 use super::summary::summarize;
 use crate::check::{self, ir};
-use crate::data::bind;
-use crate::data::model::{DataError, RawCohort, Subject};
+use crate::data::bind::{self, Binding};
+use crate::data::model::{DataError, RawCohort, RawSubject, Subject};
+use crate::data::{pipeline, Table};
 use crate::diag::Diag;
 use crate::eval::best::Note;
 use crate::eval::value::Val;
@@ -203,7 +206,88 @@ pub fn build_with(
     cohort: &RawCohort,
     opts: &Options,
 ) -> Result<Report, (Vec<Diag>, i32)> {
-    let explain = opts.explain;
+    let mut table = Table::from_cohort(cohort.clone());
+    build_table(specs, &mut table, opts, |_| true)
+}
+
+/// The criteria ready to run on a table: each engine, where it finds its inputs, and for each
+/// criterion the first that binds a subject the same way (bound once, shared).
+struct Prepared<'r> {
+    engines: Vec<Engine<'r>>,
+    bindings: Vec<Binding>,
+    same: Vec<usize>,
+}
+
+impl Prepared<'_> {
+    /// One subject under every criterion at once, so that disagreements can be traced in both
+    /// evaluations; only what the reports need is kept.
+    fn row(&self, file: &str, raw: &RawSubject, opts: &Options) -> SubjectRow {
+        let (engines, same) = (&self.engines, &self.same);
+        // Bound once per distinct binding, shared by the criteria that bind alike.
+        let own: Vec<Option<Result<Subject, DataError>>> = (0..engines.len())
+            .map(|i| {
+                (same[i] == i).then(|| bind::bind(engines[i].rs, &self.bindings[i], file, raw))
+            })
+            .collect();
+        let bound: Vec<&Result<Subject, DataError>> =
+            same.iter().filter_map(|&j| own[j].as_ref()).collect();
+        let evs: Vec<Option<Evaluation>> = engines
+            .iter()
+            .zip(&bound)
+            .map(|(eng, s)| s.as_ref().ok().map(|s| eng.evaluate(s)))
+            .collect();
+        let per: Vec<Result<Outcome, String>> = evs
+            .iter()
+            .zip(&bound)
+            .map(|(ev, s)| match (ev, s) {
+                (Some(ev), _) => Ok(super::os::with_outcomes(
+                    outcome(ev, opts.explain == Explain::All),
+                    ev,
+                    opts,
+                )),
+                (None, Err(e)) => Err(e.to_string()),
+                (None, Ok(_)) => Err("not evaluated".into()),
+            })
+            .collect();
+        let divergences = (1..engines.len())
+            .filter_map(|i| match (&evs[0], &evs[i], &per[0], &per[i]) {
+                (Some(e0), Some(ei), Ok(o0), Ok(oi)) => {
+                    divergence::find((0, i), (e0, ei), (o0, oi))
+                }
+                _ => None,
+            })
+            .collect();
+        SubjectRow {
+            subject: raw.subject.clone(),
+            reader: raw.reader.clone(),
+            per,
+            divergences,
+        }
+    }
+
+    /// A subject's explanation under each criterion (none where its data is invalid).
+    fn explanations(&self, file: &str, raw: &RawSubject) -> Vec<Option<String>> {
+        self.engines
+            .iter()
+            .zip(&self.bindings)
+            .map(|(eng, b)| {
+                let s = bind::bind(eng.rs, b, file, raw).ok()?;
+                let opts = text::Options { verbose: false };
+                Some(text::subject(&eng.evaluate(&s), &opts))
+            })
+            .collect()
+    }
+}
+
+/// [`build_with`] on a table read subject by subject (streamed when each subject's rows are
+/// together): every subject that `keep` accepts is evaluated under every criterion, and only
+/// its [`SubjectRow`] is kept, so memory grows with the outcomes, not with the rows.
+pub fn build_table(
+    specs: &[Spec],
+    table: &mut Table,
+    opts: &Options,
+    keep: impl Fn(&RawSubject) -> bool + Sync,
+) -> Result<Report, (Vec<Diag>, i32)> {
     let mut loaded = vec![];
     for spec in specs {
         match check::load(&spec.id) {
@@ -222,11 +306,12 @@ pub fn build_with(
         }
         engines.push(eng);
     }
+    let schema = &table.schema;
     let mut criteria = vec![];
     let mut bindings = vec![];
     for (l, eng) in loaded.iter().zip(&engines) {
         let rs = &l.checked.ruleset;
-        match bind::plan(rs, cohort) {
+        match bind::plan_columns(rs, &schema.file, &schema.columns, &schema.duplicates) {
             Ok(b) => bindings.push(b),
             Err(errs) => {
                 let diags = errs
@@ -236,41 +321,8 @@ pub fn build_with(
                 return Err((diags, 1));
             }
         }
-        let all = output::criteria_json(eng)["params"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let value = |name: &str| {
-            all.get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        let params = l
-            .spec
-            .overrides
-            .iter()
-            .filter_map(|o| o.split_once('='))
-            .map(|(n, _)| (n.trim().to_string(), value(n.trim())))
-            .collect();
-        criteria.push(CriterionInfo {
-            label: l.spec.label.clone(),
-            id: rs.id.clone(),
-            title: rs.title.clone(),
-            params,
-            all_params: all
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect(),
-            has_sum: sum_def(rs).is_some(),
-            charted: sum_def(rs).map(|d| rs.defs[d].name.clone()),
-            classes: (0..rs.categories.len())
-                .map(|c| (rs.cat_name(c).to_string(), class_of(rs, Some(c))))
-                .collect(),
-        });
+        criteria.push(info(l, eng));
     }
-
-    // For each criterion, the first that binds a subject the same way.
     let same: Vec<usize> = (0..engines.len())
         .map(|i| {
             (0..i)
@@ -278,76 +330,63 @@ pub fn build_with(
                 .unwrap_or(i)
         })
         .collect();
-    // Each subject under every criterion at once, so that disagreements can be traced in
-    // both evaluations.
-    let progress = Progress::new(cohort.subjects.len() as u64, "subjects");
-    progress.message(format!("{} criteria", engines.len()));
-    let subjects = cohort
-        .subjects
-        .par_iter()
-        .map(|raw| {
-            // Bound once per distinct binding, shared by the criteria that bind alike.
-            let own: Vec<Option<Result<Subject, DataError>>> = (0..engines.len())
-                .map(|i| {
-                    (same[i] == i)
-                        .then(|| bind::bind(engines[i].rs, &bindings[i], &cohort.file, raw))
-                })
-                .collect();
-            let bound: Vec<&Result<Subject, DataError>> =
-                same.iter().filter_map(|&j| own[j].as_ref()).collect();
-            let evs: Vec<Option<Evaluation>> = engines
-                .iter()
-                .zip(&bound)
-                .map(|(eng, s)| s.as_ref().ok().map(|s| eng.evaluate(s)))
-                .collect();
-            let per: Vec<Result<Outcome, String>> = evs
-                .iter()
-                .zip(&bound)
-                .map(|(ev, s)| match (ev, s) {
-                    (Some(ev), _) => Ok(super::os::with_outcomes(
-                        outcome(ev, explain == Explain::All),
-                        ev,
-                        opts,
-                    )),
-                    (None, Err(e)) => Err(e.to_string()),
-                    (None, Ok(_)) => Err("not evaluated".into()),
-                })
-                .collect();
-            let divergences = (1..engines.len())
-                .filter_map(|i| match (&evs[0], &evs[i], &per[0], &per[i]) {
-                    (Some(e0), Some(ei), Ok(o0), Ok(oi)) => {
-                        divergence::find((0, i), (e0, ei), (o0, oi))
-                    }
-                    _ => None,
-                })
-                .collect();
-            progress.tick();
-            SubjectRow {
-                subject: raw.subject.clone(),
-                reader: raw.reader.clone(),
-                per,
-                divergences,
-            }
+    let prepared = Prepared {
+        engines,
+        bindings,
+        same,
+    };
+    let file = schema.file.clone();
+    let progress = Progress::new(table.subjects.unwrap_or(0) as u64, "subjects");
+    progress.message(format!("{} criteria", prepared.engines.len()));
+
+    // The HTML drill-down shows at most `max` subjects, those the criteria disagree about
+    // first (`select`): only the first `max` of each kind can be shown, so only their rows are
+    // kept for the explanations. `sunk` counts each kind handed on so far (a lower bound of
+    // the count before any subject still at work), so no subject that may be shown is missed.
+    let max = match opts.explain {
+        Explain::Selected(max) => Some(max),
+        Explain::None | Explain::All => None,
+    };
+    let sunk = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    let work = |raw: &RawSubject| {
+        keep(raw).then(|| {
+            let row = prepared.row(&file, raw, opts);
+            let kind = usize::from(!row.changes());
+            let raw = max
+                .filter(|&m| sunk[kind].load(Ordering::Relaxed) < m)
+                .map(|_| raw.clone());
+            (row, kind, raw)
         })
-        .collect();
+    };
+    let mut subjects: Vec<SubjectRow> = vec![];
+    let mut file_errors = vec![];
+    let mut candidates: Vec<(usize, RawSubject)> = vec![];
+    let mut counts = [0usize; 2];
+    pipeline::for_each_subject(table, work, Some(&progress), |r| {
+        match r {
+            Err(e) => file_errors.push(e.to_string()),
+            Ok(None) => {}
+            Ok(Some((row, kind, raw))) => {
+                if let (Some(m), Some(raw)) = (max, raw) {
+                    if counts[kind] < m {
+                        candidates.push((subjects.len(), raw));
+                    }
+                }
+                counts[kind] += 1;
+                sunk[kind].store(counts[kind], Ordering::Relaxed);
+                subjects.push(row);
+            }
+        }
+        true
+    });
     progress.finish();
-    let mut subjects: Vec<SubjectRow> = subjects;
-    if let Explain::Selected(max) = explain {
+    if let Some(max) = max {
         // Evaluated again, only those shown: a few hundred explanations, not the cohort's.
         let picked: Vec<(usize, Vec<Option<String>>)> = select(&subjects, max)
             .into_par_iter()
-            .map(|j| {
-                let raw = &cohort.subjects[j];
-                let texts = engines
-                    .iter()
-                    .zip(&bindings)
-                    .map(|(eng, b)| {
-                        let s = bind::bind(eng.rs, b, &cohort.file, raw).ok()?;
-                        let opts = text::Options { verbose: false };
-                        Some(text::subject(&eng.evaluate(&s), &opts))
-                    })
-                    .collect();
-                (j, texts)
+            .filter_map(|j| {
+                let c = candidates.binary_search_by_key(&j, |c| c.0).ok()?;
+                Some((j, prepared.explanations(&file, &candidates[c].1)))
             })
             .collect();
         for (j, texts) in picked {
@@ -358,8 +397,7 @@ pub fn build_with(
             }
         }
     }
-    let file_errors = cohort.errors.iter().map(|e| e.to_string()).collect();
-    let mut report = summarize(cohort.file.clone(), criteria, subjects, file_errors);
+    let mut report = summarize(file, criteria, subjects, file_errors);
     if opts.conf_type != report.pfs.conf_type {
         report.pfs = super::pfs::pfs_with(&report, opts.conf_type);
     }
@@ -372,4 +410,41 @@ pub fn build_with(
         ));
     }
     Ok(report)
+}
+
+/// What the report says about a criterion: its label, ruleset, params and classes.
+fn info(l: &Loaded, eng: &Engine) -> CriterionInfo {
+    let rs = &l.checked.ruleset;
+    let all = output::criteria_json(eng)["params"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let value = |name: &str| {
+        all.get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let params = l
+        .spec
+        .overrides
+        .iter()
+        .filter_map(|o| o.split_once('='))
+        .map(|(n, _)| (n.trim().to_string(), value(n.trim())))
+        .collect();
+    CriterionInfo {
+        label: l.spec.label.clone(),
+        id: rs.id.clone(),
+        title: rs.title.clone(),
+        params,
+        all_params: all
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect(),
+        has_sum: sum_def(rs).is_some(),
+        charted: sum_def(rs).map(|d| rs.defs[d].name.clone()),
+        classes: (0..rs.categories.len())
+            .map(|c| (rs.cat_name(c).to_string(), class_of(rs, Some(c))))
+            .collect(),
+    }
 }

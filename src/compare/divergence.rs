@@ -155,13 +155,15 @@ fn rule(ev: &Evaluation, t: usize, d: DefId) -> String {
     }
 }
 
-fn shown(s: &Step) -> String {
-    if s.values.is_empty() || s.values == s.verdict {
+/// A step's verdict with its values (`ev` is the evaluation traced).
+fn shown(ev: &Evaluation, s: &Step) -> String {
+    let values = s.values(ev);
+    if values.is_empty() || values == s.verdict {
         s.verdict.clone()
-    } else if s.values.starts_with('(') {
-        format!("{} {}", s.verdict, s.values)
+    } else if values.starts_with('(') {
+        format!("{} {values}", s.verdict)
     } else {
-        format!("{}, {}", s.verdict, s.values)
+        format!("{}, {values}", s.verdict)
     }
 }
 
@@ -176,9 +178,9 @@ fn place(s: &Step) -> String {
 /// A one-sided test with what it reads (each read named once per side): `responding_targets >=
 /// dr_min_responding: yes, 1 >= 1 (responding_targets = 1: T01 change -40.0 % (40.0 → 24.0
 /// mm))`.
-fn one_sided(s: &Step, seen: &mut Vec<String>) -> String {
+fn one_sided(ev: &Evaluation, s: &Step, seen: &mut Vec<String>) -> String {
     let reads: Vec<String> = s
-        .reads
+        .reads(ev)
         .iter()
         .filter(|r| r.contains(':') || r.contains('('))
         .filter(|r| !seen.contains(r))
@@ -187,9 +189,9 @@ fn one_sided(s: &Step, seen: &mut Vec<String>) -> String {
         .collect();
     seen.extend(reads.iter().cloned());
     if reads.is_empty() {
-        format!("{}: {}", place(s), shown(s))
+        format!("{}: {}", place(s), shown(ev, s))
     } else {
-        format!("{}: {} ({})", place(s), shown(s), reads.join("; "))
+        format!("{}: {} ({})", place(s), shown(ev, s), reads.join("; "))
     }
 }
 
@@ -228,21 +230,27 @@ fn at_timepoint(
     });
     if let Some((x, y)) = shared {
         d.condition = Some(place(x));
-        d.values = [Some(shown(x)), Some(shown(y))];
-        d.reads = [x.reads.clone(), y.reads.clone()];
+        d.values = [Some(shown(ea, x)), Some(shown(eb, y))];
+        d.reads = [x.reads(ea), y.reads(eb)];
         return d;
     }
     // Otherwise what applied on one side has no counterpart on the other: a rule one criterion
     // adds. The overriding side's added tests are the reason; without an override, both sides'.
     let (mut seen_a, mut seen_b) = (vec![], vec![]);
-    let only = |mine: &[Step], theirs: &HashMap<String, usize>, seen: &mut Vec<String>| {
+    let only = |ev: &Evaluation,
+                mine: &[Step],
+                theirs: &HashMap<String, usize>,
+                seen: &mut Vec<String>| {
         mine.iter()
             .filter(|s| s.leaf && s.applied && s.supports && !theirs.contains_key(&s.key))
             .take(ONE_SIDED)
-            .map(|s| one_sided(s, seen))
+            .map(|s| one_sided(ev, s, seen))
             .collect::<Vec<String>>()
     };
-    let (only_a, only_b) = (only(&sa, &kb, &mut seen_a), only(&sb, &ka, &mut seen_b));
+    let (only_a, only_b) = (
+        only(ea, &sa, &kb, &mut seen_a),
+        only(eb, &sb, &ka, &mut seen_b),
+    );
     let overrides = |ev: &Evaluation, d: DefId| ev.rs().defs[d].overrides.is_some();
     let [mut only_a, mut only_b] = match (overrides(ea, oa), overrides(eb, ob)) {
         (true, false) if !only_a.is_empty() => [only_a, vec![]],
@@ -257,22 +265,26 @@ fn at_timepoint(
         (Body::Rules(rules), Some(i)) => Some(text::head_text(ev.rs(), d, &rules[i])),
         _ => None,
     };
-    let missed = |steps: &[Step], def: &str, head: Option<String>, seen: &mut Vec<String>| {
+    let missed = |ev: &Evaluation,
+                  steps: &[Step],
+                  def: &str,
+                  head: Option<String>,
+                  seen: &mut Vec<String>| {
         let Some(head) = head else { return vec![] };
         steps
             .iter()
             .filter(|s| s.leaf && s.def == def && s.rule == head && !s.supports)
             .take(1)
-            .map(|s| format!("not {}", one_sided(s, seen)))
+            .map(|s| format!("not {}", one_sided(ev, s, seen)))
             .collect::<Vec<String>>()
     };
     let (name_a, name_b) = (&ea.rs().defs[oa].name, &eb.rs().defs[ob].name);
     let (shows_a, shows_b) = (!only_a.is_empty(), !only_b.is_empty());
     if shows_a {
-        only_b.extend(missed(&sb, name_b, head(ea, ta, oa), &mut seen_b));
+        only_b.extend(missed(eb, &sb, name_b, head(ea, ta, oa), &mut seen_b));
     }
     if shows_b {
-        only_a.extend(missed(&sa, name_a, head(eb, tb, ob), &mut seen_a));
+        only_a.extend(missed(ea, &sa, name_a, head(eb, tb, ob), &mut seen_a));
     }
     d.only = [only_a, only_b];
     d

@@ -28,7 +28,7 @@ pub mod survival_report;
 pub mod truth;
 
 pub use build::{
-    build, build_with, end_of_count, outcome, progression, Explain, Options, SUM_VALUE,
+    build, build_table, build_with, end_of_count, outcome, progression, Explain, Options, SUM_VALUE,
 };
 pub use model::*;
 pub use report_csv::{subject_csv, to_csv};

@@ -15,8 +15,8 @@ use crate::eval::value::{Tri, Val};
 const DEPTH: usize = 16;
 
 /// One test of a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
     /// The same test under another criterion has the same key: where it is written (the
     /// definition and the rule's head), the condition as written, and which occurrence it is.
     pub key: String,
@@ -28,10 +28,9 @@ pub struct Step {
     pub text: String,
     /// `yes`, `no`, `undecided`; for a table input, the class of its category.
     pub verdict: String,
-    /// What was compared: `11.0 mm >= 11.0 mm (pd_increase = 20 %)`, or a category.
-    pub values: String,
-    /// The values it reads, one line each (`sum = 80.0 mm (…)`).
-    pub reads: Vec<String>,
+    /// What [`Step::values`] and [`Step::reads`] show: worked out only for the few steps a
+    /// divergence names, not for every step of every trace.
+    detail: Detail<'a>,
     /// A test without parts of its own (a comparison, a membership, all/any, a flag).
     pub leaf: bool,
     /// Part of the rule (or table row) that applied, not of an earlier rule that did not.
@@ -41,8 +40,67 @@ pub struct Step {
     pub supports: bool,
 }
 
+/// What a step compared, to be shown on demand.
+#[derive(Debug, Clone, Copy)]
+enum Detail<'a> {
+    /// A test with no values of its own (`and`, `or`, `not`, …).
+    None,
+    /// A table's input: its value.
+    Input { t: usize, e: &'a ir::Expr },
+    /// A leaf condition written in definition `owner`.
+    Leaf {
+        t: usize,
+        owner: DefId,
+        e: &'a ir::Expr,
+    },
+}
+
+impl Step<'_> {
+    /// What was compared: `11.0 mm >= 11.0 mm (pd_increase = 20 %)`, or a category (`ev` is
+    /// the evaluation traced).
+    pub fn values(&self, ev: &Evaluation) -> String {
+        let rs = ev.rs();
+        match self.detail {
+            Detail::None => String::new(),
+            Detail::Input { t, e } => format::value(rs, &ev.eval(t, None, e), e.ty),
+            Detail::Leaf { t, e, .. } => match &e.kind {
+                K::Cmp(op, a, b) => detail::comparison(ev, t, *op, a, b),
+                K::In(x, ..) => format::value(rs, &ev.eval(t, None, x), x.ty),
+                K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => {
+                    detail::quantified(ev, t, *f, elem, g)
+                        .trim_start_matches(" — ")
+                        .trim()
+                        .to_string()
+                }
+                _ => format::value(rs, &ev.eval(t, None, e), e.ty),
+            },
+        }
+    }
+
+    /// The values it reads, one line each (`sum = 80.0 mm (…)`).
+    pub fn reads(&self, ev: &Evaluation) -> Vec<String> {
+        let Detail::Leaf { t, owner, e } = self.detail else {
+            return vec![];
+        };
+        match &e.kind {
+            K::Cmp(_, a, b) => {
+                let mut reads = reference_summary(ev, t, owner, a);
+                for r in reference_summary(ev, t, owner, b) {
+                    if !reads.contains(&r) {
+                        reads.push(r);
+                    }
+                }
+                reads
+            }
+            K::In(x, ..) => reference_summary(ev, t, owner, x),
+            K::Agg(AggFn::All | AggFn::Any, Some(_), _) => vec![],
+            _ => reference_summary(ev, t, owner, e),
+        }
+    }
+}
+
 /// The steps that decided definition `d` (a response) at assessment `t`.
-pub fn trace(ev: &Evaluation, t: usize, d: DefId) -> Vec<Step> {
+pub fn trace<'a>(ev: &Evaluation<'a>, t: usize, d: DefId) -> Vec<Step<'a>> {
     let mut b = Builder {
         ev,
         t,
@@ -70,7 +128,7 @@ pub fn class_of(rs: &ir::Ruleset, v: &Val) -> String {
 struct Builder<'e, 'a> {
     ev: &'e Evaluation<'a>,
     t: usize,
-    steps: Vec<Step>,
+    steps: Vec<Step<'a>>,
     seen: HashMap<String, usize>,
     /// Whether the steps pushed now belong to what applied.
     applied: bool,
@@ -78,8 +136,15 @@ struct Builder<'e, 'a> {
     negated: bool,
 }
 
-impl Builder<'_, '_> {
-    fn push(&mut self, owner: DefId, rule: &str, text: String, verdict: String, values: String) {
+impl<'a> Builder<'_, 'a> {
+    fn push(
+        &mut self,
+        owner: DefId,
+        rule: &str,
+        text: String,
+        verdict: String,
+        detail: Detail<'a>,
+    ) {
         let def = self.ev.rs().defs[owner].name.clone();
         let base = format!("{def} | {rule} | {text}");
         let n = self.seen.entry(base.clone()).or_insert(0);
@@ -90,15 +155,14 @@ impl Builder<'_, '_> {
             rule: rule.to_string(),
             text,
             verdict,
-            values,
-            reads: vec![],
+            detail,
             leaf: false,
             applied: self.applied,
             supports: false,
         });
     }
 
-    fn last(&mut self) -> Option<&mut Step> {
+    fn last(&mut self) -> Option<&mut Step<'a>> {
         self.steps.last_mut()
     }
 
@@ -132,16 +196,13 @@ impl Builder<'_, '_> {
                 }
                 self.applied = outer;
             }
-            Body::Table(tab) => {
-                let cols: Vec<ir::Expr> = tab.columns.clone();
-                self.inputs(d, d, &cols, depth);
-            }
+            Body::Table(tab) => self.inputs(d, d, &tab.columns, depth),
             Body::Expr(_) => {}
         }
     }
 
     /// A table's inputs, each followed by the steps of the response it reads.
-    fn inputs(&mut self, owner: DefId, tab: DefId, cols: &[ir::Expr], depth: usize) {
+    fn inputs(&mut self, owner: DefId, tab: DefId, cols: &'a [ir::Expr], depth: usize) {
         let (ev, t) = (self.ev, self.t);
         let rs = ev.rs();
         let rule = format!("table {}", rs.defs[tab].name);
@@ -152,7 +213,7 @@ impl Builder<'_, '_> {
                 &rule,
                 one_line(src_text(rs, owner, c.span)),
                 class_of(rs, &v),
-                format::value(rs, &v, c.ty),
+                Detail::Input { t, e: c },
             );
             match &c.kind {
                 K::Def(x) if rs.defs[*x].ty == Ty::Cat => self.def(*x, depth - 1),
@@ -166,7 +227,7 @@ impl Builder<'_, '_> {
     }
 
     /// A condition and its parts, in the order the explanation shows them.
-    fn condition(&mut self, owner: DefId, rule: &str, e: &ir::Expr, depth: usize) {
+    fn condition(&mut self, owner: DefId, rule: &str, e: &'a ir::Expr, depth: usize) {
         let (ev, t) = (self.ev, self.t);
         let rs = ev.rs();
         if depth == 0 {
@@ -178,58 +239,31 @@ impl Builder<'_, '_> {
         let supports = tri == Tri::Unknown || (tri == Tri::True) != self.negated;
         match &e.kind {
             K::And(xs) | K::Or(xs) => {
-                self.push(owner, rule, text, verdict, String::new());
+                self.push(owner, rule, text, verdict, Detail::None);
                 for x in xs {
                     self.condition(owner, rule, x, depth - 1);
                 }
             }
             K::Not(x) => {
-                self.push(owner, rule, text, verdict, String::new());
+                self.push(owner, rule, text, verdict, Detail::None);
                 self.negated = !self.negated;
                 self.condition(owner, rule, x, depth - 1);
                 self.negated = !self.negated;
             }
             K::Definitely(x) | K::Known(x) => {
-                self.push(owner, rule, text, verdict, String::new());
+                self.push(owner, rule, text, verdict, Detail::None);
                 self.condition(owner, rule, x, depth - 1);
             }
             K::Def(x) if is_condition_value(rs, *x) => {
-                self.push(owner, rule, text, verdict, String::new());
+                self.push(owner, rule, text, verdict, Detail::None);
                 if let Body::Expr(body) = &rs.defs[*x].body {
                     let name = rs.defs[*x].name.clone();
                     self.condition(*x, &name, body, depth - 1);
                 }
             }
             _ => {
-                let (values, reads) = match &e.kind {
-                    K::Cmp(op, a, b) => {
-                        let mut reads = reference_summary(ev, t, owner, a);
-                        for r in reference_summary(ev, t, owner, b) {
-                            if !reads.contains(&r) {
-                                reads.push(r);
-                            }
-                        }
-                        (detail::comparison(ev, t, *op, a, b), reads)
-                    }
-                    K::In(x, ..) => (
-                        format::value(rs, &ev.eval(t, None, x), x.ty),
-                        reference_summary(ev, t, owner, x),
-                    ),
-                    K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => (
-                        detail::quantified(ev, t, *f, elem, g)
-                            .trim_start_matches(" — ")
-                            .trim()
-                            .to_string(),
-                        vec![],
-                    ),
-                    _ => (
-                        format::value(rs, &ev.eval(t, None, e), e.ty),
-                        reference_summary(ev, t, owner, e),
-                    ),
-                };
-                self.push(owner, rule, text, verdict, values);
+                self.push(owner, rule, text, verdict, Detail::Leaf { t, owner, e });
                 if let Some(s) = self.last() {
-                    s.reads = reads;
                     s.leaf = true;
                     s.supports = supports;
                 }

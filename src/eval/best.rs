@@ -59,8 +59,8 @@ pub struct BestOutcome {
 pub fn active(ev: &Evaluation, g: &Guard) -> bool {
     match g {
         Guard::Always => true,
-        Guard::When(e) => truth(&ev.eval(0, None, e)) == Tri::True,
-        Guard::Unless(e) => truth(&ev.eval(0, None, e)) != Tri::True,
+        Guard::When(e) => ev.cond(0, None, e) == Tri::True,
+        Guard::Unless(e) => ev.cond(0, None, e) != Tri::True,
     }
 }
 

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use super::best::{self, BestOutcome};
-use super::value::{cat_bits, Iv, Tri, Val};
+use super::value::{cat_bits, dcmp, Iv, Tri, Val};
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit,
     ParamValue, Ref, Ruleset, Ty,
@@ -90,6 +90,9 @@ pub struct Engine<'r> {
     def_pos: Vec<usize>,
     /// Definitions per level: assessment, lesion, organ.
     per_level: [usize; 3],
+    /// Per decision table (by definition), each cell's categories as a bit mask (row by row):
+    /// a row is matched with a few bit operations instead of a search of its lists.
+    masks: Vec<Vec<Option<u64>>>,
 }
 
 fn level_index(l: DefLevel) -> usize {
@@ -130,12 +133,25 @@ impl<'r> Engine<'r> {
                 per_level[k] - 1
             })
             .collect();
+        let masks = rs
+            .defs
+            .iter()
+            .map(|d| match &d.body {
+                Body::Table(tab) => tab
+                    .rows
+                    .iter()
+                    .flat_map(|r| r.cells.iter().map(cell_mask))
+                    .collect(),
+                _ => vec![],
+            })
+            .collect();
         Engine {
             rs,
             params: rs.params.iter().map(|p| p.value.clone()).collect(),
             input_pos,
             def_pos,
             per_level,
+            masks,
         }
     }
 
@@ -143,34 +159,31 @@ impl<'r> Engine<'r> {
         let n = subj.assessments.len();
         let nles = subj.lesions.len();
         let [na, nl, no] = self.per_level;
+        let mut s = Scratch::take();
+        s.vals.resize(n * na, Val::None);
+        s.lvals.resize_with(n * nles * nl, OnceCell::new);
+        s.computing.resize(n * nles * nl, Cell::new(false));
+        s.slot_of.resize(n * nles, u32::MAX);
+        for (t, a) in subj.assessments.iter().enumerate() {
+            for (i, sl) in a.slots.iter().enumerate() {
+                s.slot_of[t * nles + sl.lesion] = i as u32;
+            }
+        }
+        s.ovals.resize(n * subj.organs.len() * no, Val::None);
+        s.fired.resize(n * na, Fired::NONE);
+        s.absent_read.resize(n, Cell::new(0));
+        s.group_at.get_mut().resize(n * self.rs.groups.len(), None);
         let mut ev = Evaluation {
             eng: self,
             subj,
-            vals: vec![Val::None; n * na],
-            lvals: (0..n * nles * nl).map(|_| OnceCell::new()).collect(),
-            computing: vec![Cell::new(false); n * nles * nl],
-            present: {
-                let mut p = vec![false; n * nles];
-                for (t, a) in subj.assessments.iter().enumerate() {
-                    for s in &a.slots {
-                        p[t * nles + s.lesion] = true;
-                    }
-                }
-                p
-            },
-            ovals: vec![Val::None; n * subj.organs.len() * no],
-            fired: vec![Fired::NONE; n * na],
+            s,
             best: BestOutcome::default(),
             evaluating: Cell::new(None),
-            problems: RefCell::new(vec![]),
             absent: subj
                 .absent
                 .iter()
                 .filter(|&&i| i < 64)
                 .fold(0, |m, &i| m | 1 << i),
-            absent_read: vec![std::cell::Cell::new(0); n],
-            group_at: RefCell::new(vec![None; n * self.rs.groups.len()]),
-            group_members: RefCell::new(vec![]),
         };
         for t in 0..n {
             for &d in &self.rs.order {
@@ -184,8 +197,8 @@ impl<'r> Engine<'r> {
                         }
                         let (v, f) = ev.body(t, Scope::Assessment, d);
                         let i = ev.at(t, d);
-                        ev.vals[i] = v;
-                        ev.fired[i] = f;
+                        ev.s.vals[i] = v;
+                        ev.s.fired[i] = f;
                     }
                     // Evaluated when first read (`lesion_value`).
                     DefLevel::Lesion => {}
@@ -193,7 +206,7 @@ impl<'r> Engine<'r> {
                         for o in 0..subj.organs.len() {
                             let (v, _) = ev.body(t, Scope::Organ(o), d);
                             let i = ev.organ_at(t, o, d);
-                            ev.ovals[i] = v;
+                            ev.s.ovals[i] = v;
                         }
                     }
                 }
@@ -212,34 +225,85 @@ impl<'r> Engine<'r> {
 pub struct Evaluation<'a> {
     pub eng: &'a Engine<'a>,
     pub subj: &'a Subject,
-    /// Values of assessment-level definitions, per assessment; of lesion-level ones, per
-    /// assessment and lesion; of organ-level ones, per assessment and organ.
+    /// Values and bookkeeping, in buffers reused from subject to subject.
+    s: Scratch,
+    pub best: BestOutcome,
+    /// The timepoint and definition being evaluated (none while explaining).
+    evaluating: Cell<Option<(usize, DefId)>>,
+    /// Inputs the table has no column for (a bit per input); `Scratch::absent_read` says
+    /// where they were read, so that an explanation names them only where they mattered.
+    absent: u64,
+}
+
+/// An evaluation's buffers. They are kept per thread and reused by the next subject, so that
+/// evaluating a subject allocates nothing once a thread has seen a subject as large.
+#[derive(Default)]
+struct Scratch {
+    /// Values of assessment-level definitions, per assessment; of organ-level ones, per
+    /// assessment and organ.
     vals: Vec<Val>,
+    ovals: Vec<Val>,
     /// Lesion-level values are evaluated where they are first read: a definition that only
     /// some lesions need (new ones, say) is not evaluated for the others.
     lvals: Vec<OnceCell<Val>>,
     /// Set while a lesion-level value is being evaluated (a value that reads itself at the
     /// same assessment, which the checker rejects, would read no value rather than loop).
     computing: Vec<Cell<bool>>,
-    /// Whether each lesion has a slot at each assessment.
-    present: Vec<bool>,
-    ovals: Vec<Val>,
+    /// Where each lesion's slot is at each assessment (`u32::MAX`: it has none there).
+    slot_of: Vec<u32>,
     /// The rule or row that decided each assessment-level definition.
     fired: Vec<Fired>,
-    pub best: BestOutcome,
-    /// The timepoint and definition being evaluated (none while explaining).
-    evaluating: Cell<Option<(usize, DefId)>>,
     problems: RefCell<Vec<Problem>>,
-    /// Inputs the table has no column for (a bit per input), and per assessment those that
-    /// were read there: an explanation names them only where they mattered.
-    absent: u64,
-    absent_read: Vec<std::cell::Cell<u64>>,
+    /// Per assessment, the inputs without a column that were read there (a bit per input).
+    absent_read: Vec<Cell<u64>>,
     /// The members of each named group at each assessment, once listed (outside an organ's
     /// scope): a group is used by several definitions, and its members do not change within
     /// an assessment once the values its condition reads are known, which the checker's order
     /// ensures before any use. Ranges into `group_members`.
     group_at: RefCell<Vec<Option<(u32, u32)>>>,
     group_members: RefCell<Vec<(usize, Tri)>>,
+    /// Nadirs of assessment-level definitions worked out: (assessment, definition, from).
+    nadirs: RefCell<Vec<((u32, u32, u32), Option<(Iv, usize)>)>>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Scratch {
+    /// Buffers of an earlier evaluation on this thread, emptied, or new ones.
+    fn take() -> Scratch {
+        SCRATCH
+            .try_with(|p| p.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Evaluation<'_> {
+    fn drop(&mut self) {
+        let mut s = std::mem::take(&mut self.s);
+        s.vals.clear();
+        s.ovals.clear();
+        s.lvals.clear();
+        s.computing.clear();
+        s.slot_of.clear();
+        s.fired.clear();
+        s.problems.get_mut().clear();
+        s.absent_read.clear();
+        s.group_at.get_mut().clear();
+        s.group_members.get_mut().clear();
+        s.nadirs.get_mut().clear();
+        // A few per thread: evaluations of several criteria of one subject live together.
+        let _ = SCRATCH.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < 8 {
+                    p.push(s);
+                }
+            }
+        });
+    }
 }
 
 impl<'a> Evaluation<'a> {
@@ -249,8 +313,20 @@ impl<'a> Evaluation<'a> {
 
     /// The inputs without a column that were read at an assessment (input indices).
     pub fn absent_read(&self, t: usize) -> impl Iterator<Item = usize> + '_ {
-        let m = self.absent_read[t].get();
+        let m = self.s.absent_read[t].get();
         (0..64).filter(move |i| m & (1 << i) != 0)
+    }
+
+    /// Where a lesion's slot is at an assessment, if it has one there (as
+    /// [`Subject::slot_index`], without the search).
+    fn slot_index(&self, t: usize, l: usize) -> Option<usize> {
+        let i = *self.s.slot_of.get(t * self.subj.lesions.len() + l)?;
+        (i != u32::MAX).then_some(i as usize)
+    }
+
+    fn slot(&self, t: usize, l: usize) -> Option<&'a crate::data::model::Slot> {
+        self.slot_index(t, l)
+            .map(|i| &self.subj.assessments[t].slots[i])
     }
 
     fn at(&self, t: usize, d: DefId) -> usize {
@@ -267,7 +343,7 @@ impl<'a> Evaluation<'a> {
 
     /// The value of an assessment-level definition at an assessment.
     pub fn value(&self, t: usize, d: DefId) -> &Val {
-        &self.vals[self.at(t, d)]
+        &self.s.vals[self.at(t, d)]
     }
 
     /// A lesion-level definition's value for a lesion at an assessment (no value where the
@@ -275,29 +351,29 @@ impl<'a> Evaluation<'a> {
     pub fn lesion_value(&self, t: usize, l: usize, d: DefId) -> &Val {
         static NONE: Val = Val::None;
         let i = self.lesion_at(t, l, d);
-        if let Some(v) = self.lvals[i].get() {
+        if let Some(v) = self.s.lvals[i].get() {
             return v;
         }
-        if !self.present[t * self.subj.lesions.len() + l] || self.computing[i].get() {
+        if self.slot(t, l).is_none() || self.s.computing[i].get() {
             return &NONE;
         }
-        self.computing[i].set(true);
+        self.s.computing[i].set(true);
         // Arithmetic problems are noted as this definition's, wherever it is first read.
         let outer = self.evaluating.replace(Some((t, d)));
         let v = self.body(t, Scope::Lesion(l), d).0;
         self.evaluating.set(outer);
-        self.computing[i].set(false);
-        self.lvals[i].get_or_init(|| v)
+        self.s.computing[i].set(false);
+        self.s.lvals[i].get_or_init(|| v)
     }
 
     pub fn organ_value(&self, t: usize, o: usize, d: DefId) -> &Val {
-        &self.ovals[self.organ_at(t, o, d)]
+        &self.s.ovals[self.organ_at(t, o, d)]
     }
 
     /// The rule or table row that decided an assessment-level definition at an assessment.
     pub fn fired(&self, t: usize, d: DefId) -> Fired {
         match self.rs().defs[d].level {
-            DefLevel::Assessment => self.fired[self.at(t, d)],
+            DefLevel::Assessment => self.s.fired[self.at(t, d)],
             _ => Fired::NONE,
         }
     }
@@ -305,7 +381,7 @@ impl<'a> Evaluation<'a> {
     /// Arithmetic that lost its value at a timepoint (a division by zero, a result beyond the
     /// decimal range), in the order met.
     pub fn problems(&self, t: usize) -> Vec<Problem> {
-        let ps = self.problems.borrow();
+        let ps = self.s.problems.borrow();
         ps.iter().filter(|p| p.t == t).copied().collect()
     }
 
@@ -320,7 +396,7 @@ impl<'a> Evaluation<'a> {
             trouble,
             span,
         };
-        let mut ps = self.problems.borrow_mut();
+        let mut ps = self.s.problems.borrow_mut();
         if !ps.contains(&p) {
             ps.push(p);
         }
@@ -345,7 +421,7 @@ impl<'a> Evaluation<'a> {
             Body::Table(tab) => {
                 let vals: SmallVec<[Val; 4]> =
                     tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
-                self.lookup(tab, &vals)
+                self.lookup_in(tab, &vals, &self.eng.masks[d])
             }
         }
     }
@@ -359,7 +435,7 @@ impl<'a> Evaluation<'a> {
             let Some(c) = &r.cond else {
                 return (self.eval(t, l, &r.head), fired);
             };
-            match truth(&self.eval(t, l, c)) {
+            match self.cond(t, l, c) {
                 Tri::True => return (self.eval(t, l, &r.head), fired),
                 Tri::False => continue,
                 Tri::Unknown => {
@@ -384,10 +460,28 @@ impl<'a> Evaluation<'a> {
 
     /// First row that matches; an undecidable match before it makes the result not evaluable.
     pub fn lookup(&self, tab: &ir::Table, vals: &[Val]) -> (Val, Fired) {
+        self.lookup_in(tab, vals, &[])
+    }
+
+    /// As [`Self::lookup`], with the table's cell masks (none: the cells' lists are searched).
+    fn lookup_in(&self, tab: &ir::Table, vals: &[Val], masks: &[Option<u64>]) -> (Val, Fired) {
+        let width = tab.columns.len();
         for (i, row) in tab.rows.iter().enumerate() {
             let mut m = Tri::True;
-            for (cell, v) in row.cells.iter().zip(vals) {
-                m = m.and(cell_match(cell, v));
+            for (j, (cell, v)) in row.cells.iter().zip(vals).enumerate() {
+                let mask = masks.get(i * width + j).copied().flatten();
+                m = m.and(match (mask, v) {
+                    (Some(mask), Val::Cat(c)) if *c < 64 => Tri::from(mask >> c & 1 == 1),
+                    (Some(mask), Val::Cats(b)) if *b != 0 => match b & mask {
+                        x if x == *b => Tri::True,
+                        0 => Tri::False,
+                        _ => Tri::Unknown,
+                    },
+                    _ => cell_match(cell, v),
+                });
+                if m == Tri::False {
+                    break;
+                }
             }
             match m {
                 Tri::True => {
@@ -459,16 +553,20 @@ impl<'a> Evaluation<'a> {
         };
         let v = match input.level {
             InputLevel::Lesion => {
-                let Some(v) = l.lesion().and_then(|l| self.subj.lesion_value(t, l, pos)) else {
+                let Some(i) = l.lesion().and_then(|l| self.slot_index(t, l)) else {
                     return Val::None;
                 };
-                v
+                let a = &self.subj.assessments[t];
+                match a.values.get(i * self.subj.width + pos) {
+                    Some(v) => *v,
+                    None => return Val::None,
+                }
             }
             InputLevel::Scan => self.subj.assessments[t].scan[pos],
             InputLevel::Subject => self.subj.subject_inputs[pos],
         };
         if v.is_none() && i < 64 && self.absent & (1 << i) != 0 {
-            let r = &self.absent_read[t];
+            let r = &self.s.absent_read[t];
             r.set(r.get() | 1 << i);
         }
         Val::Num(v.map(Iv::exact).unwrap_or(unknown))
@@ -506,7 +604,6 @@ impl<'a> Evaluation<'a> {
                 let lesion = &self.subj.lesions[l];
                 match f {
                     ir::Field::Status => self
-                        .subj
                         .slot(t, l)
                         .map(|s| Val::Status(s.status))
                         .unwrap_or(Val::None),
@@ -569,23 +666,7 @@ impl<'a> Evaluation<'a> {
                     x.max(y)
                 })
             }
-            K::Cmp(op, a, b) => {
-                if let Some(r) = self.field_is(t, l, *op, a, b) {
-                    return Val::Bool(r);
-                }
-                // A text literal is compared where it is, not copied into a value.
-                fn text(x: &ir::Expr) -> Option<&str> {
-                    match &x.kind {
-                        K::Lit(Lit::Text(s)) => Some(s.as_str()),
-                        _ => None,
-                    }
-                }
-                match (text(a), text(b)) {
-                    (None, Some(s)) => Val::Bool(compare_text(*op, &self.eval(t, l, a), s)),
-                    (Some(s), None) => Val::Bool(compare_text(*op, &self.eval(t, l, b), s)),
-                    _ => Val::Bool(compare(*op, &self.eval(t, l, a), &self.eval(t, l, b))),
-                }
-            }
+            K::Cmp(op, a, b) => Val::Bool(self.comparison(t, l, *op, a, b)),
             K::In(x, items, negated) => {
                 let v = self.eval(t, l, x);
                 if v == Val::None {
@@ -608,11 +689,11 @@ impl<'a> Evaluation<'a> {
                 };
                 Val::Bool(if *negated { hit.negate() } else { hit })
             }
-            K::Not(x) => Val::Bool(truth(&self.eval(t, l, x)).negate()),
+            K::Not(x) => Val::Bool(self.cond(t, l, x).negate()),
             K::And(xs) => {
                 let mut acc = Tri::True;
                 for x in xs {
-                    acc = acc.and(truth(&self.eval(t, l, x)));
+                    acc = acc.and(self.cond(t, l, x));
                     if acc == Tri::False {
                         break;
                     }
@@ -622,14 +703,14 @@ impl<'a> Evaluation<'a> {
             K::Or(xs) => {
                 let mut acc = Tri::False;
                 for x in xs {
-                    acc = acc.or(truth(&self.eval(t, l, x)));
+                    acc = acc.or(self.cond(t, l, x));
                     if acc == Tri::True {
                         break;
                     }
                 }
                 Val::Bool(acc)
             }
-            K::If(c, a, b) => match truth(&self.eval(t, l, c)) {
+            K::If(c, a, b) => match self.cond(t, l, c) {
                 Tri::True => self.eval(t, l, a),
                 Tri::False => self.eval(t, l, b),
                 Tri::Unknown => {
@@ -657,7 +738,7 @@ impl<'a> Evaluation<'a> {
             },
             K::Nadir(x, r) => match self.resolve(t, *r) {
                 Some(k0) => self
-                    .nadir(t, l, x, k0)
+                    .nadir_kept(t, l, x, k0)
                     .map(|(v, _)| Val::Num(v))
                     .unwrap_or(Val::None),
                 None => Val::None,
@@ -666,7 +747,7 @@ impl<'a> Evaluation<'a> {
             K::Ever(x) => {
                 let mut acc = Tri::False;
                 for k in 0..t {
-                    acc = acc.or(truth(&self.eval(k, l, x)));
+                    acc = acc.or(self.cond(k, l, x));
                 }
                 Val::Bool(acc)
             }
@@ -674,7 +755,7 @@ impl<'a> Evaluation<'a> {
             K::Later(x) => {
                 let mut acc = Tri::False;
                 for k in t + 1..self.subj.assessments.len() {
-                    acc = acc.or(truth(&self.eval(k, l, x)));
+                    acc = acc.or(self.cond(k, l, x));
                     if acc == Tri::True {
                         break;
                     }
@@ -687,14 +768,80 @@ impl<'a> Evaluation<'a> {
                 Val::None => false,
                 _ => true,
             })),
-            K::Definitely(x) => Val::Bool(Tri::from(truth(&self.eval(t, l, x)) == Tri::True)),
+            K::Definitely(x) => Val::Bool(Tri::from(self.cond(t, l, x) == Tri::True)),
             K::TableCall(d, args) => {
                 let Body::Table(tab) = &self.rs().defs[*d].body else {
                     return Val::None;
                 };
                 let vals: SmallVec<[Val; 4]> = args.iter().map(|a| self.eval(t, l, a)).collect();
-                self.lookup(tab, &vals).0
+                self.lookup_in(tab, &vals, &self.eng.masks[*d]).0
             }
+        }
+    }
+
+    /// `a op b`, as the value of `K::Cmp`.
+    fn comparison(&self, t: usize, l: Scope, op: CmpOp, a: &ir::Expr, b: &ir::Expr) -> Tri {
+            if let Some(r) = self.field_is(t, l, op, a, b) {
+                return r;
+            }
+            // A text literal is compared where it is, not copied into a value.
+            fn text(x: &ir::Expr) -> Option<&str> {
+                match &x.kind {
+                    K::Lit(Lit::Text(s)) => Some(s.as_str()),
+                    _ => None,
+                }
+            }
+            match (text(a), text(b)) {
+                (None, Some(s)) => compare_text(op, &self.eval(t, l, a), s),
+                (Some(s), None) => compare_text(op, &self.eval(t, l, b), s),
+                _ => compare(op, &self.eval(t, l, a), &self.eval(t, l, b)),
+            }
+    }
+
+    /// Whether a condition holds (`truth` of its value), without making values for the
+    /// commonest forms: connectives, comparisons, fields and definitions are read in place.
+    pub fn cond(&self, t: usize, l: impl Into<Scope>, e: &ir::Expr) -> Tri {
+        let l: Scope = l.into();
+        match &e.kind {
+            K::Bool(b) => Tri::from(*b),
+            K::Not(x) => self.cond(t, l, x).negate(),
+            K::And(xs) => {
+                let mut acc = Tri::True;
+                for x in xs {
+                    acc = acc.and(self.cond(t, l, x));
+                    if acc == Tri::False {
+                        break;
+                    }
+                }
+                acc
+            }
+            K::Or(xs) => {
+                let mut acc = Tri::False;
+                for x in xs {
+                    acc = acc.or(self.cond(t, l, x));
+                    if acc == Tri::True {
+                        break;
+                    }
+                }
+                acc
+            }
+            K::Definitely(x) => Tri::from(self.cond(t, l, x) == Tri::True),
+            K::Cmp(op, a, b) => self.comparison(t, l, *op, a, b),
+            K::Param(p) => match &self.eng.params[*p] {
+                ParamValue::Bool(b) => Tri::from(*b),
+                _ => Tri::False,
+            },
+            K::Field(ir::Field::Nodal) => match l {
+                Scope::Lesion(l) => Tri::from(self.subj.lesions[l].nodal),
+                _ => Tri::False,
+            },
+            K::Def(d) => match (self.rs().defs[*d].level, l) {
+                (DefLevel::Assessment, _) => truth(self.value(t, *d)),
+                (DefLevel::Lesion, Scope::Lesion(l)) => truth(self.lesion_value(t, l, *d)),
+                (DefLevel::Organ, Scope::Organ(o)) => truth(self.organ_value(t, o, *d)),
+                _ => Tri::False,
+            },
+            _ => truth(&self.eval(t, l, e)),
         }
     }
 
@@ -710,7 +857,7 @@ impl<'a> Evaluation<'a> {
         };
         let same = match (f, lit) {
             (ir::Field::Role, Lit::Role(r)) => self.subj.lesions[l].role == *r,
-            (ir::Field::Status, Lit::Status(s)) => match self.subj.slot(t, l) {
+            (ir::Field::Status, Lit::Status(s)) => match self.slot(t, l) {
                 Some(slot) => slot.status == *s,
                 // No value: a comparison with it is false.
                 None => return Some(Tri::False),
@@ -734,7 +881,7 @@ impl<'a> Evaluation<'a> {
         for k in from..t {
             if let Val::Num(iv) = self.eval(k, l, x) {
                 match iv.value() {
-                    Some(v) if best.is_none_or(|(b, _)| v < b) => best = Some((v, k)),
+                    Some(v) if best.is_none_or(|(b, _)| dcmp(v, b).is_lt()) => best = Some((v, k)),
                     Some(_) => {}
                     None => any = Some(any.map(|(a, ak)| (a.min(iv), ak)).unwrap_or((iv, k))),
                 }
@@ -746,10 +893,28 @@ impl<'a> Evaluation<'a> {
         }
     }
 
+    /// As [`Self::nadir`]; the nadir of an assessment-level definition is kept once worked
+    /// out, as rules read it several times (`sum - nadir(sum) >= nadir(sum) * ...`).
+    fn nadir_kept(&self, t: usize, l: Scope, x: &ir::Expr, from: usize) -> Option<(Iv, usize)> {
+        let d = match (&x.kind, l) {
+            (K::Def(d), Scope::Assessment) if self.rs().defs[*d].level == DefLevel::Assessment => {
+                *d
+            }
+            _ => return self.nadir(t, l, x, from),
+        };
+        let key = (t as u32, d as u32, from as u32);
+        if let Some((_, v)) = self.s.nadirs.borrow().iter().rev().find(|(k, _)| *k == key) {
+            return *v;
+        }
+        let v = self.nadir(t, l, x, from);
+        self.s.nadirs.borrow_mut().push((key, v));
+        v
+    }
+
     /// The first later assessment where a condition on the data holds.
     pub fn later(&self, t: usize, l: impl Into<Scope>, x: &ir::Expr) -> Option<usize> {
         let l: Scope = l.into();
-        (t + 1..self.subj.assessments.len()).find(|&k| truth(&self.eval(k, l, x)) == Tri::True)
+        (t + 1..self.subj.assessments.len()).find(|&k| self.cond(k, l, x) == Tri::True)
     }
 
     /// Latest earlier value that is decided (a category other than not-evaluable, an exact number).
@@ -794,30 +959,18 @@ impl<'a> Evaluation<'a> {
                 if matches!(scope, Scope::Organ(_)) {
                     return self.members_in(t, scope, group);
                 }
-                let k = t * self.rs().groups.len() + id;
-                if let Some((a, b)) = self.group_at.borrow().get(k).copied().flatten() {
-                    return self.group_members.borrow()[a as usize..b as usize]
+                match self.named_range(t, *id) {
+                    Some((a, b)) => self.s.group_members.borrow()[a..b]
                         .iter()
                         .copied()
-                        .collect();
+                        .collect(),
+                    None => self.members_in(t, scope, group),
                 }
-                let m = self.members_in(t, scope, group);
-                let mut store = self.group_members.borrow_mut();
-                let a = store.len();
-                store.extend_from_slice(&m);
-                if let (Ok(a), Ok(b), Some(at)) = (
-                    u32::try_from(a),
-                    u32::try_from(store.len()),
-                    self.group_at.borrow_mut().get_mut(k),
-                ) {
-                    *at = Some((a, b));
-                }
-                m
             }
             ir::Group::Where(base, c) => {
                 let mut m = self.members_in(t, scope, base);
                 m.retain(|(l, m)| {
-                    *m = m.and(truth(&self.eval(t, Some(*l), c)));
+                    *m = m.and(self.cond(t, Some(*l), c));
                     *m != Tri::False
                 });
                 m
@@ -1016,11 +1169,38 @@ impl<'a> Evaluation<'a> {
                 return v;
             }
         }
+        // A named group's members are read where they are kept, one at a time (evaluating
+        // a member may list another group, which adds to the store).
+        if let (ir::Group::Named(id), Scope::Assessment | Scope::Lesion(_)) = (g, scope) {
+            if let Some((a, b)) = self.named_range(t, *id) {
+                let items = (a..b).map(|i| {
+                    let (l, m) = self.s.group_members.borrow()[i];
+                    (m, Scope::Lesion(l))
+                });
+                return self.fold(t, scope, f, elem, items, span);
+            }
+        }
         let items = self
             .members_in(t, scope, g)
             .into_iter()
             .map(|(l, m)| (m, Scope::Lesion(l)));
         self.fold(t, scope, f, elem, items, span)
+    }
+
+    /// Where the members of a named group at an assessment are kept, listing them the first
+    /// time; `None` if they cannot be kept (beyond `u32` positions).
+    fn named_range(&self, t: usize, id: ir::GroupId) -> Option<(usize, usize)> {
+        let k = t * self.rs().groups.len() + id;
+        if let Some((a, b)) = self.s.group_at.borrow().get(k).copied().flatten() {
+            return Some((a as usize, b as usize));
+        }
+        let m = self.members_in(t, Scope::Assessment, &self.rs().groups[id].group);
+        let mut store = self.s.group_members.borrow_mut();
+        let a = store.len();
+        store.extend_from_slice(&m);
+        let (a32, b32) = (u32::try_from(a).ok()?, u32::try_from(store.len()).ok()?);
+        *self.s.group_at.borrow_mut().get_mut(k)? = Some((a32, b32));
+        Some((a, store.len()))
     }
 
     /// Over the subject's organs, each kept when the filter holds.
@@ -1035,7 +1215,7 @@ impl<'a> Evaluation<'a> {
         let items = (0..self.subj.organs.len())
             .map(|o| {
                 let m = filter
-                    .map(|c| truth(&self.eval(t, Scope::Organ(o), c)))
+                    .map(|c| self.cond(t, Scope::Organ(o), c))
                     .unwrap_or(Tri::True);
                 (m, Scope::Organ(o))
             })
@@ -1069,7 +1249,7 @@ impl<'a> Evaluation<'a> {
                 let elem = elem.expect("checked: all/any have a condition");
                 let mut acc = Tri::from(f == AggFn::All);
                 for (m, s) in items {
-                    let v = truth(&self.eval(t, s, elem));
+                    let v = self.cond(t, s, elem);
                     acc = if f == AggFn::All {
                         acc.and(m.negate().or(v))
                     } else {
@@ -1176,6 +1356,26 @@ fn choice_points(iv: Iv) -> Option<impl Iterator<Item = u16>> {
     let lo = iv.lo?.ceil().to_u16()?;
     let hi = iv.hi?.floor().to_u16()?;
     Some(lo..=hi)
+}
+
+/// The categories (ids below 64) a table cell matches, as bits; `None` when the cell names
+/// something else (a truth value), which is then matched as [`cell_match`] does.
+fn cell_mask(cell: &ir::Cell) -> Option<u64> {
+    let (ir::Cell::Set(lits) | ir::Cell::Not(lits)) = cell else {
+        return Some(u64::MAX);
+    };
+    let mut m = 0u64;
+    for lit in lits {
+        match lit {
+            Lit::Cat(c) if *c < 64 => m |= 1 << c,
+            _ => return None,
+        }
+    }
+    Some(if matches!(cell, ir::Cell::Not(_)) {
+        !m
+    } else {
+        m
+    })
 }
 
 fn cell_match(cell: &ir::Cell, v: &Val) -> Tri {

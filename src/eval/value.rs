@@ -97,7 +97,8 @@ impl Iv {
 
     pub fn value(&self) -> Option<Decimal> {
         match (self.lo, self.hi) {
-            (Some(a), Some(b)) if a == b => Some(a),
+            // The same bits (an exact value is made so) before the comparison across scales.
+            (Some(a), Some(b)) if dcmp(a, b).is_eq() => Some(a),
             _ => None,
         }
     }
@@ -185,7 +186,7 @@ impl Iv {
     }
     pub fn min(self, o: Iv) -> Iv {
         let hi = match (self.hi, o.hi) {
-            (Some(a), Some(b)) => Some(a.min(b)),
+            (Some(a), Some(b)) => Some(dmin(a, b)),
             (a, None) => a,
             (None, b) => b,
         };
@@ -196,7 +197,7 @@ impl Iv {
     }
     pub fn max(self, o: Iv) -> Iv {
         let lo = match (self.lo, o.lo) {
-            (Some(a), Some(b)) => Some(a.max(b)),
+            (Some(a), Some(b)) => Some(dmax(a, b)),
             (a, None) => a,
             (None, b) => b,
         };
@@ -208,12 +209,12 @@ impl Iv {
     /// self < o
     pub fn lt(self, o: Iv) -> Tri {
         if let (Some(h), Some(l)) = (self.hi, o.lo) {
-            if h < l {
+            if dcmp(h, l).is_lt() {
                 return Tri::True;
             }
         }
         if let (Some(l), Some(h)) = (self.lo, o.hi) {
-            if l >= h {
+            if dcmp(l, h).is_ge() {
                 return Tri::False;
             }
         }
@@ -222,12 +223,12 @@ impl Iv {
     /// self <= o
     pub fn le(self, o: Iv) -> Tri {
         if let (Some(h), Some(l)) = (self.hi, o.lo) {
-            if h <= l {
+            if dcmp(h, l).is_le() {
                 return Tri::True;
             }
         }
         if let (Some(l), Some(h)) = (self.lo, o.hi) {
-            if l > h {
+            if dcmp(l, h).is_gt() {
                 return Tri::False;
             }
         }
@@ -247,6 +248,35 @@ impl Iv {
     }
 }
 
+/// Decimals compared; values of one scale (most values of a cohort) by their integers,
+/// without the general comparison's rescaling.
+#[inline]
+pub fn dcmp(a: Decimal, b: Decimal) -> Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
+    }
+}
+
+/// The smaller decimal (the first of equal ones, as `Ord::min`).
+fn dmin(a: Decimal, b: Decimal) -> Decimal {
+    if dcmp(b, a).is_lt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// The larger decimal (the second of equal ones, as `Ord::max`).
+fn dmax(a: Decimal, b: Decimal) -> Decimal {
+    if dcmp(b, a).is_lt() {
+        a
+    } else {
+        b
+    }
+}
+
 fn both(
     a: Option<Decimal>,
     b: Option<Decimal>,
@@ -259,13 +289,13 @@ fn both(
 }
 fn lo_min(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
     match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
+        (Some(x), Some(y)) => Some(dmin(x, y)),
         _ => None,
     }
 }
 fn hi_max(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
     match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
+        (Some(x), Some(y)) => Some(dmax(x, y)),
         _ => None,
     }
 }

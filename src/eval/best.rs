@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 pub use super::confirm::Unconfirmed;
 use super::confirm::{confirm, minutes};
-use super::engine::{truth, Evaluation};
+use super::engine::Evaluation;
 use super::value::Tri;
 use crate::check::ir::{Anchor, CatId, Guard};
 use crate::units::MINUTES_PER_DAY;

@@ -263,8 +263,11 @@ struct Scratch {
     group_at: RefCell<Vec<Option<(u32, u32)>>>,
     group_members: RefCell<Vec<(usize, Tri)>>,
     /// Nadirs of assessment-level definitions worked out: (assessment, definition, from).
-    nadirs: RefCell<Vec<((u32, u32, u32), Option<(Iv, usize)>)>>,
+    nadirs: RefCell<Vec<(NadirKey, Option<(Iv, usize)>)>>,
 }
+
+/// A kept nadir: assessment, definition, first assessment looked at.
+type NadirKey = (u32, u32, u32);
 
 thread_local! {
     static SCRATCH: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };
@@ -781,21 +784,21 @@ impl<'a> Evaluation<'a> {
 
     /// `a op b`, as the value of `K::Cmp`.
     fn comparison(&self, t: usize, l: Scope, op: CmpOp, a: &ir::Expr, b: &ir::Expr) -> Tri {
-            if let Some(r) = self.field_is(t, l, op, a, b) {
-                return r;
+        if let Some(r) = self.field_is(t, l, op, a, b) {
+            return r;
+        }
+        // A text literal is compared where it is, not copied into a value.
+        fn text(x: &ir::Expr) -> Option<&str> {
+            match &x.kind {
+                K::Lit(Lit::Text(s)) => Some(s.as_str()),
+                _ => None,
             }
-            // A text literal is compared where it is, not copied into a value.
-            fn text(x: &ir::Expr) -> Option<&str> {
-                match &x.kind {
-                    K::Lit(Lit::Text(s)) => Some(s.as_str()),
-                    _ => None,
-                }
-            }
-            match (text(a), text(b)) {
-                (None, Some(s)) => compare_text(op, &self.eval(t, l, a), s),
-                (Some(s), None) => compare_text(op, &self.eval(t, l, b), s),
-                _ => compare(op, &self.eval(t, l, a), &self.eval(t, l, b)),
-            }
+        }
+        match (text(a), text(b)) {
+            (None, Some(s)) => compare_text(op, &self.eval(t, l, a), s),
+            (Some(s), None) => compare_text(op, &self.eval(t, l, b), s),
+            _ => compare(op, &self.eval(t, l, a), &self.eval(t, l, b)),
+        }
     }
 
     /// Whether a condition holds (`truth` of its value), without making values for the

@@ -273,7 +273,8 @@ impl Prepared<'_> {
             .map(|(eng, b)| {
                 let s = bind::bind(eng.rs, b, file, raw).ok()?;
                 let opts = text::Options { verbose: false };
-                Some(text::subject(&eng.evaluate(&s), &opts))
+                let ev = eng.evaluate(&s);
+                Some(text::subject(&ev, &opts))
             })
             .collect()
     }

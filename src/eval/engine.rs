@@ -263,11 +263,11 @@ struct Scratch {
     group_at: RefCell<Vec<Option<(u32, u32)>>>,
     group_members: RefCell<Vec<(usize, Tri)>>,
     /// Nadirs of assessment-level definitions worked out: (assessment, definition, from).
-    nadirs: RefCell<Vec<(NadirKey, Option<(Iv, usize)>)>>,
+    nadirs: RefCell<Vec<Nadir>>,
 }
 
-/// A kept nadir: assessment, definition, first assessment looked at.
-type NadirKey = (u32, u32, u32);
+/// A kept nadir: (assessment, definition, first assessment looked at), and the nadir.
+type Nadir = ((u32, u32, u32), Option<(Iv, usize)>);
 
 thread_local! {
     static SCRATCH: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };

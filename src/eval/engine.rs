@@ -93,6 +93,10 @@ pub struct Engine<'r> {
     /// Per decision table (by definition), each cell's categories as a bit mask (row by row):
     /// a row is matched with a few bit operations instead of a search of its lists.
     masks: Vec<Vec<Option<u64>>>,
+    /// Per named group, whether it is `lesions where C` with a condition on what does not
+    /// change between assessments (role, nodal, organ, id, params): C is then worked out once
+    /// per lesion, not at every assessment.
+    fixed: Vec<bool>,
 }
 
 fn level_index(l: DefLevel) -> usize {
@@ -152,6 +156,11 @@ impl<'r> Engine<'r> {
             def_pos,
             per_level,
             masks,
+            fixed: rs
+                .groups
+                .iter()
+                .map(|g| matches!(&g.group, ir::Group::Where(b, c) if matches!(**b, ir::Group::All) && fixed_cond(c)))
+                .collect(),
         }
     }
 
@@ -173,6 +182,8 @@ impl<'r> Engine<'r> {
         s.fired.resize(n * na, Fired::NONE);
         s.absent_read.resize(n, Cell::new(0));
         s.group_at.get_mut().resize(n * self.rs.groups.len(), None);
+        s.fixed_in
+            .resize(self.rs.groups.len() * nles, Cell::new(None));
         let mut ev = Evaluation {
             eng: self,
             subj,
@@ -264,6 +275,8 @@ struct Scratch {
     group_members: RefCell<Vec<(usize, Tri)>>,
     /// Nadirs of assessment-level definitions worked out: (assessment, definition, from).
     nadirs: RefCell<Vec<Nadir>>,
+    /// Per named group of fixed members and lesion, whether the lesion belongs.
+    fixed_in: Vec<Cell<Option<Tri>>>,
 }
 
 /// A kept nadir: (assessment, definition, first assessment looked at), and the nadir.
@@ -298,6 +311,7 @@ impl Drop for Evaluation<'_> {
         s.group_at.get_mut().clear();
         s.group_members.get_mut().clear();
         s.nadirs.get_mut().clear();
+        s.fixed_in.clear();
         // A few per thread: evaluations of several criteria of one subject live together.
         let _ = SCRATCH.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
@@ -543,17 +557,6 @@ impl<'a> Evaluation<'a> {
     pub fn input(&self, t: usize, l: Scope, i: usize) -> Val {
         let input = &self.rs().inputs[i];
         let pos = self.eng.input_pos[i];
-        // Unknown: any of a categorical input's values; any number for HU; else [0, ∞).
-        let unknown = if !input.choices.is_empty() {
-            Iv {
-                lo: Some(Decimal::ZERO),
-                hi: Some(Decimal::from(input.choices.len() - 1)),
-            }
-        } else if input.dim.hu != 0 {
-            Iv::ALL
-        } else {
-            Iv::NONNEG
-        };
         let v = match input.level {
             InputLevel::Lesion => {
                 let Some(i) = l.lesion().and_then(|l| self.slot_index(t, l)) else {
@@ -568,11 +571,24 @@ impl<'a> Evaluation<'a> {
             InputLevel::Scan => self.subj.assessments[t].scan[pos],
             InputLevel::Subject => self.subj.subject_inputs[pos],
         };
-        if v.is_none() && i < 64 && self.absent & (1 << i) != 0 {
+        if let Some(v) = v {
+            return Val::Num(Iv::exact(v));
+        }
+        if i < 64 && self.absent & (1 << i) != 0 {
             let r = &self.s.absent_read[t];
             r.set(r.get() | 1 << i);
         }
-        Val::Num(v.map(Iv::exact).unwrap_or(unknown))
+        // Unknown: any of a categorical input's values; any number for HU; else [0, ∞).
+        Val::Num(if !input.choices.is_empty() {
+            Iv {
+                lo: Some(Decimal::ZERO),
+                hi: Some(Decimal::from(input.choices.len() - 1)),
+            }
+        } else if input.dim.hu != 0 {
+            Iv::ALL
+        } else {
+            Iv::NONNEG
+        })
     }
 
     pub fn eval(&self, t: usize, l: impl Into<Scope>, e: &ir::Expr) -> Val {
@@ -1197,13 +1213,38 @@ impl<'a> Evaluation<'a> {
         if let Some((a, b)) = self.s.group_at.borrow().get(k).copied().flatten() {
             return Some((a as usize, b as usize));
         }
-        let m = self.members_in(t, Scope::Assessment, &self.rs().groups[id].group);
+        let group = &self.rs().groups[id].group;
+        let m = match group {
+            ir::Group::Where(_, c) if self.eng.fixed[id] => self.fixed_members(t, id, c),
+            _ => self.members_in(t, Scope::Assessment, group),
+        };
         let mut store = self.s.group_members.borrow_mut();
         let a = store.len();
         store.extend_from_slice(&m);
         let (a32, b32) = (u32::try_from(a).ok()?, u32::try_from(store.len()).ok()?);
         *self.s.group_at.borrow_mut().get_mut(k)? = Some((a32, b32));
         Some((a, store.len()))
+    }
+
+    /// The members of `lesions where c` at an assessment, for a condition on what does not
+    /// change between assessments: worked out for a lesion the first time it is met.
+    fn fixed_members(&self, t: usize, id: ir::GroupId, c: &ir::Expr) -> Members {
+        let nles = self.subj.lesions.len();
+        let mut out = Members::new();
+        for sl in &self.subj.assessments[t].slots {
+            let Some(kept) = self.s.fixed_in.get(id * nles + sl.lesion) else {
+                continue;
+            };
+            let m = kept.get().unwrap_or_else(|| {
+                let m = self.cond(t, Scope::Lesion(sl.lesion), c);
+                kept.set(Some(m));
+                m
+            });
+            if m != Tri::False {
+                out.push((sl.lesion, m));
+            }
+        }
+        out
     }
 
     /// Over the subject's organs, each kept when the filter holds.
@@ -1297,6 +1338,21 @@ impl<'a> Evaluation<'a> {
                 acc.map(Val::Num).unwrap_or(Val::None)
             }
         }
+    }
+}
+
+/// Whether a condition reads only what is the same at every assessment: a lesion's role,
+/// nodal flag, organ and id, literals and params (no arithmetic, which may note a problem at
+/// the assessment where it is met).
+fn fixed_cond(e: &ir::Expr) -> bool {
+    match &e.kind {
+        K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) => true,
+        K::Field(f) => *f != ir::Field::Status,
+        K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => fixed_cond(x),
+        K::Cmp(_, a, b) => fixed_cond(a) && fixed_cond(b),
+        K::And(xs) | K::Or(xs) => xs.iter().all(fixed_cond),
+        K::If(c, a, b) => fixed_cond(c) && fixed_cond(a) && fixed_cond(b),
+        _ => false,
     }
 }
 

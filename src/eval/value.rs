@@ -102,6 +102,15 @@ impl Iv {
             _ => None,
         }
     }
+    /// The exact value when both bounds are the same bits (as `Iv::exact` makes them): a
+    /// quick test before the general one.
+    #[inline]
+    fn same_bits(&self) -> Option<Decimal> {
+        match (self.lo, self.hi) {
+            (Some(a), Some(b)) if a.serialize() == b.serialize() => Some(a),
+            _ => None,
+        }
+    }
     pub fn is_exact(&self) -> bool {
         self.value().is_some()
     }
@@ -120,6 +129,9 @@ impl Iv {
         }
     }
     pub fn plus(self, o: Iv) -> Iv {
+        if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
+            return a.checked_add(b).map(Iv::exact).unwrap_or(Iv::ALL);
+        }
         Iv {
             lo: both(self.lo, o.lo, Decimal::checked_add),
             hi: both(self.hi, o.hi, Decimal::checked_add),
@@ -132,6 +144,9 @@ impl Iv {
         }
     }
     pub fn minus(self, o: Iv) -> Iv {
+        if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
+            return a.checked_sub(b).map(Iv::exact).unwrap_or(Iv::ALL);
+        }
         self.plus(o.negate())
     }
     pub fn times(self, o: Iv) -> Iv {
@@ -208,6 +223,9 @@ impl Iv {
     }
     /// self < o
     pub fn lt(self, o: Iv) -> Tri {
+        if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
+            return Tri::from(dcmp(a, b).is_lt());
+        }
         if let (Some(h), Some(l)) = (self.hi, o.lo) {
             if dcmp(h, l).is_lt() {
                 return Tri::True;
@@ -222,6 +240,9 @@ impl Iv {
     }
     /// self <= o
     pub fn le(self, o: Iv) -> Tri {
+        if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
+            return Tri::from(dcmp(a, b).is_le());
+        }
         if let (Some(h), Some(l)) = (self.hi, o.lo) {
             if dcmp(h, l).is_le() {
                 return Tri::True;
@@ -236,7 +257,7 @@ impl Iv {
     }
     pub fn same(self, o: Iv) -> Tri {
         match (self.value(), o.value()) {
-            (Some(a), Some(b)) => Tri::from(a == b),
+            (Some(a), Some(b)) => Tri::from(dcmp(a, b).is_eq()),
             _ => {
                 if self.lt(o) == Tri::True || o.lt(self) == Tri::True {
                     Tri::False

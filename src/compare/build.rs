@@ -20,6 +20,7 @@ use crate::diag::Diag;
 use crate::eval::best::Note;
 use crate::eval::value::Val;
 use crate::eval::{events, Engine, Evaluation};
+use crate::explain::trace::Texts;
 use crate::explain::{output, text};
 use crate::progress::Progress;
 use crate::spec::{self, Spec};
@@ -216,6 +217,8 @@ struct Prepared<'r> {
     engines: Vec<Engine<'r>>,
     bindings: Vec<Binding>,
     same: Vec<usize>,
+    /// What divergences name each criterion's steps by.
+    texts: Vec<Texts>,
 }
 
 impl Prepared<'_> {
@@ -252,7 +255,8 @@ impl Prepared<'_> {
         let divergences = (1..engines.len())
             .filter_map(|i| match (&evs[0], &evs[i], &per[0], &per[i]) {
                 (Some(e0), Some(ei), Ok(o0), Ok(oi)) => {
-                    divergence::find((0, i), (e0, ei), (o0, oi))
+                    let texts = (&self.texts[0], &self.texts[i]);
+                    divergence::find((0, i), (e0, ei), (o0, oi), texts)
                 }
                 _ => None,
             })
@@ -331,10 +335,12 @@ pub fn build_table(
                 .unwrap_or(i)
         })
         .collect();
+    let texts = engines.iter().map(|e| Texts::new(e.rs)).collect();
     let prepared = Prepared {
         engines,
         bindings,
         same,
+        texts,
     };
     let file = schema.file.clone();
     let progress = Progress::new(table.subjects.unwrap_or(0) as u64, "subjects");

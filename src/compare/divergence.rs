@@ -15,7 +15,7 @@ use crate::data::model::format_date;
 use crate::eval::best::Note;
 use crate::eval::engine::Evaluation;
 use crate::explain::text;
-use crate::explain::trace::{self, Step};
+use crate::explain::trace::{self, Key, Step, Texts};
 
 /// At most this many one-sided tests are named.
 const ONE_SIDED: usize = 3;
@@ -100,6 +100,7 @@ pub fn find(
     (a, b): (usize, usize),
     (ea, eb): (&Evaluation, &Evaluation),
     (oa, ob): (&Outcome, &Outcome),
+    texts: (&Texts, &Texts),
 ) -> Option<Divergence> {
     let first = oa.timepoints.iter().find_map(|x| {
         let y = ob.timepoints.iter().find(|y| y.date == x.date)?;
@@ -109,7 +110,7 @@ pub fn find(
         Some(date) => {
             let ta = index(ea, date)?;
             let tb = index(eb, date)?;
-            Some(at_timepoint((a, b), (ea, eb), (ta, tb)))
+            Some(at_timepoint((a, b), (ea, eb), (ta, tb), texts))
         }
         None if oa.best_class != ob.best_class => Some(in_best((a, b), (ea, eb))),
         None => None,
@@ -159,7 +160,7 @@ fn rule(ev: &Evaluation, t: usize, d: DefId) -> String {
 fn shown(ev: &Evaluation, s: &Step) -> String {
     let values = s.values(ev);
     if values.is_empty() || values == s.verdict {
-        s.verdict.clone()
+        s.verdict.to_string()
     } else if values.starts_with('(') {
         format!("{} {values}", s.verdict)
     } else {
@@ -199,17 +200,18 @@ fn at_timepoint(
     (a, b): (usize, usize),
     (ea, eb): (&Evaluation, &Evaluation),
     (ta, tb): (usize, usize),
+    (xa, xb): (&Texts, &Texts),
 ) -> Divergence {
     let (oa, ob) = (ea.rs().overall, eb.rs().overall);
-    let sa = trace::trace(ea, ta, oa);
-    let sb = trace::trace(eb, tb, ob);
-    let by_key = |steps: &[Step]| -> HashMap<String, usize> {
+    let sa = trace::trace(ea, ta, oa, xa);
+    let sb = trace::trace(eb, tb, ob, xb);
+    fn by_key<'k>(steps: &'k [Step]) -> HashMap<Key<'k>, usize> {
         steps
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.key.clone(), i))
+            .map(|(i, s)| (s.key(), i))
             .collect()
-    };
+    }
     let (ka, kb) = (by_key(&sa), by_key(&sb));
     let x = &ea.subj.assessments[ta];
     let mut d = Divergence {
@@ -225,7 +227,7 @@ fn at_timepoint(
     };
     // The first shared test whose outcome differs, in the order the first criterion reads.
     let shared = sa.iter().filter(|s| s.leaf).find_map(|x| {
-        let y = &sb[*kb.get(&x.key)?];
+        let y = &sb[*kb.get(&x.key())?];
         (x.verdict != y.verdict).then_some((x, y))
     });
     if let Some((x, y)) = shared {
@@ -237,16 +239,14 @@ fn at_timepoint(
     // Otherwise what applied on one side has no counterpart on the other: a rule one criterion
     // adds. The overriding side's added tests are the reason; without an override, both sides'.
     let (mut seen_a, mut seen_b) = (vec![], vec![]);
-    let only = |ev: &Evaluation,
-                mine: &[Step],
-                theirs: &HashMap<String, usize>,
-                seen: &mut Vec<String>| {
-        mine.iter()
-            .filter(|s| s.leaf && s.applied && s.supports && !theirs.contains_key(&s.key))
-            .take(ONE_SIDED)
-            .map(|s| one_sided(ev, s, seen))
-            .collect::<Vec<String>>()
-    };
+    let only =
+        |ev: &Evaluation, mine: &[Step], theirs: &HashMap<Key, usize>, seen: &mut Vec<String>| {
+            mine.iter()
+                .filter(|s| s.leaf && s.applied && s.supports && !theirs.contains_key(&s.key()))
+                .take(ONE_SIDED)
+                .map(|s| one_sided(ev, s, seen))
+                .collect::<Vec<String>>()
+        };
     let (only_a, only_b) = (
         only(ea, &sa, &kb, &mut seen_a),
         only(eb, &sb, &ka, &mut seen_b),

@@ -206,11 +206,9 @@ fn at_timepoint(
     let sa = trace::trace(ea, ta, oa, xa);
     let sb = trace::trace(eb, tb, ob, xb);
     fn by_key<'k>(steps: &'k [Step]) -> HashMap<Key<'k>, usize> {
-        steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.key(), i))
-            .collect()
+        let mut m = HashMap::with_capacity(steps.len());
+        m.extend(steps.iter().enumerate().map(|(i, s)| (s.key(), i)));
+        m
     }
     let (ka, kb) = (by_key(&sa), by_key(&sb));
     let x = &ea.subj.assessments[ta];

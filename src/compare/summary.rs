@@ -65,42 +65,33 @@ pub fn summarize(
 ) -> Report {
     let k = criteria.len();
     let included: Vec<&SubjectRow> = subjects.iter().filter(|s| s.included()).collect();
-    let best = |s: &SubjectRow, i: usize| {
-        s.outcome(i)
-            .map(|o| o.best_class.clone())
-            .unwrap_or_else(|| NO_RESPONSE.to_string())
-    };
+    fn best(s: &SubjectRow, i: usize) -> &str {
+        s.outcome(i).map_or(NO_RESPONSE, |o| o.best_class.as_str())
+    }
     let responder = |s: &SubjectRow, i: usize| s.outcome(i).is_some_and(|o| o.best_response);
     let controlled = |s: &SubjectRow, i: usize| s.outcome(i).is_some_and(|o| o.best_control);
 
     // Every class that occurs (best or timepoint), plus each ruleset's declared classes in
     // declaration order so custom classes keep a stable place.
-    let mut seen: Vec<String> = vec![];
-    for s in &subjects {
-        for o in s.per.iter().filter_map(|r| r.as_ref().ok()) {
-            seen.push(o.best_class.clone());
-            seen.extend(o.timepoints.iter().map(|t| t.class.clone()));
-        }
-    }
-    let classes = order_classes(seen.iter().map(|s| s.as_str()));
+    let seen = subjects
+        .iter()
+        .flat_map(|s| s.per.iter().filter_map(|r| r.as_ref().ok()))
+        .flat_map(|o| {
+            std::iter::once(o.best_class.as_str())
+                .chain(o.timepoints.iter().map(|t| t.class.as_str()))
+        });
+    let classes = order_classes(seen);
 
     let mut pairs = vec![];
     for a in 0..k {
         for b in a + 1..k {
-            let used = order_classes(
-                included
-                    .iter()
-                    .flat_map(|s| [best(s, a), best(s, b)])
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(|s| s.as_str()),
-            );
+            let used = order_classes(included.iter().flat_map(|s| [best(s, a), best(s, b)]));
             let idx = |c: &str| used.iter().position(|u| u == c).unwrap_or(0);
             let mut table = vec![vec![0u64; used.len()]; used.len()];
             let mut responders = [[0u64; 2]; 2];
             for s in &included {
                 let (ca, cb) = (best(s, a), best(s, b));
-                table[idx(&ca)][idx(&cb)] += 1;
+                table[idx(ca)][idx(cb)] += 1;
                 responders[usize::from(!responder(s, a))][usize::from(!responder(s, b))] += 1;
             }
             let timepoints = timepoint_agreement(&included, a, b);

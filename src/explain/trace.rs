@@ -56,11 +56,34 @@ impl Step<'_> {
 #[derive(Debug, Default)]
 pub struct Texts {
     /// By the expression's owner and address (expressions stay where the ruleset has them).
-    exprs: HashMap<(DefId, usize), String>,
+    exprs: Sorted<(DefId, usize)>,
     /// By definition and rule.
-    heads: HashMap<(DefId, usize), String>,
+    heads: Sorted<(DefId, usize)>,
     /// `table NAME`, by table.
-    tables: HashMap<DefId, String>,
+    tables: Sorted<DefId>,
+}
+
+/// Texts by key, sorted: looked up by binary search, without hashing.
+#[derive(Debug)]
+struct Sorted<K>(Vec<(K, String)>);
+
+impl<K> Default for Sorted<K> {
+    fn default() -> Self {
+        Sorted(vec![])
+    }
+}
+
+impl<K: Ord + Copy> Sorted<K> {
+    fn get(&self, k: K) -> Option<&str> {
+        let i = self.0.binary_search_by_key(&k, |e| e.0).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    fn add(&mut self, k: K, text: impl FnOnce() -> String) {
+        if let Err(i) = self.0.binary_search_by_key(&k, |e| e.0) {
+            self.0.insert(i, (k, text()));
+        }
+    }
 }
 
 fn addr(e: &ir::Expr) -> usize {
@@ -74,7 +97,7 @@ impl Texts {
             match &def.body {
                 Body::Rules(rules) => {
                     for (i, r) in rules.iter().enumerate() {
-                        t.heads.insert((d, i), head_text(rs, d, r));
+                        t.heads.add((d, i), || head_text(rs, d, r));
                         if let Some(c) = &r.cond {
                             t.condition(rs, d, c, DEPTH);
                         }
@@ -92,14 +115,12 @@ impl Texts {
 
     fn expr(&mut self, rs: &ir::Ruleset, owner: DefId, e: &ir::Expr) {
         self.exprs
-            .entry((owner, addr(e)))
-            .or_insert_with(|| one_line(src_text(rs, owner, e.span)));
+            .add((owner, addr(e)), || one_line(src_text(rs, owner, e.span)));
     }
 
     fn table(&mut self, rs: &ir::Ruleset, owner: DefId, tab: DefId, cols: &[ir::Expr]) {
         self.tables
-            .entry(tab)
-            .or_insert_with(|| format!("table {}", rs.defs[tab].name));
+            .add(tab, || format!("table {}", rs.defs[tab].name));
         for c in cols {
             self.expr(rs, owner, c);
         }
@@ -126,21 +147,21 @@ impl Texts {
     }
 
     fn text<'s>(&'s self, rs: &ir::Ruleset, owner: DefId, e: &ir::Expr) -> Cow<'s, str> {
-        match self.exprs.get(&(owner, addr(e))) {
+        match self.exprs.get((owner, addr(e))) {
             Some(t) => Cow::Borrowed(t),
             None => Cow::Owned(one_line(src_text(rs, owner, e.span))),
         }
     }
 
     fn head<'s>(&'s self, rs: &ir::Ruleset, d: DefId, i: usize, r: &ir::Rule) -> Cow<'s, str> {
-        match self.heads.get(&(d, i)) {
+        match self.heads.get((d, i)) {
             Some(t) => Cow::Borrowed(t),
             None => Cow::Owned(head_text(rs, d, r)),
         }
     }
 
     fn table_name<'s>(&'s self, rs: &ir::Ruleset, tab: DefId) -> Cow<'s, str> {
-        match self.tables.get(&tab) {
+        match self.tables.get(tab) {
             Some(t) => Cow::Borrowed(t),
             None => Cow::Owned(format!("table {}", rs.defs[tab].name)),
         }
@@ -225,7 +246,7 @@ pub fn trace<'s, 'a: 's>(
     b.def(d, DEPTH);
     let mut steps = b.steps;
     // Which occurrence of its definition, rule and text each step is.
-    let mut seen: HashMap<(&str, &str, &str), u32> = HashMap::new();
+    let mut seen: HashMap<(&str, &str, &str), u32> = HashMap::with_capacity(steps.len());
     let n: Vec<u32> = steps
         .iter()
         .map(|s| {

@@ -243,17 +243,28 @@ pub fn run(args: &CompareArgs) -> i32 {
         ReportFormat::Csv => Format::Csv,
         ReportFormat::Html => Format::Html,
     };
-    let mut out = compare::render(&report, format, args.subject.is_some());
-    if let Some(path) = &args.truth {
-        match compare::truth::scores(&report, path) {
-            Ok(t) => out = compare::truth::attach(&report, &t, format, out),
+    let scores = match &args.truth {
+        Some(path) => match compare::truth::scores(&report, path) {
+            Ok(t) => Some(t),
             Err(e) => {
                 super::eprint_diags(&[Diag::error("crit::truth", e)
                     .help("a truth file is the truth.csv that `crit simulate` writes")]);
                 return 1;
             }
+        },
+        None => None,
+    };
+    let out = match &scores {
+        // JSON is written once, with its truth member among the others.
+        Some(t) if format == Format::Json => {
+            compare::truth::attach(&report, t, format, String::new())
         }
-    }
+        Some(t) => {
+            let out = compare::render(&report, format, false);
+            compare::truth::attach(&report, t, format, out)
+        }
+        None => compare::render(&report, format, args.subject.is_some()),
+    };
     let written = match &args.output {
         Some(path) => std::fs::write(path, out.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display())),

@@ -32,7 +32,7 @@ pub use build::{
 };
 pub use model::*;
 pub use report_csv::{subject_csv, to_csv};
-pub use report_json::{subject_json, to_json};
+pub use report_json::{subject_json, to_json, write_json};
 pub use summary::summarize;
 
 pub use crate::spec::{parse as parse_spec, Spec};
@@ -55,7 +55,7 @@ pub fn render(r: &Report, format: Format, subjects: bool) -> String {
         (true, Format::Csv) => subject_csv(r),
         (true, _) => report_text::subject_view(r),
         (false, Format::Text) => report_text::render(r),
-        (false, Format::Json) => pretty(to_json(r)),
+        (false, Format::Json) => write_json(r, vec![]),
         (false, Format::Csv) => to_csv(r),
         (false, Format::Html) => report_html::render(r),
     }

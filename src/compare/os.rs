@@ -7,7 +7,7 @@
 //! hazard ratios against a reference category (a `progressive` one by default) and Harrell's C
 //! of the ruleset's ranking of the categories.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use time::Date;
 
@@ -287,10 +287,11 @@ pub fn analyse(
         .map(|s| r.short_name(s))
         .collect();
     missing_outcome.dedup();
+    let known: HashSet<&str> = r.subjects.iter().map(|s| s.subject.as_str()).collect();
     let mut unknown_subjects: Vec<String> = outcomes
         .records
         .keys()
-        .filter(|k| !r.subjects.iter().any(|s| &s.subject == *k))
+        .filter(|k| !known.contains(k.as_str()))
         .cloned()
         .collect();
     unknown_subjects.sort();

@@ -77,6 +77,61 @@ fn divergences(r: &Report, s: &SubjectRow) -> Value {
 /// `rates: {LABEL: {orr: {value, ci, count, n}, dcr: {…}, reclassified}}`, `excluded`,
 /// `file_errors`, `data`, `pfs` and `os` (see [`survival_report`]). Statistics are rounded to 6 decimals; undefined ones are null.
 pub fn to_json(r: &Report) -> Value {
+    let mut m: Map<String, Value> = members(r)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let subjects = r.subjects.iter().map(|s| subject_value(r, s)).collect();
+    m.insert("subjects".into(), Value::Array(subjects));
+    Value::Object(m)
+}
+
+/// The report as pretty JSON, written as `serde_json::to_string_pretty(&to_json(r))` writes it
+/// (members in key order, two spaces per level) but one subject at a time, so that no JSON tree
+/// of the whole cohort is built. `extra` members (e.g. `truth`) join the report's.
+pub fn write_json(r: &Report, extra: Vec<(&'static str, Value)>) -> String {
+    let mut members: Vec<(&str, Option<Value>)> = members(r)
+        .into_iter()
+        .chain(extra)
+        .map(|(k, v)| (k, Some(v)))
+        .collect();
+    members.push(("subjects", None));
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::from("{\n");
+    for (i, (key, value)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        out.push_str(&format!("  {}: ", Value::String(key.to_string())));
+        match value {
+            Some(v) => out.push_str(&indented(&v, "  ")),
+            None if r.subjects.is_empty() => out.push_str("[]"),
+            None => {
+                out.push_str("[\n");
+                for (j, s) in r.subjects.iter().enumerate() {
+                    if j > 0 {
+                        out.push_str(",\n");
+                    }
+                    out.push_str("    ");
+                    out.push_str(&indented(&subject_value(r, s), "    "));
+                }
+                out.push_str("\n  ]");
+            }
+        }
+    }
+    out.push_str("\n}\n");
+    out
+}
+
+/// A value pretty-printed with every line after the first indented by `pad` (JSON strings
+/// hold no raw line breaks, so every line break is the printer's).
+fn indented(v: &Value, pad: &str) -> String {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    text.replace('\n', &format!("\n{pad}"))
+}
+
+/// The report's top-level members but its subjects.
+fn members(r: &Report) -> Vec<(&'static str, Value)> {
     let criteria: Vec<Value> = r
         .criteria
         .iter()
@@ -87,50 +142,6 @@ pub fn to_json(r: &Report) -> Value {
                 "name": c.title,
                 "params": text_map(&c.params),
                 "all_params": text_map(&c.all_params),
-            })
-        })
-        .collect();
-    let subjects: Vec<Value> = r
-        .subjects
-        .iter()
-        .map(|s| {
-            let mut best = Map::new();
-            let mut class = Map::new();
-            let mut prog = Map::new();
-            let mut errors = Map::new();
-            for (c, res) in r.criteria.iter().zip(&s.per) {
-                match res {
-                    Ok(o) => {
-                        best.insert(
-                            c.label.clone(),
-                            o.best.clone().map(Value::String).unwrap_or(Value::Null),
-                        );
-                        class.insert(c.label.clone(), Value::String(o.best_class.clone()));
-                        prog.insert(
-                            c.label.clone(),
-                            o.first_progression
-                                .as_ref()
-                                .map(|(_, d)| Value::String(format_date(*d)))
-                                .unwrap_or(Value::Null),
-                        );
-                    }
-                    Err(m) => {
-                        best.insert(c.label.clone(), Value::Null);
-                        class.insert(c.label.clone(), Value::Null);
-                        prog.insert(c.label.clone(), Value::Null);
-                        errors.insert(c.label.clone(), Value::String(m.clone()));
-                    }
-                }
-            }
-            json!({
-                "subject": s.subject,
-                "reader": s.reader,
-                "best": best,
-                "class": class,
-                "first_progression": prog,
-                "differs": s.included() && s.differs(),
-                "divergences": divergences(r, s),
-                "error": if errors.is_empty() { Value::Null } else { Value::Object(errors) },
             })
         })
         .collect();
@@ -176,16 +187,60 @@ pub fn to_json(r: &Report) -> Value {
         .excluded()
         .map(|s| json!({"subject": s.subject, "reader": s.reader}))
         .collect();
+    vec![
+        ("data", json!(r.data)),
+        ("criteria", Value::Array(criteria)),
+        ("pairs", Value::Array(pairs)),
+        ("rates", Value::Object(rates)),
+        ("excluded", Value::Array(excluded)),
+        ("file_errors", json!(r.file_errors)),
+        ("pfs", survival_report::pfs_json(r, &r.pfs)),
+        (
+            "os",
+            json!(r.os.as_ref().map(|os| survival_report::os_json(r, os))),
+        ),
+    ]
+}
+/// One subject of the report: `{subject, reader, best, class, first_progression, differs,
+/// divergences, error}`.
+fn subject_value(r: &Report, s: &SubjectRow) -> Value {
+    let mut best = Map::new();
+    let mut class = Map::new();
+    let mut prog = Map::new();
+    let mut errors = Map::new();
+    for (c, res) in r.criteria.iter().zip(&s.per) {
+        match res {
+            Ok(o) => {
+                best.insert(
+                    c.label.clone(),
+                    o.best.clone().map(Value::String).unwrap_or(Value::Null),
+                );
+                class.insert(c.label.clone(), Value::String(o.best_class.clone()));
+                prog.insert(
+                    c.label.clone(),
+                    o.first_progression
+                        .as_ref()
+                        .map(|(_, d)| Value::String(format_date(*d)))
+                        .unwrap_or(Value::Null),
+                );
+            }
+            Err(m) => {
+                best.insert(c.label.clone(), Value::Null);
+                class.insert(c.label.clone(), Value::Null);
+                prog.insert(c.label.clone(), Value::Null);
+                errors.insert(c.label.clone(), Value::String(m.clone()));
+            }
+        }
+    }
     json!({
-        "data": r.data,
-        "criteria": criteria,
-        "subjects": subjects,
-        "pairs": pairs,
-        "rates": rates,
-        "excluded": excluded,
-        "file_errors": r.file_errors,
-        "pfs": survival_report::pfs_json(r, &r.pfs),
-        "os": r.os.as_ref().map(|os| survival_report::os_json(r, os)),
+        "subject": s.subject,
+        "reader": s.reader,
+        "best": best,
+        "class": class,
+        "first_progression": prog,
+        "differs": s.included() && s.differs(),
+        "divergences": divergences(r, s),
+        "error": if errors.is_empty() { Value::Null } else { Value::Object(errors) },
     })
 }
 

@@ -529,18 +529,13 @@ pub fn html(r: &Report, t: &Scores) -> String {
     h
 }
 
-/// Adds the truth section to a rendered report (text, JSON or HTML; CSV is per subject and
-/// stays as it is).
+/// Adds the truth section to a rendered report (text or HTML; CSV is per subject and stays as
+/// it is). JSON is written again with its `truth` member, whatever `out` holds.
 pub fn attach(r: &Report, t: &Scores, format: super::Format, out: String) -> String {
     match format {
         super::Format::Text => out + &text(r, t),
-        super::Format::Json => match serde_json::from_str::<Value>(&out) {
-            Ok(Value::Object(mut m)) => {
-                m.insert("truth".into(), json(t));
-                serde_json::to_string_pretty(&Value::Object(m)).unwrap_or(out) + "\n"
-            }
-            _ => out,
-        },
+        // The report written again with its truth member (in key order, as the rest).
+        super::Format::Json => super::write_json(r, vec![("truth", json(t))]),
         super::Format::Html => {
             let section = html(r, t);
             // After the agreement between criteria, before the tables and plots.

@@ -1,7 +1,8 @@
 //! `crit compare` streams the table subject by subject: the report is the same for any number
 //! of threads, a table whose subjects' rows are scattered gives the report of its grouped form,
-//! and the HTML drill-down explains exactly the subjects it picks (disagreements first) although
-//! only those subjects' rows are kept.
+//! the HTML drill-down explains exactly the subjects it picks (disagreements first) although
+//! only those subjects' rows are kept, and the JSON written subject by subject is the tree
+//! serde_json prints.
 
 mod common;
 use common::crit;
@@ -125,4 +126,37 @@ fn the_drill_down_explains_exactly_the_subjects_it_picks() {
             }
         }
     }
+}
+
+#[test]
+fn json_written_subject_by_subject_is_the_pretty_printed_tree() {
+    let specs: Vec<_> = ["recist-1.1", "irecist", "recist-1.1[pd_increase=25%]"]
+        .iter()
+        .map(|c| compare::parse_spec(c).unwrap())
+        .collect();
+    let cohort = table::read_path("examples/immunotherapy-cohort.csv").unwrap();
+    let with_os = Options {
+        outcomes: Some(compare::os::read_outcomes("examples/immunotherapy-outcomes.csv").unwrap()),
+        ..Default::default()
+    };
+    for opts in [Options::default(), with_os] {
+        let r = compare::build_with(&specs, &cohort, &opts).unwrap();
+        let tree = compare::to_json(&r);
+        let pretty = serde_json::to_string_pretty(&tree).unwrap() + "\n";
+        assert_eq!(compare::write_json(&r, vec![]), pretty);
+        // An extra member takes its place in key order.
+        let mut with = tree.as_object().unwrap().clone();
+        let extra = serde_json::json!({"n": 1, "list": [1, 2], "empty": []});
+        with.insert("truth".into(), extra.clone());
+        with.insert("another".into(), serde_json::json!("x"));
+        let pretty = serde_json::to_string_pretty(&with).unwrap() + "\n";
+        let written = compare::write_json(&r, vec![("truth", extra), ("another", "x".into())]);
+        assert_eq!(written, pretty);
+    }
+    // No subject at all: an empty list, as the tree prints it.
+    let empty = table::read_csv("empty.csv", "subject,visit,date,lesion,role,long_axis\n").unwrap();
+    let r = compare::build_with(&specs, &empty, &Options::default()).unwrap();
+    let pretty = serde_json::to_string_pretty(&compare::to_json(&r)).unwrap() + "\n";
+    assert_eq!(compare::write_json(&r, vec![]), pretty);
+    assert!(pretty.contains("\"subjects\": []"), "{pretty}");
 }

@@ -326,7 +326,7 @@ impl<'s, 'a: 's> Builder<'s, 'a> {
                     let head = self.texts.head(rs, d, i, r);
                     self.applied = outer && Some(i) == fired;
                     if let Some(c) = &r.cond {
-                        self.condition(d, &head, c, depth);
+                        self.condition(d, head.clone(), c, depth);
                     }
                     // The head of the rule that applied: a response of its own (`super`) or a
                     // table looked up with other inputs.
@@ -371,7 +371,7 @@ impl<'s, 'a: 's> Builder<'s, 'a> {
     }
 
     /// A condition and its parts, in the order the explanation shows them.
-    fn condition(&mut self, owner: DefId, rule: &Cow<'s, str>, e: &'s ir::Expr, depth: usize) {
+    fn condition(&mut self, owner: DefId, rule: Cow<'s, str>, e: &'s ir::Expr, depth: usize) {
         let (ev, t) = (self.ev, self.t);
         let rs = ev.rs();
         if depth == 0 {
@@ -385,24 +385,24 @@ impl<'s, 'a: 's> Builder<'s, 'a> {
             K::And(xs) | K::Or(xs) => {
                 self.push(owner, rule.clone(), text, verdict, Detail::None);
                 for x in xs {
-                    self.condition(owner, rule, x, depth - 1);
+                    self.condition(owner, rule.clone(), x, depth - 1);
                 }
             }
             K::Not(x) => {
                 self.push(owner, rule.clone(), text, verdict, Detail::None);
                 self.negated = !self.negated;
-                self.condition(owner, rule, x, depth - 1);
+                self.condition(owner, rule.clone(), x, depth - 1);
                 self.negated = !self.negated;
             }
             K::Definitely(x) | K::Known(x) => {
                 self.push(owner, rule.clone(), text, verdict, Detail::None);
-                self.condition(owner, rule, x, depth - 1);
+                self.condition(owner, rule.clone(), x, depth - 1);
             }
             K::Def(x) if is_condition_value(rs, *x) => {
                 self.push(owner, rule.clone(), text, verdict, Detail::None);
                 if let Body::Expr(body) = &rs.defs[*x].body {
                     let name = Cow::Borrowed(rs.defs[*x].name.as_str());
-                    self.condition(*x, &name, body, depth - 1);
+                    self.condition(*x, name, body, depth - 1);
                 }
             }
             _ => {

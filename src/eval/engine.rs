@@ -90,6 +90,8 @@ pub struct Engine<'r> {
     def_pos: Vec<usize>,
     /// Definitions per level: assessment, lesion, organ.
     per_level: [usize; 3],
+    /// Each definition's level, kept beside its position (read at every reference).
+    def_level: Vec<DefLevel>,
     /// Per decision table (by definition), each cell's categories as a bit mask (row by row):
     /// a row is matched with a few bit operations instead of a search of its lists.
     masks: Vec<Vec<Option<u64>>>,
@@ -156,6 +158,7 @@ impl<'r> Engine<'r> {
             def_pos,
             per_level,
             masks,
+            def_level: rs.defs.iter().map(|d| d.level).collect(),
             fixed: rs
                 .groups
                 .iter()
@@ -389,7 +392,7 @@ impl<'a> Evaluation<'a> {
 
     /// The rule or table row that decided an assessment-level definition at an assessment.
     pub fn fired(&self, t: usize, d: DefId) -> Fired {
-        match self.rs().defs[d].level {
+        match self.eng.def_level[d] {
             DefLevel::Assessment => self.s.fired[self.at(t, d)],
             _ => Fired::NONE,
         }
@@ -635,7 +638,7 @@ impl<'a> Evaluation<'a> {
                     ir::Field::Id => Val::Text(lesion.id.clone()),
                 }
             }
-            K::Def(d) => match self.rs().defs[*d].level {
+            K::Def(d) => match self.eng.def_level[*d] {
                 DefLevel::Assessment => self.value(t, *d).clone(),
                 DefLevel::Lesion => match l {
                     Scope::Lesion(l) => self.lesion_value(t, l, *d).clone(),
@@ -854,7 +857,7 @@ impl<'a> Evaluation<'a> {
                 Scope::Lesion(l) => Tri::from(self.subj.lesions[l].nodal),
                 _ => Tri::False,
             },
-            K::Def(d) => match (self.rs().defs[*d].level, l) {
+            K::Def(d) => match (self.eng.def_level[*d], l) {
                 (DefLevel::Assessment, _) => truth(self.value(t, *d)),
                 (DefLevel::Lesion, Scope::Lesion(l)) => truth(self.lesion_value(t, l, *d)),
                 (DefLevel::Organ, Scope::Organ(o)) => truth(self.organ_value(t, o, *d)),
@@ -916,9 +919,7 @@ impl<'a> Evaluation<'a> {
     /// out, as rules read it several times (`sum - nadir(sum) >= nadir(sum) * ...`).
     fn nadir_kept(&self, t: usize, l: Scope, x: &ir::Expr, from: usize) -> Option<(Iv, usize)> {
         let d = match (&x.kind, l) {
-            (K::Def(d), Scope::Assessment) if self.rs().defs[*d].level == DefLevel::Assessment => {
-                *d
-            }
+            (K::Def(d), Scope::Assessment) if self.eng.def_level[*d] == DefLevel::Assessment => *d,
             _ => return self.nadir(t, l, x, from),
         };
         let key = (t as u32, d as u32, from as u32);

@@ -23,7 +23,7 @@ pub enum Tri {
     True,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum Val {
     Num(Iv),
     Bool(Tri),
@@ -35,6 +35,24 @@ pub enum Val {
     Role(Role),
     Text(Arc<str>),
     None,
+}
+
+/// Values are copied wherever a definition is read: kept inline so that the common values
+/// cost a copy, and only a text (shared) counts a reference.
+impl Clone for Val {
+    #[inline(always)]
+    fn clone(&self) -> Val {
+        match self {
+            Val::Num(x) => Val::Num(*x),
+            Val::Bool(b) => Val::Bool(*b),
+            Val::Cat(c) => Val::Cat(*c),
+            Val::Cats(m) => Val::Cats(*m),
+            Val::Status(s) => Val::Status(*s),
+            Val::Role(r) => Val::Role(*r),
+            Val::Text(t) => Val::Text(Arc::clone(t)),
+            Val::None => Val::None,
+        }
+    }
 }
 
 /// The categories a category value may be, as a bit set.

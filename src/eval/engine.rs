@@ -688,7 +688,6 @@ impl<'a> Evaluation<'a> {
                     x.max(y)
                 })
             }
-            K::Cmp(op, a, b) => Val::Bool(self.comparison(t, l, *op, a, b)),
             K::In(x, items, negated) => {
                 let v = self.eval(t, l, x);
                 if v == Val::None {
@@ -711,26 +710,8 @@ impl<'a> Evaluation<'a> {
                 };
                 Val::Bool(if *negated { hit.negate() } else { hit })
             }
-            K::Not(x) => Val::Bool(self.cond(t, l, x).negate()),
-            K::And(xs) => {
-                let mut acc = Tri::True;
-                for x in xs {
-                    acc = acc.and(self.cond(t, l, x));
-                    if acc == Tri::False {
-                        break;
-                    }
-                }
-                Val::Bool(acc)
-            }
-            K::Or(xs) => {
-                let mut acc = Tri::False;
-                for x in xs {
-                    acc = acc.or(self.cond(t, l, x));
-                    if acc == Tri::True {
-                        break;
-                    }
-                }
-                Val::Bool(acc)
+            K::Not(_) | K::And(_) | K::Or(_) | K::Definitely(_) | K::Cmp(..) => {
+                Val::Bool(self.cond(t, l, e))
             }
             K::If(c, a, b) => match self.cond(t, l, c) {
                 Tri::True => self.eval(t, l, a),
@@ -790,7 +771,6 @@ impl<'a> Evaluation<'a> {
                 Val::None => false,
                 _ => true,
             })),
-            K::Definitely(x) => Val::Bool(Tri::from(self.cond(t, l, x) == Tri::True)),
             K::TableCall(d, args) => {
                 let Body::Table(tab) = &self.rs().defs[*d].body else {
                     return Val::None;
@@ -827,26 +807,8 @@ impl<'a> Evaluation<'a> {
         match &e.kind {
             K::Bool(b) => Tri::from(*b),
             K::Not(x) => self.cond(t, l, x).negate(),
-            K::And(xs) => {
-                let mut acc = Tri::True;
-                for x in xs {
-                    acc = acc.and(self.cond(t, l, x));
-                    if acc == Tri::False {
-                        break;
-                    }
-                }
-                acc
-            }
-            K::Or(xs) => {
-                let mut acc = Tri::False;
-                for x in xs {
-                    acc = acc.or(self.cond(t, l, x));
-                    if acc == Tri::True {
-                        break;
-                    }
-                }
-                acc
-            }
+            K::And(xs) => self.connective(t, l, xs, true),
+            K::Or(xs) => self.connective(t, l, xs, false),
             K::Definitely(x) => Tri::from(self.cond(t, l, x) == Tri::True),
             K::Cmp(op, a, b) => self.comparison(t, l, *op, a, b),
             K::Param(p) => match &self.eng.params[*p] {
@@ -865,6 +827,23 @@ impl<'a> Evaluation<'a> {
             },
             _ => truth(&self.eval(t, l, e)),
         }
+    }
+
+    /// `and` (all) or `or` (any) of conditions, stopping once the result is decided.
+    fn connective(&self, t: usize, l: Scope, xs: &[ir::Expr], all: bool) -> Tri {
+        let (mut acc, decided) = if all {
+            (Tri::True, Tri::False)
+        } else {
+            (Tri::False, Tri::True)
+        };
+        for x in xs {
+            let v = self.cond(t, l, x);
+            acc = if all { acc.and(v) } else { acc.or(v) };
+            if acc == decided {
+                break;
+            }
+        }
+        acc
     }
 
     /// `role = target`, `status != absent`: a lesion's role or status compared with a literal

@@ -508,6 +508,32 @@ fn readme_dr_variant_is_two_params_on_dr_recist() {
 }
 
 #[test]
+fn compare_set_moves_the_waterfall_reference_lines() {
+    let out_path = write_temp("lines.html", "");
+    let (code, _, err) = crit(&[
+        "compare",
+        "examples/recist-cohort.csv",
+        "--criteria",
+        "recist-1.1",
+        "--criteria",
+        "recist-1.1[pr_decrease=35%]",
+        "--set",
+        "pd_increase=25%",
+        "--format",
+        "html",
+        "--output",
+        &out_path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&out_path).unwrap();
+    assert!(
+        html.contains("Dashed lines: <b>A</b> −30 % (<code>pr_decrease</code>) and +25 % (<code>pd_increase</code>); <b>B</b> −35 % (<code>pr_decrease</code>) and +25 % (<code>pd_increase</code>)."),
+        "the caption gives the values in effect"
+    );
+    assert!(html.contains("\n+25 %\n</text>") && !html.contains("\n+20 %\n</text>"));
+}
+
+#[test]
 fn compare_recist_irecist_and_dr_in_one_command() {
     let out_path = write_temp("report.html", "");
     let (code, _, err) = crit(&[

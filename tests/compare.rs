@@ -351,6 +351,7 @@ fn criterion(label: &str) -> compare::CriterionInfo {
         all_params: vec![],
         has_sum: false,
         charted: None,
+        lines: vec![],
         classes: vec![],
     }
 }

@@ -70,6 +70,45 @@ fn subject_row(doc: &Document, subject: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("a row for {subject}"))
 }
 
+/// A waterfall's reference lines: the labels beside its right edge (`-30 %`, `+20 % (A)`),
+/// each checked to sit on a dashed line (short segments of the plot's ink at its height).
+fn reference_lines(figure: Node) -> Vec<String> {
+    let dashes: Vec<i64> = figure
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#222222"))
+        .filter_map(|n| {
+            let pts: Vec<(i64, i64)> = n
+                .attribute("points")?
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            match pts[..] {
+                [(x0, y0), (x1, y1)] if y0 == y1 && x1 - x0 <= 6 => Some(y0),
+                _ => None,
+            }
+        })
+        .collect();
+    figure
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| {
+            let t = text(n).trim().to_string();
+            let (v, _) = t.split_once(" %")?;
+            v.parse::<i64>().ok()?;
+            let y: i64 = n.attribute("y")?.parse().ok()?;
+            let on_line = dashes.iter().filter(|&&d| d == y).count();
+            assert!(
+                on_line >= 10,
+                "`{t}` is on a dashed line ({on_line} dashes)"
+            );
+            Some(t)
+        })
+        .collect()
+}
+
 #[test]
 fn every_subject_links_to_its_section_with_timeline_divergence_and_explanations() {
     let r = report(
@@ -210,7 +249,10 @@ fn one_waterfall_per_sum_with_reference_lines_up_to_progression() {
     assert_eq!(waterfalls.len(), 1, "the three criteria read one sum");
     assert_eq!(waterfalls[0].attribute("data-criteria"), Some("A B C"));
     let svg = text(waterfalls[0]);
-    assert!(svg.contains("-30 %") && svg.contains("+20 %"), "{svg}");
+    assert_eq!(reference_lines(waterfalls[0]), ["-30 %", "+20 %"]);
+    assert!(
+        text(waterfalls[0]).contains("Dashed lines: −30 % (pr_decrease) and +20 % (pd_increase).")
+    );
     assert!(svg.contains("Waterfall — A, B, C (one sum; bars left to right)"));
     assert!(all(&doc, "p", "nowaterfall").is_empty());
 
@@ -250,6 +292,13 @@ fn pet_criteria_chart_their_own_metric_and_one_without_says_why() {
     assert!(text(waterfalls[1]).contains("Waterfall — B: best change of hottest"));
     assert!(text(waterfalls[2]).contains("Waterfall — C: best change of sum5"));
     assert!(all(&doc, "p", "nowaterfall").is_empty());
+    // Each ruleset's own thresholds as reference lines: RECIST 1.1 −30 % / +20 % (Eisenhauer
+    // 2009), PERCIST −30 % / +30 % (Wahl 2009), imPERCIST5 the same on its sum (Ito 2019).
+    assert_eq!(reference_lines(waterfalls[0]), ["-30 %", "+20 %"]);
+    assert_eq!(reference_lines(waterfalls[1]), ["-30 %", "+30 %"]);
+    assert!(text(waterfalls[1])
+        .contains("Dashed lines: −30 % (pmr_decrease) and +30 % (pmd_increase)."));
+    assert_eq!(reference_lines(waterfalls[2]), ["-30 %", "+30 %"]);
     // M03: the hottest lesion rose from 9.1 to 12.6 SUL at week 8 (+38.5 %), a PMD that ends
     // PERCIST's best response.
     let m03 = r.subjects.iter().find(|s| s.subject == "M03").unwrap();
@@ -318,6 +367,11 @@ fn bidimensional_criteria_chart_their_sum_of_products() {
     // also counts new measurable lesions.
     assert_eq!(groups, ["A C D", "B"]);
     assert!(text(waterfalls[0]).contains("best change of spd"));
+    // WHO and RANO: PR −50 %, PD +25 % of the sum of products (Miller 1981, Wen 2010); Lugano
+    // CT judges PD lesion by lesion, so only its PR line; irRC the same as WHO on its burden.
+    assert_eq!(reference_lines(waterfalls[0]), ["-50 %", "+25 % (A C)"]);
+    assert!(text(waterfalls[0]).contains("D −50 % (pr_decrease)."));
+    assert_eq!(reference_lines(waterfalls[1]), ["-50 %", "+25 %"]);
     assert!(text(waterfalls[1]).contains("Waterfall — B: best change of burden"));
     // R01: products 40×30 + 30×20 = 1800 mm² at baseline; 24×18 + 18×12 = 648 mm² at week 8
     // (−64 %), 20×15 + 15×10 = 450 mm² at week 16 (−75 %), 18×12 + 12×8 = 312 mm² at week 24.
@@ -338,4 +392,45 @@ fn bidimensional_criteria_chart_their_sum_of_products() {
             "criterion {i}: {change:?}"
         );
     }
+}
+
+#[test]
+fn reference_lines_take_the_values_in_effect_and_a_ruleset_without_any_says_so() {
+    // `ID[name=value]` (and `--set`, which becomes the same override) moves the line: the two
+    // variants share one sum, so one waterfall with both PD lines, each naming its criterion.
+    let r = report(
+        "examples/recist-cohort.csv",
+        &["recist-1.1", "recist-1.1[pd_increase=25%,pr_decrease=35%]"],
+    );
+    assert_eq!(
+        r.criteria[1].lines,
+        [
+            ("pr_decrease".to_string(), -35.0),
+            ("pd_increase".to_string(), 25.0)
+        ]
+    );
+    let html = report_html::render(&r);
+    let doc = parse(&html);
+    let waterfalls = all(&doc, "figure", "waterfall");
+    assert_eq!(waterfalls.len(), 1);
+    assert_eq!(
+        reference_lines(waterfalls[0]),
+        ["-35 % (B)", "-30 % (A)", "+20 % (A)", "+25 % (B)"]
+    );
+    assert!(text(waterfalls[0]).contains(
+        "Dashed lines: A −30 % (pr_decrease) and +20 % (pd_increase); B −35 % (pr_decrease) and +25 % (pd_increase)."
+    ));
+
+    // A ruleset whose `chart` names no lines gets none, and the caption says so.
+    let r = report(
+        "examples/recist-cohort.csv",
+        &["tests/data/chart-without-lines.crit"],
+    );
+    let html = report_html::render(&r);
+    let doc = parse(&html);
+    let waterfalls = all(&doc, "figure", "waterfall");
+    assert_eq!(reference_lines(waterfalls[0]), Vec::<String>::new());
+    assert!(
+        text(waterfalls[0]).contains("No reference lines: the ruleset names no params for them")
+    );
 }

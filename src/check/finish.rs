@@ -242,7 +242,13 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         .map(|(i, _)| i)
         .collect();
 
-    let chart = m.chart.as_ref().and_then(|(name, si)| {
+    let chart_lines = m
+        .chart
+        .as_ref()
+        .map(|(c, si)| chart_lines(c, &r.params, &m.sources[*si], &mut diags))
+        .unwrap_or_default();
+    let chart = m.chart.as_ref().and_then(|(chart, si)| {
+        let name = &chart.value;
         let found = defs.iter().position(|d| !d.hidden && d.name == name.node);
         let ok = found.filter(|&d| {
             matches!(defs[d].ty, ir::Ty::Num { .. }) && defs[d].level == ir::DefLevel::Assessment
@@ -289,6 +295,7 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         version: m.version.clone(),
         cites: m.cites.clone(),
         chart,
+        chart_lines,
         sources: m.sources.clone(),
         categories: m
             .categories
@@ -313,4 +320,57 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
         events: r.events,
         rejects: r.rejects,
     })
+}
+
+/// The params of `chart NAME lines ...`: each must be a param in percent (a line is drawn at
+/// its value, negated for `-P`).
+fn chart_lines(
+    chart: &crate::syntax::ast::Chart,
+    params: &[ir::Param],
+    src: &crate::diag::Source,
+    diags: &mut Vec<Diag>,
+) -> Vec<(ir::ParamId, bool)> {
+    let mut lines = vec![];
+    for (name, down) in &chart.lines {
+        let found = params.iter().position(|p| p.name == name.node);
+        let (message, help) = match found {
+            Some(p) if matches!(params[p].ty, Ty::Num { pct: true, .. }) => {
+                lines.push((p, *down));
+                continue;
+            }
+            Some(p) => (
+                format!(
+                    "`chart {} lines`: `{}` is not a param in percent",
+                    chart.value.node, name.node
+                ),
+                format!(
+                    "a reference line is a percent change, such as `param pr_decrease = 30 %`; `{}` is {}",
+                    name.node,
+                    match (&params[p].ty, &params[p].unit) {
+                        (Ty::Bool, _) => "true or false".to_string(),
+                        (_, Some(u)) => format!("in {u}"),
+                        (_, None) => "a plain number".to_string(),
+                    }
+                ),
+            ),
+            None => (
+                format!(
+                    "`chart {} lines`: no param named `{}`",
+                    chart.value.node, name.node
+                ),
+                match crate::diag::did_you_mean(&name.node, params.iter().map(|p| p.name.as_str()))
+                {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "name params in percent, `-` before a decrease: `lines -pr_decrease, +pd_increase`".to_string(),
+                },
+            ),
+        };
+        diags.push(
+            Diag::error("crit::chart", message)
+                .label(name.span, "a reference line")
+                .help(help)
+                .with_src(src),
+        );
+    }
+    lines
 }

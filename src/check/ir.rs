@@ -471,6 +471,9 @@ pub struct Ruleset {
     pub cites: Vec<String>,
     /// `chart NAME`: the assessment-level number whose change from baseline comparisons chart.
     pub chart: Option<DefId>,
+    /// `chart NAME lines ...`: the percent params drawn as the waterfall's reference lines,
+    /// each with `true` for a decrease (`-P`).
+    pub chart_lines: Vec<(ParamId, bool)>,
     /// Source files, the ruleset's ancestors first.
     pub sources: Vec<Source>,
     pub categories: Vec<Category>,

@@ -37,8 +37,9 @@ pub struct Merged {
     pub title: String,
     pub version: Option<String>,
     pub cites: Vec<String>,
-    /// `chart NAME` of the nearest ruleset of the chain that has one, with its source.
-    pub chart: Option<(ast::Name, usize)>,
+    /// `chart NAME lines ...` of the nearest ruleset of the chain that has one (its lines
+    /// with it), with its source.
+    pub chart: Option<(ast::Chart, usize)>,
     pub sources: Vec<Source>,
     pub categories: Vec<MergedCategory>,
     pub slots: Vec<Slot>,

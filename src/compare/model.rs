@@ -9,6 +9,26 @@ pub use super::divergence::Divergence;
 pub use crate::eval::events::EventOutcome;
 
 use super::stats;
+use crate::check::ir;
+
+/// The values of a ruleset's `chart ... lines` params in percent, `-P` negated, with the
+/// params' values in effect (`params`, as overridden); a param set to `none` draws no line.
+pub fn reference_lines(rs: &ir::Ruleset, params: &[ir::ParamValue]) -> Vec<(String, f64)> {
+    use rust_decimal::prelude::ToPrimitive;
+    rs.chart_lines
+        .iter()
+        .filter_map(|&(p, down)| match params.get(p)? {
+            ir::ParamValue::Num(v) => {
+                let pct = v
+                    .checked_mul(rust_decimal::Decimal::ONE_HUNDRED)?
+                    .to_f64()?;
+                let pct = if down { -pct } else { pct };
+                Some((rs.params[p].name.clone(), pct))
+            }
+            _ => None,
+        })
+        .collect()
+}
 
 /// The class of a complete response.
 pub const COMPLETE: &str = "complete";
@@ -37,6 +57,9 @@ pub struct CriterionInfo {
     pub has_sum: bool,
     /// That number's name.
     pub charted: Option<String>,
+    /// The waterfall's reference lines: each `chart ... lines` param's name and its value in
+    /// percent in this variant (negated for `-P`); none when the ruleset names none.
+    pub lines: Vec<(String, f64)>,
     /// Category name → class, for every category of the ruleset (for legends).
     pub classes: Vec<(String, String)>,
 }

@@ -105,6 +105,52 @@ pub(super) fn figure(class: &str, svg: &str, caption: &str) -> String {
 }
 
 /// Where and why the criteria first differ, one line per subject and criterion against A.
+/// What a waterfall's dashed lines are: each criterion's `chart ... lines` params with their
+/// values (once when the criteria of the group agree), or that there are none.
+fn lines_caption(r: &Report, group: &[usize]) -> String {
+    let of = |i: usize| {
+        r.criteria[i]
+            .lines
+            .iter()
+            .map(|(name, v)| {
+                let v = if v.round() == 0.0 {
+                    "0".to_string()
+                } else {
+                    format!("{v:+.0}").replace('-', "−")
+                };
+                format!("{v} % (<code>{}</code>)", esc(name))
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let same = group
+        .iter()
+        .all(|&i| r.criteria[i].lines == r.criteria[group[0]].lines);
+    if group.iter().all(|&i| r.criteria[i].lines.is_empty()) {
+        let whose = if group.len() > 1 {
+            "these rulesets name"
+        } else {
+            "the ruleset names"
+        };
+        format!("No reference lines: {whose} no params for them (<code>chart NAME lines -P, +Q</code>).")
+    } else if same {
+        format!("Dashed lines: {}.", of(group[0]))
+    } else {
+        let each: Vec<String> = group
+            .iter()
+            .map(|&i| {
+                let l = of(i);
+                format!(
+                    "<b>{}</b> {}",
+                    letter(i),
+                    if l.is_empty() { "none".into() } else { l }
+                )
+            })
+            .collect();
+        format!("Dashed lines: {}.", each.join("; "))
+    }
+}
+
 fn divergences(r: &Report, drilled: &[usize]) -> String {
     let mut h = String::from("<h2 id=\"why\">Where the criteria first differ, and why</h2>\n");
     let rows: Vec<(usize, &SubjectRow, &super::Divergence)> = r
@@ -305,7 +351,7 @@ pub fn render(r: &Report) -> String {
             } else {
                 String::new()
             };
-            let caption = format!("{who}: per subject, the most negative percent change of <code>{metric}</code> from baseline over the assessments that count for the best response (up to and including the one that ends it, such as a progression), coloured by best-response class. Dashed lines: −30 % and +20 %.{shared}");
+            let caption = format!("{who}: per subject, the most negative percent change of <code>{metric}</code> from baseline over the assessments that count for the best response (up to and including the one that ends it, such as a progression), coloured by best-response class. {}{shared}", lines_caption(r, g));
             let _ = writeln!(
                 h,
                 "<figure class=\"waterfall\" data-criteria=\"{}\">{svg}<figcaption>{caption}</figcaption></figure>",

@@ -43,8 +43,8 @@ pub struct Ruleset {
     pub extends: Option<Name>,
     pub version: Option<String>,
     pub cites: Vec<String>,
-    /// `chart NAME`: the number the comparison's charts show the change of.
-    pub chart: Option<Name>,
+    /// `chart NAME lines ...`: the number the comparison's charts show the change of.
+    pub chart: Option<Chart>,
     pub categories: Vec<CategoryDecl>,
     pub renames: Vec<(Name, Name)>,
     pub items: Vec<Item>,
@@ -57,6 +57,14 @@ impl Default for Name {
             span: Span::default(),
         }
     }
+}
+
+/// `chart NAME lines -P, +Q`: the charted value and the waterfall's reference lines.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub value: Name,
+    /// Percent params drawn as reference lines; `true` for a decrease (`-P`).
+    pub lines: Vec<(Name, bool)>,
 }
 
 #[derive(Debug, Clone)]

@@ -155,6 +155,7 @@ fn friendly(r: &Rule) -> Option<&'static str> {
         Rule::set => "a set `{a, b}`",
         Rule::optional => "`optional`",
         Rule::guard => "`when` or `unless`",
+        Rule::chart_line => "a param in percent, `-` before a decrease",
         _ => return None,
     })
 }
@@ -200,6 +201,8 @@ fn syntax_error(e: pest::error::Error<Rule>, offset: usize, piece: &str) -> Diag
     let mut help = "each declaration is one line (continue a long condition on a line starting with `and`/`or`); rules read `CATEGORY when CONDITION`".to_string();
     if found.starts_with('"') && !piece[pos + 1..].lines().next().unwrap_or("").contains('"') {
         help = "a quoted text ends with `\"` on the same line".into();
+    } else if piece.trim_start().starts_with("chart") {
+        help = "write `chart NAME` or `chart NAME lines -P, +Q`: the charted value, then the params in percent drawn as the waterfall's reference lines, separated by commas".into();
     } else if found.contains('-') || found.contains('/') {
         help = "names may contain `-` and `/` (non-CR/non-PD), so put spaces around `-` and `/` when you mean minus or division".into();
     }
@@ -287,7 +290,24 @@ impl Builder<'_> {
         match pair.as_rule() {
             Rule::version_decl => rs.version = Some(unquote(&pair.into_inner().next().unwrap())),
             Rule::cite_decl => rs.cites.push(unquote(&pair.into_inner().next().unwrap())),
-            Rule::chart_decl => rs.chart = Some(self.name(&pair.into_inner().next().unwrap())),
+            Rule::chart_decl => {
+                let mut it = pair.into_inner();
+                let value = self.name(&it.next().unwrap());
+                let lines = it
+                    .next()
+                    .map(|ls| {
+                        ls.into_inner()
+                            .map(|l| {
+                                let mut parts: Vec<_> = l.into_inner().collect();
+                                let name = self.name(&parts.pop().unwrap());
+                                let down = parts.first().is_some_and(|s| s.as_str() == "-");
+                                (name, down)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                rs.chart = Some(Chart { value, lines });
+            }
             Rule::categories_decl => {
                 for line in pair.into_inner() {
                     let mut decl = CategoryDecl {

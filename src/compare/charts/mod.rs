@@ -11,9 +11,7 @@ mod plotted;
 
 pub use drawn::{heatmap, rates_forest, sankey};
 pub use km::km_plot;
-pub use plotted::{
-    spider, sum_groups, swimmer, waterfall, SPIDER_MAX, SWIMMER_MAX, WATERFALL_LINES,
-};
+pub use plotted::{spider, sum_groups, swimmer, waterfall, SPIDER_MAX, SWIMMER_MAX};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -33,15 +33,40 @@ pub fn sum_groups(r: &Report) -> Vec<Vec<usize>> {
     groups.into_iter().map(|g| g.0).collect()
 }
 
-/// The reference lines of a waterfall: the usual thresholds of response (−30 %) and
-/// progression (+20 %) of a sum of diameters.
-pub const WATERFALL_LINES: [f64; 2] = [-30.0, 20.0];
+/// A waterfall's reference line: its value in percent, and the criteria of the group that
+/// draw it (each criterion's `chart ... lines` params, with its values).
+struct RefLine {
+    value: f64,
+    criteria: Vec<usize>,
+}
+
+/// The reference lines of a waterfall of criteria `group`, from the lowest: each value once,
+/// with the criteria that have it.
+fn reference_lines(r: &Report, group: &[usize]) -> Vec<RefLine> {
+    let mut lines: Vec<RefLine> = vec![];
+    for &i in group {
+        for &(_, value) in &r.criteria[i].lines {
+            match lines.iter_mut().find(|l| l.value == value) {
+                Some(l) if !l.criteria.contains(&i) => l.criteria.push(i),
+                Some(_) => {}
+                None => lines.push(RefLine {
+                    value,
+                    criteria: vec![i],
+                }),
+            }
+        }
+    }
+    lines.sort_by(|a, b| a.value.total_cmp(&b.value));
+    lines
+}
 
 /// Waterfall plot of criteria sharing one sum (`group`, see [`sum_groups`]): for each subject, a
 /// bar per criterion (left to right in the group's order) of its best percent change of the sum
 /// from baseline up to and including the assessment that ends its best response, coloured by
 /// its best-response class; subjects from the largest increase (first criterion) on the left.
-/// Dashed reference lines at −30 % and +20 %. `None` when no subject has a known change.
+/// Dashed reference lines at the criteria's `chart ... lines` params (see [`reference_lines`]),
+/// each labelled with its value and, when not every criterion of the group draws it, their
+/// letters. `None` when no subject has a known change.
 pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<String> {
     type Bar = (String, Vec<Option<(f64, String)>>);
     let mut bars: Vec<Bar> = r
@@ -79,7 +104,27 @@ pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<Strin
         ((n * m) as u32 * 22 + n as u32 * 6 + 160).clamp(600, 1200),
         430 + if labels { label_len * 7 } else { 0 },
     );
-    let values = || bars.iter().flat_map(|b| b.1.iter().flatten().map(|x| x.0));
+    let lines: Vec<(f64, String)> = reference_lines(r, group)
+        .into_iter()
+        .map(|l| {
+            let mut text = format!("{} %", signed(l.value));
+            if l.criteria.len() < m {
+                let who: Vec<String> = l.criteria.iter().map(|&i| letter(i)).collect();
+                text.push_str(&format!(" ({})", who.join(" ")));
+            }
+            (l.value, text)
+        })
+        .collect();
+    let line_label = lines
+        .iter()
+        .map(|l| l.1.chars().count() as u32)
+        .max()
+        .unwrap_or(0);
+    let values = || {
+        bars.iter()
+            .flat_map(|b| b.1.iter().flatten().map(|x| x.0))
+            .chain(lines.iter().map(|l| l.0))
+    };
     let lo = nice_floor(values().fold(-30.0, f64::min) - 5.0, 10.0).clamp(-105.0, -40.0);
     let hi = nice_ceil(values().fold(20.0, f64::max) + 5.0, 10.0);
     let names = group.iter().map(|&i| letter(i)).collect::<Vec<_>>();
@@ -109,7 +154,7 @@ pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<Strin
     let svg = page((w, h), &title, palette, &classes, |root, body| {
         let mut chart = ChartBuilder::on(body)
             .margin_left(8)
-            .margin_right(48)
+            .margin_right((8 + line_label * 7).max(48))
             .margin_top(8)
             .x_label_area_size(if labels { label_len * 7 + 14 } else { 12 })
             .y_label_area_size(56)
@@ -142,7 +187,8 @@ pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<Strin
                 INK.stroke_width(1),
             )))
             .map_err(err)?;
-        for y in WATERFALL_LINES {
+        for (y, text) in lines.iter().filter(|l| (lo..=hi).contains(&l.0)) {
+            let y = *y;
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(0.0, y), (n as f64, y)],
@@ -153,7 +199,7 @@ pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<Strin
                 .map_err(err)?;
             let (px, py) = chart.plotting_area().map_coordinate(&(n as f64, y));
             root.draw(&Text::new(
-                format!("{} %", signed(y)),
+                text.clone(),
                 (px + 4, py),
                 text_style(12.0, INK).pos(Pos::new(HPos::Left, VPos::Center)),
             ))

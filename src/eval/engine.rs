@@ -614,6 +614,30 @@ impl<'a> Evaluation<'a> {
                 ParamValue::None => Val::None,
             },
             K::Input(i) => self.input(t, l, *i),
+            K::Def(d) => match self.eng.def_level[*d] {
+                DefLevel::Assessment => self.value(t, *d).clone(),
+                DefLevel::Lesion => match l {
+                    Scope::Lesion(l) => self.lesion_value(t, l, *d).clone(),
+                    _ => Val::None,
+                },
+                DefLevel::Organ => match l {
+                    Scope::Organ(o) => self.organ_value(t, o, *d).clone(),
+                    _ => Val::None,
+                },
+            },
+            K::Not(_) | K::And(_) | K::Or(_) | K::Definitely(_) | K::Cmp(..) => {
+                Val::Bool(self.cond(t, l, e))
+            }
+            K::Agg(f, elem, g) => self.aggregate(t, l, *f, elem.as_deref(), g, e.span),
+            _ => self.eval_other(t, l, e),
+        }
+    }
+
+    /// The rest of [`Self::eval`]: kept out of it so that the commonest nodes (numbers,
+    /// params, inputs, definitions, conditions, aggregates) are evaluated by a small function.
+    #[inline(never)]
+    fn eval_other(&self, t: usize, l: Scope, e: &ir::Expr) -> Val {
+        match &e.kind {
             K::Field(f) => {
                 let l = match l {
                     Scope::Lesion(l) => l,
@@ -638,17 +662,6 @@ impl<'a> Evaluation<'a> {
                     ir::Field::Id => Val::Text(lesion.id.clone()),
                 }
             }
-            K::Def(d) => match self.eng.def_level[*d] {
-                DefLevel::Assessment => self.value(t, *d).clone(),
-                DefLevel::Lesion => match l {
-                    Scope::Lesion(l) => self.lesion_value(t, l, *d).clone(),
-                    _ => Val::None,
-                },
-                DefLevel::Organ => match l {
-                    Scope::Organ(o) => self.organ_value(t, o, *d).clone(),
-                    _ => Val::None,
-                },
-            },
             K::Neg(x) => num1(self.eval(t, l, x), Iv::negate),
             K::Abs(x) => num1(self.eval(t, l, x), Iv::abs),
             K::Bin(op, a, b) => {
@@ -710,9 +723,6 @@ impl<'a> Evaluation<'a> {
                 };
                 Val::Bool(if *negated { hit.negate() } else { hit })
             }
-            K::Not(_) | K::And(_) | K::Or(_) | K::Definitely(_) | K::Cmp(..) => {
-                Val::Bool(self.cond(t, l, e))
-            }
             K::If(c, a, b) => match self.cond(t, l, c) {
                 Tri::True => self.eval(t, l, a),
                 Tri::False => self.eval(t, l, b),
@@ -725,7 +735,6 @@ impl<'a> Evaluation<'a> {
                     }
                 }
             },
-            K::Agg(f, elem, g) => self.aggregate(t, l, *f, elem.as_deref(), g, e.span),
             K::OrganAgg(f, elem, filter) => {
                 self.organ_aggregate(t, *f, elem.as_deref(), filter.as_deref(), e.span)
             }
@@ -778,6 +787,20 @@ impl<'a> Evaluation<'a> {
                 let vals: SmallVec<[Val; 4]> = args.iter().map(|a| self.eval(t, l, a)).collect();
                 self.lookup_in(tab, &vals, &self.eng.masks[*d]).0
             }
+            // Evaluated by `eval` itself.
+            K::Num(_)
+            | K::Bool(_)
+            | K::Unknown
+            | K::Lit(_)
+            | K::Param(_)
+            | K::Input(_)
+            | K::Def(_)
+            | K::Not(_)
+            | K::And(_)
+            | K::Or(_)
+            | K::Definitely(_)
+            | K::Cmp(..)
+            | K::Agg(..) => self.eval(t, l, e),
         }
     }
 
@@ -830,6 +853,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// `and` (all) or `or` (any) of conditions, stopping once the result is decided.
+    #[inline(never)]
     fn connective(&self, t: usize, l: Scope, xs: &[ir::Expr], all: bool) -> Tri {
         let (mut acc, decided) = if all {
             (Tri::True, Tri::False)

@@ -148,7 +148,9 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// A plain tag (no niche in a field), which the evaluator dispatches on at every node.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub enum ExprKind {
     Num(Decimal),
     Bool(bool),

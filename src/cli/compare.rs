@@ -254,26 +254,24 @@ pub fn run(args: &CompareArgs) -> i32 {
         },
         None => None,
     };
-    let out = match &scores {
-        // JSON is written once, with its truth member among the others.
-        Some(t) if format == Format::Json => {
-            compare::truth::attach(&report, t, format, String::new())
-        }
-        Some(t) => {
-            let out = compare::render(&report, format, false);
-            compare::truth::attach(&report, t, format, out)
-        }
-        None => compare::render(&report, format, args.subject.is_some()),
-    };
-    let written = match &args.output {
-        Some(path) => std::fs::write(path, out.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
-        None => {
-            let mut o = std::io::stdout().lock();
-            o.write_all(out.as_bytes())
-                .and_then(|_| o.flush())
-                .map_err(|e| format!("cannot write the report: {e}"))
-        }
+    let written = if format == Format::Json && args.subject.is_none() {
+        // JSON goes to its file as it is written, with the truth among its members.
+        let extra = scores
+            .iter()
+            .map(|t| ("truth", compare::truth::json(t)))
+            .collect();
+        write_to(args.output.as_deref(), |w| {
+            compare::write_json_to(&report, extra, w)
+        })
+    } else {
+        let out = match &scores {
+            Some(t) => {
+                let out = compare::render(&report, format, false);
+                compare::truth::attach(&report, t, format, out)
+            }
+            None => compare::render(&report, format, args.subject.is_some()),
+        };
+        write_to(args.output.as_deref(), |w| w.write_all(out.as_bytes()))
     };
     if let Err(m) = written {
         eprintln!("error: {m}");
@@ -283,6 +281,28 @@ pub fn run(args: &CompareArgs) -> i32 {
     // left to the operating system instead of being freed one by one.
     std::mem::forget(report);
     code
+}
+
+/// Writes the report with `f` to the file, or to standard output; the error says where.
+fn write_to(
+    path: Option<&std::path::Path>,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    match path {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| {
+                let mut w = std::io::BufWriter::new(file);
+                f(&mut w)?;
+                w.flush()
+            })
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            f(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| format!("cannot write the report: {e}"))
+        }
+    }
 }
 
 /// Says that `--subject` (with `--reader`) names no subject of the data, with the nearest name:

@@ -32,7 +32,7 @@ pub use build::{
 };
 pub use model::*;
 pub use report_csv::{subject_csv, to_csv};
-pub use report_json::{subject_json, to_json, write_json};
+pub use report_json::{subject_json, to_json, write_json, write_json_to};
 pub use summary::summarize;
 
 pub use crate::spec::{parse as parse_spec, Spec};

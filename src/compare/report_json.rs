@@ -1,5 +1,7 @@
 //! The JSON forms of a comparison: the whole report, and `--subject`.
 
+use std::io::Write;
+
 use serde_json::{json, Map, Value};
 
 use super::model::{aligned_visits, response_at, Report, SubjectRow};
@@ -90,6 +92,18 @@ pub fn to_json(r: &Report) -> Value {
 /// (members in key order, two spaces per level) but one subject at a time, so that no JSON tree
 /// of the whole cohort is built. `extra` members (e.g. `truth`) join the report's.
 pub fn write_json(r: &Report, extra: Vec<(&'static str, Value)>) -> String {
+    let mut out = vec![];
+    // Writing to memory does not fail; serde_json writes UTF-8.
+    let _ = write_json_to(r, extra, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`write_json`] to a writer, without the whole text in memory.
+pub fn write_json_to(
+    r: &Report,
+    extra: Vec<(&'static str, Value)>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut members: Vec<(&str, Option<Value>)> = members(r)
         .into_iter()
         .chain(extra)
@@ -97,37 +111,44 @@ pub fn write_json(r: &Report, extra: Vec<(&'static str, Value)>) -> String {
         .collect();
     members.push(("subjects", None));
     members.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out = String::from("{\n");
+    let mut buf = vec![];
+    w.write_all(b"{\n")?;
     for (i, (key, value)) in members.into_iter().enumerate() {
         if i > 0 {
-            out.push_str(",\n");
+            w.write_all(b",\n")?;
         }
-        out.push_str(&format!("  {}: ", Value::String(key.to_string())));
+        write!(w, "  {}: ", Value::String(key.to_string()))?;
         match value {
-            Some(v) => out.push_str(&indented(&v, "  ")),
-            None if r.subjects.is_empty() => out.push_str("[]"),
+            Some(v) => indented(w, &mut buf, &v, b"  ")?,
+            None if r.subjects.is_empty() => w.write_all(b"[]")?,
             None => {
-                out.push_str("[\n");
+                w.write_all(b"[\n")?;
                 for (j, s) in r.subjects.iter().enumerate() {
                     if j > 0 {
-                        out.push_str(",\n");
+                        w.write_all(b",\n")?;
                     }
-                    out.push_str("    ");
-                    out.push_str(&indented(&subject_value(r, s), "    "));
+                    w.write_all(b"    ")?;
+                    indented(w, &mut buf, &subject_value(r, s), b"    ")?;
                 }
-                out.push_str("\n  ]");
+                w.write_all(b"\n  ]")?;
             }
         }
     }
-    out.push_str("\n}\n");
-    out
+    w.write_all(b"\n}\n")
 }
 
-/// A value pretty-printed with every line after the first indented by `pad` (JSON strings
-/// hold no raw line breaks, so every line break is the printer's).
-fn indented(v: &Value, pad: &str) -> String {
-    let text = serde_json::to_string_pretty(v).unwrap_or_default();
-    text.replace('\n', &format!("\n{pad}"))
+/// Writes a value pretty-printed with every line after the first indented by `pad` (JSON
+/// strings hold no raw line breaks, so every line break is the printer's); `buf` is reused.
+fn indented(w: &mut dyn Write, buf: &mut Vec<u8>, v: &Value, pad: &[u8]) -> std::io::Result<()> {
+    buf.clear();
+    serde_json::to_writer_pretty(&mut *buf, v)?;
+    let mut start = 0;
+    for i in memchr::memchr_iter(b'\n', buf) {
+        w.write_all(&buf[start..=i])?;
+        w.write_all(pad)?;
+        start = i + 1;
+    }
+    w.write_all(&buf[start..])
 }
 
 /// The report's top-level members but its subjects.

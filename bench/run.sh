@@ -110,12 +110,12 @@ for c in irecist percist-1.0 dr-recist; do
   check "5. $c / recist-1.1" "$(ratio "$t" "$eval1")" "<=" 1.5 "(${t} s CPU)"
 done
 three=(--criteria recist-1.1 --criteria irecist --criteria dr-recist)
-cmp_text=$(RAYON_NUM_THREADS=1 measure cpu "$crit" compare "$data" "${three[@]}" --output /dev/null)
+cmp_text=$(measure cpu "$crit" compare "$data" "${three[@]}" --threads 1 --output /dev/null)
 check "5. compare of 3 criteria / recist-1.1" "$(ratio "$cmp_text" "$eval1")" "<=" 3 "(${cmp_text} s CPU)"
 
 # 6. compare html / compare json.
-cmp_json=$(RAYON_NUM_THREADS=1 measure cpu "$crit" compare "$data" "${three[@]}" --format json --output "$dir/compare.json")
-cmp_html=$(RAYON_NUM_THREADS=1 measure cpu "$crit" compare "$data" "${three[@]}" --format html --output "$dir/compare.html")
+cmp_json=$(measure cpu "$crit" compare "$data" "${three[@]}" --threads 1 --format json --output "$dir/compare.json")
+cmp_html=$(measure cpu "$crit" compare "$data" "${three[@]}" --threads 1 --format html --output "$dir/compare.html")
 check "6. compare html / compare json" "$(ratio "$cmp_html" "$cmp_json")" "<=" 2 "(${cmp_html} s / ${cmp_json} s CPU)"
 
 # 4. peak memory of eval on the big cohort, every output format.

@@ -1,6 +1,9 @@
 //! The JSON forms of a comparison: the whole report, and `--subject`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+
+use serde::Serialize;
 
 use serde_json::{json, Map, Value};
 
@@ -38,35 +41,103 @@ pub(crate) fn ci_json(ci: Option<(f64, f64)>) -> Value {
 /// reads: {LABEL: [line]}, only: {LABEL: [test]}, line}]`; `visit`/`date` are null when only the
 /// best responses differ.
 fn divergences(r: &Report, s: &SubjectRow) -> Value {
-    let list: Vec<Value> = s
-        .divergences
+    serde_json::to_value(divergence_list(r, s)).unwrap_or(Value::Null)
+}
+
+/// A map by criterion label (members in key order, as serde_json's own maps).
+type ByLabel<'r, T> = BTreeMap<&'r str, T>;
+
+/// One divergence as JSON (fields in key order, as serde_json's maps print them).
+#[derive(Serialize)]
+struct DivergenceJson<'r> {
+    a: &'r str,
+    b: &'r str,
+    condition: &'r Option<String>,
+    date: Option<String>,
+    line: String,
+    only: ByLabel<'r, &'r [String]>,
+    reads: ByLabel<'r, &'r [String]>,
+    responses: ByLabel<'r, &'r str>,
+    rules: ByLabel<'r, &'r str>,
+    values: ByLabel<'r, &'r Option<String>>,
+    visit: Option<&'r str>,
+}
+
+fn divergence_list<'r>(r: &'r Report, s: &'r SubjectRow) -> Vec<DivergenceJson<'r>> {
+    s.divergences
         .iter()
         .map(|d| {
-            let labels = [&r.criteria[d.a].label, &r.criteria[d.b].label];
-            let by = |f: &dyn Fn(usize) -> Value| -> Map<String, Value> {
-                (0..2).map(|i| (labels[i].clone(), f(i))).collect()
-            };
-            let (visit, date) = match &d.at {
-                Some((v, dt)) => (Value::String(v.clone()), Value::String(format_date(*dt))),
-                None => (Value::Null, Value::Null),
-            };
+            let labels = [
+                r.criteria[d.a].label.as_str(),
+                r.criteria[d.b].label.as_str(),
+            ];
+            fn by<'r, T>(labels: [&'r str; 2], f: impl Fn(usize) -> T) -> ByLabel<'r, T> {
+                (0..2).map(|i| (labels[i], f(i))).collect()
+            }
             let (a, b) = (crate::compare::letter(d.a), crate::compare::letter(d.b));
-            json!({
-                "a": labels[0],
-                "b": labels[1],
-                "visit": visit,
-                "date": date,
-                "responses": by(&|i| json!(d.responses[i])),
-                "rules": by(&|i| json!(d.rules[i])),
-                "condition": d.condition,
-                "values": by(&|i| json!(d.values[i])),
-                "reads": by(&|i| json!(d.reads[i])),
-                "only": by(&|i| json!(d.only[i])),
-                "line": d.line([&a, &b]),
-            })
+            DivergenceJson {
+                a: labels[0],
+                b: labels[1],
+                condition: &d.condition,
+                date: d.at.as_ref().map(|(_, dt)| format_date(*dt)),
+                line: d.line([&a, &b]),
+                only: by(labels, |i| d.only[i].as_slice()),
+                reads: by(labels, |i| d.reads[i].as_slice()),
+                responses: by(labels, |i| d.responses[i].as_str()),
+                rules: by(labels, |i| d.rules[i].as_str()),
+                values: by(labels, |i| &d.values[i]),
+                visit: d.at.as_ref().map(|(v, _)| v.as_str()),
+            }
         })
-        .collect();
-    Value::Array(list)
+        .collect()
+}
+
+/// One subject of the report as JSON (fields in key order).
+#[derive(Serialize)]
+struct SubjectJson<'r> {
+    best: ByLabel<'r, Option<&'r str>>,
+    class: ByLabel<'r, Option<&'r str>>,
+    differs: bool,
+    divergences: Vec<DivergenceJson<'r>>,
+    error: Option<ByLabel<'r, &'r str>>,
+    first_progression: ByLabel<'r, Option<String>>,
+    reader: &'r Option<String>,
+    subject: &'r str,
+}
+
+/// One subject of the report: `{subject, reader, best, class, first_progression, differs,
+/// divergences, error}`.
+fn subject_json_of<'r>(r: &'r Report, s: &'r SubjectRow) -> SubjectJson<'r> {
+    let mut out = SubjectJson {
+        best: BTreeMap::new(),
+        class: BTreeMap::new(),
+        differs: s.included() && s.differs(),
+        divergences: divergence_list(r, s),
+        error: None,
+        first_progression: BTreeMap::new(),
+        reader: &s.reader,
+        subject: &s.subject,
+    };
+    let mut errors = BTreeMap::new();
+    for (c, res) in r.criteria.iter().zip(&s.per) {
+        let label = c.label.as_str();
+        match res {
+            Ok(o) => {
+                out.best.insert(label, o.best.as_deref());
+                out.class.insert(label, Some(o.best_class.as_str()));
+                let first = o.first_progression.as_ref().map(|(_, d)| format_date(*d));
+                out.first_progression.insert(label, first);
+            }
+            Err(m) => {
+                out.best.insert(label, None);
+                out.class.insert(label, None);
+                out.first_progression.insert(label, None);
+                errors.insert(label, m.as_str());
+            }
+        }
+    }
+    out.error = (!errors.is_empty()).then_some(errors);
+    out
 }
 
 /// The JSON form of a report. Stable keys (extend, don't rename):
@@ -83,7 +154,11 @@ pub fn to_json(r: &Report) -> Value {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let subjects = r.subjects.iter().map(|s| subject_value(r, s)).collect();
+    let subjects = r
+        .subjects
+        .iter()
+        .map(|s| serde_json::to_value(subject_json_of(r, s)).unwrap_or(Value::Null))
+        .collect();
     m.insert("subjects".into(), Value::Array(subjects));
     Value::Object(m)
 }
@@ -128,7 +203,7 @@ pub fn write_json_to(
                         w.write_all(b",\n")?;
                     }
                     w.write_all(b"    ")?;
-                    indented(w, &mut buf, &subject_value(r, s), b"    ")?;
+                    indented(w, &mut buf, &subject_json_of(r, s), b"    ")?;
                 }
                 w.write_all(b"\n  ]")?;
             }
@@ -139,7 +214,12 @@ pub fn write_json_to(
 
 /// Writes a value pretty-printed with every line after the first indented by `pad` (JSON
 /// strings hold no raw line breaks, so every line break is the printer's); `buf` is reused.
-fn indented(w: &mut dyn Write, buf: &mut Vec<u8>, v: &Value, pad: &[u8]) -> std::io::Result<()> {
+fn indented(
+    w: &mut dyn Write,
+    buf: &mut Vec<u8>,
+    v: &impl Serialize,
+    pad: &[u8],
+) -> std::io::Result<()> {
     buf.clear();
     serde_json::to_writer_pretty(&mut *buf, v)?;
     let mut start = 0;
@@ -222,49 +302,6 @@ fn members(r: &Report) -> Vec<(&'static str, Value)> {
         ),
     ]
 }
-/// One subject of the report: `{subject, reader, best, class, first_progression, differs,
-/// divergences, error}`.
-fn subject_value(r: &Report, s: &SubjectRow) -> Value {
-    let mut best = Map::new();
-    let mut class = Map::new();
-    let mut prog = Map::new();
-    let mut errors = Map::new();
-    for (c, res) in r.criteria.iter().zip(&s.per) {
-        match res {
-            Ok(o) => {
-                best.insert(
-                    c.label.clone(),
-                    o.best.clone().map(Value::String).unwrap_or(Value::Null),
-                );
-                class.insert(c.label.clone(), Value::String(o.best_class.clone()));
-                prog.insert(
-                    c.label.clone(),
-                    o.first_progression
-                        .as_ref()
-                        .map(|(_, d)| Value::String(format_date(*d)))
-                        .unwrap_or(Value::Null),
-                );
-            }
-            Err(m) => {
-                best.insert(c.label.clone(), Value::Null);
-                class.insert(c.label.clone(), Value::Null);
-                prog.insert(c.label.clone(), Value::Null);
-                errors.insert(c.label.clone(), Value::String(m.clone()));
-            }
-        }
-    }
-    json!({
-        "subject": s.subject,
-        "reader": s.reader,
-        "best": best,
-        "class": class,
-        "first_progression": prog,
-        "differs": s.included() && s.differs(),
-        "divergences": divergences(r, s),
-        "error": if errors.is_empty() { Value::Null } else { Value::Object(errors) },
-    })
-}
-
 /// `--subject` as JSON: each subject's visits with the response under every criterion, the
 /// best responses and the explanations.
 pub fn subject_json(r: &Report) -> Value {

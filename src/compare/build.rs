@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -104,8 +105,38 @@ pub fn end_of_count(ev: &Evaluation) -> Option<usize> {
     }
 }
 
+/// A ruleset's category names and classes, shared by the timepoints that have them.
+struct Names {
+    names: Vec<Arc<str>>,
+    classes: Vec<Arc<str>>,
+    /// The class of no response.
+    none: Arc<str>,
+}
+
+impl Names {
+    fn new(rs: &ir::Ruleset) -> Names {
+        let all = 0..rs.categories.len();
+        Names {
+            names: all.clone().map(|c| rs.cat_name(c).into()).collect(),
+            classes: all.map(|c| class_of(rs, Some(c)).into()).collect(),
+            none: class_of(rs, None).into(),
+        }
+    }
+
+    fn class(&self, c: Option<ir::CatId>) -> Arc<str> {
+        c.and_then(|c| self.classes.get(c))
+            .unwrap_or(&self.none)
+            .clone()
+    }
+}
+
 /// Extracts what the comparison needs from one evaluation.
 pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
+    outcome_with(ev, explain, &Names::new(ev.rs()))
+}
+
+/// [`outcome`] with the ruleset's names made once.
+fn outcome_with(ev: &Evaluation, explain: bool, names: &Names) -> Outcome {
     let rs = ev.rs();
     let s = ev.subj;
     let sum = sum_def(rs);
@@ -119,8 +150,8 @@ pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
                 visit: a.visit.clone(),
                 date: a.date,
                 days: ev.days_between(0, t),
-                category: c.map(|c| rs.cat_name(c).to_string()),
-                class: class_of(rs, c),
+                category: c.and_then(|c| names.names.get(c).cloned()),
+                class: names.class(c),
                 change: sum.and_then(|d| percent_change(base, exact(ev.value(t, d)))),
                 ends: end == Some(t),
             }
@@ -219,6 +250,7 @@ struct Prepared<'r> {
     same: Vec<usize>,
     /// What divergences name each criterion's steps by.
     texts: Vec<Texts>,
+    names: Vec<Names>,
 }
 
 impl Prepared<'_> {
@@ -242,9 +274,10 @@ impl Prepared<'_> {
         let per: Vec<Result<Outcome, String>> = evs
             .iter()
             .zip(&bound)
-            .map(|(ev, s)| match (ev, s) {
+            .enumerate()
+            .map(|(i, (ev, s))| match (ev, s) {
                 (Some(ev), _) => Ok(super::os::with_outcomes(
-                    outcome(ev, opts.explain == Explain::All),
+                    outcome_with(ev, opts.explain == Explain::All, &self.names[i]),
                     ev,
                     opts,
                 )),
@@ -336,11 +369,13 @@ pub fn build_table(
         })
         .collect();
     let texts = engines.iter().map(|e| Texts::new(e.rs)).collect();
+    let names = engines.iter().map(|e| Names::new(e.rs)).collect();
     let prepared = Prepared {
         engines,
         bindings,
         same,
         texts,
+        names,
     };
     let file = schema.file.clone();
     let progress = Progress::new(table.subjects.unwrap_or(0) as u64, "subjects");

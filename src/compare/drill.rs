@@ -74,7 +74,7 @@ fn section(r: &Report, p: &Palette, j: usize) -> String {
             }
             cells.push(match o.timepoints.iter().find(|t| t.date == *date) {
                 Some(t) => {
-                    classes.push(t.class.as_str());
+                    classes.push(&*t.class);
                     let ends = if t.ends { " ■" } else { "" };
                     let name = t.category.as_deref().unwrap_or("none");
                     format!("{}{ends}{}", chip(p, &t.class, name), change(t.change))

@@ -2,6 +2,7 @@
 //! agreement of each pair and the response rates. Owned data, no borrows of the rulesets.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use time::Date;
 
@@ -71,9 +72,10 @@ pub struct Timepoint {
     pub date: Date,
     /// Days since the baseline assessment.
     pub days: i64,
-    /// The overall timepoint response, if any.
-    pub category: Option<String>,
-    pub class: String,
+    /// The overall timepoint response, if any. Category names and classes are shared by every
+    /// timepoint that has them (one allocation per criterion, not per timepoint).
+    pub category: Option<Arc<str>>,
+    pub class: Arc<str>,
     /// Percent change of the sum from baseline, when known.
     pub change: Option<f64>,
     /// Whether the best response stops counting here (`stop after`): definitive progression,
@@ -166,7 +168,7 @@ impl SubjectRow {
             self.outcome(i).map(|o| {
                 o.timepoints
                     .iter()
-                    .map(|t| (t.date, t.class.as_str()))
+                    .map(|t| (t.date, &*t.class))
                     .collect::<Vec<_>>()
             })
         };

@@ -77,8 +77,7 @@ pub fn summarize(
         .iter()
         .flat_map(|s| s.per.iter().filter_map(|r| r.as_ref().ok()))
         .flat_map(|o| {
-            std::iter::once(o.best_class.as_str())
-                .chain(o.timepoints.iter().map(|t| t.class.as_str()))
+            std::iter::once(o.best_class.as_str()).chain(o.timepoints.iter().map(|t| &*t.class))
         });
     let classes = order_classes(seen);
 

@@ -181,7 +181,7 @@ fn score(r: &Report, i: usize, truth: &BTreeMap<String, TrueSubject>) -> Score {
             pseudo += 1;
             pseudo_pd += u64::from(o.best_class == PROGRESSIVE);
         }
-        let flagged = o.timepoints.iter().any(|tp| tp.class == DISSOCIATED);
+        let flagged = o.timepoints.iter().any(|tp| &*tp.class == DISSOCIATED);
         if t.pattern == DISSOCIATED {
             dr += 1;
             dr_hit += u64::from(flagged);

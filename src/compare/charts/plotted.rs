@@ -244,7 +244,7 @@ pub fn spider(r: &Report, i: usize, palette: &Palette) -> Option<(String, usize,
             pts.extend(
                 o.timepoints
                     .iter()
-                    .filter_map(|t| Some((t.days as f64, t.change?, t.class.clone()))),
+                    .filter_map(|t| Some((t.days as f64, t.change?, t.class.to_string()))),
             );
             (pts.len() > 1).then(|| (r.short_name(s), o.best_class.clone(), pts))
         })
@@ -482,7 +482,7 @@ pub fn swimmer(r: &Report, palette: &Palette) -> Option<(String, usize, usize)> 
                         .map_or(o.timepoints.len(), |e| e + 1);
                     for t in o.timepoints[..counted]
                         .iter()
-                        .filter(|t| t.class == PROGRESSIVE)
+                        .filter(|t| &*t.class == PROGRESSIVE)
                     {
                         let (px, py) = chart.plotting_area().map_coordinate(&(t.days as f64, mid));
                         let marker = Polygon::new(

@@ -102,6 +102,22 @@ if [ "$skip_benches" = 0 ]; then
   interp=$(median interpreted) hand=$(median by_hand)
   agree=$(echo "$out" | grep -m1 '^by hand' || true)
   check "3. interpreter / RECIST 1.1 by hand (in memory)" "$(ratio "$interp" "$hand")" "<=" 2 "($agree)"
+  # The same ratio in instructions, which do not depend on the load (valgrind, when installed):
+  # each run evaluates the 2,000 subjects twice (the agreement count, then one sample).
+  if command -v valgrind >/dev/null; then
+    bin=$(cargo bench --manifest-path benches/interpreter/Cargo.toml --bench interpreter --no-run 2>&1 |
+      sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
+    instructions() { # FUNCTION BENCH
+      valgrind --tool=callgrind --toggle-collect="$1" --callgrind-out-file="$dir/callgrind.out" \
+        "$bin" --bench "$2" --sample-count 1 --sample-size 1 >/dev/null 2>&1
+      callgrind_annotate "$dir/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+    }
+    ir_interp=$(instructions 'crit::eval::engine::Engine::evaluate' interpreted)
+    ir_hand=$(instructions 'interpreter::recist::recist' by_hand)
+    printf '%-58s %8s  (%s / %s instructions per subject; callgrind)\n' \
+      "3. the same in instructions" "$(ratio "$ir_interp" "$ir_hand")" \
+      "$((ir_interp / 4000))" "$((ir_hand / 4000))"
+  fi
 fi
 
 # 5. other criteria and compare, each / recist-1.1 (one thread).

@@ -805,10 +805,17 @@ impl<'a> Evaluation<'a> {
     }
 
     /// `a op b`, as the value of `K::Cmp`.
+    #[inline(never)]
     fn comparison(&self, t: usize, l: Scope, op: CmpOp, a: &ir::Expr, b: &ir::Expr) -> Tri {
-        if let Some(r) = self.field_is(t, l, op, a, b) {
-            return r;
+        match self.field_is(t, l, op, a, b) {
+            Some(r) => r,
+            None => self.compare_values(t, l, op, a, b),
         }
+    }
+
+    /// `a op b` of values (other than a lesion's role or status against a literal).
+    #[inline(never)]
+    fn compare_values(&self, t: usize, l: Scope, op: CmpOp, a: &ir::Expr, b: &ir::Expr) -> Tri {
         // A text literal is compared where it is, not copied into a value.
         fn text(x: &ir::Expr) -> Option<&str> {
             match &x.kind {
@@ -872,6 +879,7 @@ impl<'a> Evaluation<'a> {
 
     /// `role = target`, `status != absent`: a lesion's role or status compared with a literal
     /// without making values (the commonest conditions of lesion groups); as [`compare`].
+    #[inline]
     fn field_is(&self, t: usize, l: Scope, op: CmpOp, a: &ir::Expr, b: &ir::Expr) -> Option<Tri> {
         let (f, lit) = match (&a.kind, &b.kind) {
             (K::Field(f), K::Lit(x)) | (K::Lit(x), K::Field(f)) => (*f, x),

@@ -160,3 +160,21 @@ fn json_written_subject_by_subject_is_the_pretty_printed_tree() {
     assert_eq!(compare::write_json(&r, vec![]), pretty);
     assert!(pretty.contains("\"subjects\": []"), "{pretty}");
 }
+
+#[test]
+fn csv_needs_no_divergences() {
+    let specs: Vec<_> = ["recist-1.1", "irecist", "percist-1.0"]
+        .iter()
+        .map(|c| compare::parse_spec(c).unwrap())
+        .collect();
+    let cohort = table::read_path("examples/pet-cohort.csv").unwrap();
+    let full = compare::build_with(&specs, &cohort, &Options::default()).unwrap();
+    let lean = Options {
+        no_divergences: true,
+        ..Default::default()
+    };
+    let lean = compare::build_with(&specs, &cohort, &lean).unwrap();
+    assert!(full.subjects.iter().any(|s| !s.divergences.is_empty()));
+    assert!(lean.subjects.iter().all(|s| s.divergences.is_empty()));
+    assert_eq!(compare::to_csv(&lean), compare::to_csv(&full));
+}

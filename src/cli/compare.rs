@@ -187,6 +187,7 @@ pub fn run(args: &CompareArgs) -> i32 {
             CiTransform::Log => crate::survival::ConfType::Log,
             CiTransform::LogLog => crate::survival::ConfType::LogLog,
         },
+        no_divergences: args.format == ReportFormat::Csv,
     };
     // With --subject, only that subject (and reader) is evaluated.
     let keep = |s: &RawSubject| match &args.subject {

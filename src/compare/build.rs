@@ -197,6 +197,8 @@ pub struct Options {
     pub outcomes: Option<super::os::Outcomes>,
     /// Transform of the Kaplan–Meier intervals (R's log by default; SAS's log-log).
     pub conf_type: crate::survival::ConfType,
+    /// Leave out where and why the criteria differ (the CSV report does not show it).
+    pub no_divergences: bool,
 }
 
 /// A loaded criterion: its spec and checked ruleset.
@@ -285,7 +287,12 @@ impl Prepared<'_> {
                 (None, Ok(_)) => Err("not evaluated".into()),
             })
             .collect();
-        let divergences = (1..engines.len())
+        let traced = if opts.no_divergences {
+            1
+        } else {
+            engines.len()
+        };
+        let divergences = (1..traced)
             .filter_map(|i| match (&evs[0], &evs[i], &per[0], &per[i]) {
                 (Some(e0), Some(ei), Ok(o0), Ok(oi)) => {
                     let texts = (&self.texts[0], &self.texts[i]);

@@ -116,7 +116,7 @@ impl Iv {
     pub fn value(&self) -> Option<Decimal> {
         match (self.lo, self.hi) {
             // The same bits (an exact value is made so) before the comparison across scales.
-            (Some(a), Some(b)) if dcmp(a, b).is_eq() => Some(a),
+            (Some(a), Some(b)) if a.serialize() == b.serialize() || dcmp(a, b).is_eq() => Some(a),
             _ => None,
         }
     }
@@ -274,6 +274,9 @@ impl Iv {
         Tri::Unknown
     }
     pub fn same(self, o: Iv) -> Tri {
+        if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
+            return Tri::from(a.serialize() == b.serialize() || dcmp(a, b).is_eq());
+        }
         match (self.value(), o.value()) {
             (Some(a), Some(b)) => Tri::from(dcmp(a, b).is_eq()),
             _ => {

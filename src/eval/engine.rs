@@ -438,12 +438,16 @@ impl<'a> Evaluation<'a> {
         match &def.body {
             Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
             Body::Rules(rules) => self.rules(t, l, rules, 0, def.ty),
-            Body::Table(tab) => {
-                let vals: SmallVec<[Val; 4]> =
-                    tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
-                self.lookup_in(tab, &vals, &self.eng.masks[d])
-            }
+            Body::Table(tab) => self.table(t, l, d, tab),
         }
+    }
+
+    /// A decision table's row for its columns' values (kept out of `body`, which evaluates
+    /// every definition).
+    #[inline(never)]
+    fn table(&self, t: usize, l: Scope, d: DefId, tab: &ir::Table) -> (Val, Fired) {
+        let vals: SmallVec<[Val; 4]> = tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
+        self.lookup_in(tab, &vals, &self.eng.masks[d])
     }
 
     fn rules(&self, t: usize, l: Scope, rules: &[ir::Rule], from: usize, ty: Ty) -> (Val, Fired) {
@@ -458,24 +462,34 @@ impl<'a> Evaluation<'a> {
             match self.cond(t, l, c) {
                 Tri::True => return (self.eval(t, l, &r.head), fired),
                 Tri::False => continue,
-                Tri::Unknown => {
-                    let undecided = Fired {
-                        index: i as u32,
-                        undecided: true,
-                    };
-                    // A response is then not evaluable; a per-lesion class may be any of the
-                    // categories that could still apply.
-                    if ty == Ty::Cat && l == Scope::Assessment {
-                        return (self.undecided_cat(), undecided);
-                    }
-                    // A value is this rule's or one of the later rules'.
-                    let here = self.eval(t, l, &r.head);
-                    let (rest, _) = self.rules(t, l, rules, i + 1, ty);
-                    return (join(here, rest), undecided);
-                }
+                Tri::Unknown => return self.undecided_rule(t, l, rules, i, ty),
             }
         }
         (Val::None, Fired::NONE)
+    }
+
+    /// Rule `i`, whose condition is unknown: a response is then not evaluable; a per-lesion
+    /// class may be any of the categories that could still apply; a value is this rule's or
+    /// one of the later rules'.
+    #[inline(never)]
+    fn undecided_rule(
+        &self,
+        t: usize,
+        l: Scope,
+        rules: &[ir::Rule],
+        i: usize,
+        ty: Ty,
+    ) -> (Val, Fired) {
+        let undecided = Fired {
+            index: i as u32,
+            undecided: true,
+        };
+        if ty == Ty::Cat && l == Scope::Assessment {
+            return (self.undecided_cat(), undecided);
+        }
+        let here = self.eval(t, l, &rules[i].head);
+        let (rest, _) = self.rules(t, l, rules, i + 1, ty);
+        (join(here, rest), undecided)
     }
 
     /// First row that matches; an undecidable match before it makes the result not evaluable.

@@ -274,15 +274,6 @@ impl Subject {
         self.slot_index(t, lesion)
             .map(|i| &self.assessments[t].slots[i])
     }
-
-    /// A lesion-level input (by its position among them) of a lesion at an assessment.
-    pub fn lesion_value(&self, t: usize, lesion: usize, pos: usize) -> Option<Option<Decimal>> {
-        let i = self.slot_index(t, lesion)?;
-        self.assessments[t]
-            .values
-            .get(i * self.width + pos)
-            .copied()
-    }
 }
 
 /// How organs compare everywhere (organ-level definitions, per-organ limits, `organ = "..."`):

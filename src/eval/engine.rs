@@ -298,23 +298,43 @@ impl Scratch {
             .flatten()
             .unwrap_or_default()
     }
+
+    /// Empties every buffer, keeping its allocation. Every field is named, so that a field
+    /// added later cannot be left holding the previous subject's values.
+    fn clear(&mut self) {
+        let Scratch {
+            vals,
+            ovals,
+            lvals,
+            computing,
+            slot_of,
+            fired,
+            problems,
+            absent_read,
+            group_at,
+            group_members,
+            nadirs,
+            fixed_in,
+        } = self;
+        vals.clear();
+        ovals.clear();
+        lvals.clear();
+        computing.clear();
+        slot_of.clear();
+        fired.clear();
+        problems.get_mut().clear();
+        absent_read.clear();
+        group_at.get_mut().clear();
+        group_members.get_mut().clear();
+        nadirs.get_mut().clear();
+        fixed_in.clear();
+    }
 }
 
 impl Drop for Evaluation<'_> {
     fn drop(&mut self) {
         let mut s = std::mem::take(&mut self.s);
-        s.vals.clear();
-        s.ovals.clear();
-        s.lvals.clear();
-        s.computing.clear();
-        s.slot_of.clear();
-        s.fired.clear();
-        s.problems.get_mut().clear();
-        s.absent_read.clear();
-        s.group_at.get_mut().clear();
-        s.group_members.get_mut().clear();
-        s.nadirs.get_mut().clear();
-        s.fixed_in.clear();
+        s.clear();
         // A few per thread: evaluations of several criteria of one subject live together.
         let _ = SCRATCH.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
@@ -438,15 +458,22 @@ impl<'a> Evaluation<'a> {
         match &def.body {
             Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
             Body::Rules(rules) => self.rules(t, l, rules, 0, def.ty),
-            Body::Table(tab) => self.table(t, l, d, tab),
+            Body::Table(tab) => self.table(t, l, d, tab, &tab.columns),
         }
     }
 
-    /// A decision table's row for its columns' values (kept out of `body`, which evaluates
-    /// every definition).
+    /// Decision table `d`'s row for the values of `args` (its columns, or a call's arguments);
+    /// kept out of `body`, which evaluates every definition.
     #[inline(never)]
-    fn table(&self, t: usize, l: Scope, d: DefId, tab: &ir::Table) -> (Val, Fired) {
-        let vals: SmallVec<[Val; 4]> = tab.columns.iter().map(|c| self.eval(t, l, c)).collect();
+    fn table(
+        &self,
+        t: usize,
+        l: Scope,
+        d: DefId,
+        tab: &ir::Table,
+        args: &[ir::Expr],
+    ) -> (Val, Fired) {
+        let vals: SmallVec<[Val; 4]> = args.iter().map(|c| self.eval(t, l, c)).collect();
         self.lookup_in(tab, &vals, &self.eng.masks[d])
     }
 
@@ -798,8 +825,7 @@ impl<'a> Evaluation<'a> {
                 let Body::Table(tab) = &self.rs().defs[*d].body else {
                     return Val::None;
                 };
-                let vals: SmallVec<[Val; 4]> = args.iter().map(|a| self.eval(t, l, a)).collect();
-                self.lookup_in(tab, &vals, &self.eng.masks[*d]).0
+                self.table(t, l, *d, tab, args).0
             }
             // Evaluated by `eval` itself.
             K::Num(_)

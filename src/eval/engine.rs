@@ -17,6 +17,8 @@ use crate::check::ir::{
 use crate::data::model::{same_text, Subject};
 use crate::units::MINUTES_PER_DAY;
 
+mod compile;
+
 /// Where an expression is evaluated: for the whole assessment, for one lesion, or for one organ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -99,6 +101,10 @@ pub struct Engine<'r> {
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
     fixed: Vec<bool>,
+    /// Every definition's body compiled (`compile.rs`); the tree walker defines their meaning
+    /// and evaluates them instead when `walk` is set (tests compare the two).
+    program: Vec<compile::Compiled<'r>>,
+    walk: bool,
 }
 
 fn level_index(l: DefLevel) -> usize {
@@ -164,7 +170,16 @@ impl<'r> Engine<'r> {
                 .iter()
                 .map(|g| matches!(&g.group, ir::Group::Where(b, c) if matches!(**b, ir::Group::All) && fixed_cond(c)))
                 .collect(),
+            program: compile::program(rs),
+            walk: false,
         }
+    }
+
+    /// This engine evaluating every definition with the tree walker, which defines what the
+    /// compiled definitions give: for tests that compare the two.
+    pub fn tree_walking(mut self) -> Self {
+        self.walk = true;
+        self
     }
 
     pub fn evaluate<'a>(&'a self, subj: &'a Subject) -> Evaluation<'a> {
@@ -455,10 +470,43 @@ impl<'a> Evaluation<'a> {
 
     fn body(&self, t: usize, l: Scope, d: DefId) -> (Val, Fired) {
         let def = &self.rs().defs[d];
+        if !self.eng.walk {
+            return self.compiled(t, l, d, def);
+        }
         match &def.body {
             Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
             Body::Rules(rules) => self.rules(t, l, rules, 0, def.ty),
             Body::Table(tab) => self.table(t, l, d, tab, &tab.columns),
+        }
+    }
+
+    /// A definition's value by its compiled body, as `body` by the tree walker.
+    fn compiled(&self, t: usize, l: Scope, d: DefId, def: &ir::Def) -> (Val, Fired) {
+        match (&self.eng.program[d], &def.body) {
+            (compile::Compiled::Expr(e), _) => (e(self, t, l), Fired::NONE),
+            (compile::Compiled::Rules(rules), Body::Rules(src)) => {
+                for (i, (c, head)) in rules.iter().enumerate() {
+                    let fired = Fired {
+                        index: i as u32,
+                        undecided: false,
+                    };
+                    let Some(c) = c else {
+                        return (head(self, t, l), fired);
+                    };
+                    match c(self, t, l) {
+                        Tri::True => return (head(self, t, l), fired),
+                        Tri::False => continue,
+                        Tri::Unknown => return self.undecided_rule(t, l, src, i, def.ty),
+                    }
+                }
+                (Val::None, Fired::NONE)
+            }
+            (compile::Compiled::Table(cols), Body::Table(tab)) => {
+                let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(self, t, l)).collect();
+                self.lookup_in(tab, &vals, &self.eng.masks[d])
+            }
+            // A body compiled from another kind of body: not made by `compile::program`.
+            _ => (Val::None, Fired::NONE),
         }
     }
 
@@ -618,21 +666,32 @@ impl<'a> Evaluation<'a> {
         if let Some(v) = v {
             return Val::Num(Iv::exact(v));
         }
+        self.mark_absent_read(t, i);
+        Val::Num(unknown_input(input))
+    }
+
+    /// Notes that input `i` was read at assessment `t` where it was not recorded, if the table
+    /// has no column for it.
+    fn mark_absent_read(&self, t: usize, i: usize) {
         if i < 64 && self.absent & (1 << i) != 0 {
             let r = &self.s.absent_read[t];
             r.set(r.get() | 1 << i);
         }
-        // Unknown: any of a categorical input's values; any number for HU; else [0, ∞).
-        Val::Num(if !input.choices.is_empty() {
-            Iv {
-                lo: Some(Decimal::ZERO),
-                hi: Some(Decimal::from(input.choices.len() - 1)),
-            }
-        } else if input.dim.hu != 0 {
-            Iv::ALL
-        } else {
-            Iv::NONNEG
-        })
+    }
+
+    /// Where the members of named group `id` are kept at assessment `t` (as `aggregate` reads
+    /// them); `None` in an organ's scope, or when they cannot be kept.
+    fn kept_members(&self, t: usize, l: Scope, id: ir::GroupId) -> Option<(usize, usize)> {
+        match l {
+            Scope::Organ(_) => None,
+            _ => self.named_range(t, id),
+        }
+    }
+
+    /// The kept member at position `i`: read one at a time, as evaluating a member may keep
+    /// the members of another group.
+    fn member(&self, i: usize) -> (usize, Tri) {
+        self.s.group_members.borrow()[i]
     }
 
     pub fn eval(&self, t: usize, l: impl Into<Scope>, e: &ir::Expr) -> Val {
@@ -1414,6 +1473,21 @@ fn same_value(a: &ir::Expr, b: &ir::Expr) -> bool {
         (K::Def(x), K::Def(y)) => x == y,
         (K::Input(x), K::Input(y)) => x == y,
         _ => false,
+    }
+}
+
+/// An input's value where it was not recorded: any of a categorical input's values; any
+/// number for HU; else [0, ∞).
+fn unknown_input(input: &ir::Input) -> Iv {
+    if !input.choices.is_empty() {
+        Iv {
+            lo: Some(Decimal::ZERO),
+            hi: Some(Decimal::from(input.choices.len() - 1)),
+        }
+    } else if input.dim.hu != 0 {
+        Iv::ALL
+    } else {
+        Iv::NONNEG
     }
 }
 

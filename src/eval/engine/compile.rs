@@ -1,0 +1,474 @@
+//! Definitions compiled once per engine into closures, so that evaluating a subject does not
+//! walk the expression tree: each node's kind, level and operands are looked at here, once,
+//! and the closure does only the work. Conditions give true/false/unknown, numbers an interval
+//! or no value, without making general values. Anything not compiled here (rare nodes, and
+//! what explanations ask for) is evaluated by the tree walker in `engine.rs`, which defines
+//! the meaning: every closure gives exactly what the tree walker gives for its node
+//! (`tests/compiled.rs` checks every shipped ruleset both ways).
+
+use rust_decimal::Decimal;
+
+use super::{truth, unknown_input, Evaluation, Scope, Trouble};
+use crate::check::ir::{
+    self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
+    Ty,
+};
+use crate::eval::value::{Iv, Tri, Val};
+
+type Fun<'r, T> = Box<dyn Fn(&Evaluation<'_>, usize, Scope) -> T + Send + Sync + 'r>;
+/// A condition: `Evaluation::cond` of its expression.
+pub(super) type CondFn<'r> = Fun<'r, Tri>;
+/// A value: `Evaluation::eval` of its expression.
+pub(super) type ValFn<'r> = Fun<'r, Val>;
+/// A number: `Some` of the interval where `Evaluation::eval` gives a number, else `None`.
+type NumFn<'r> = Fun<'r, Option<Iv>>;
+
+/// A definition's body, compiled.
+pub(super) enum Compiled<'r> {
+    Expr(ValFn<'r>),
+    /// Each rule's condition (none: `otherwise`) and head.
+    Rules(Vec<(Option<CondFn<'r>>, ValFn<'r>)>),
+    /// A decision table's columns.
+    Table(Vec<ValFn<'r>>),
+}
+
+/// Every definition's body, by definition id.
+pub(super) fn program(rs: &Ruleset) -> Vec<Compiled<'_>> {
+    let c = Compiler { rs };
+    rs.defs
+        .iter()
+        .map(|d| match &d.body {
+            Body::Expr(e) => Compiled::Expr(c.val(e)),
+            Body::Rules(rules) => Compiled::Rules(
+                rules
+                    .iter()
+                    .map(|r| (r.cond.as_ref().map(|x| c.cond(x)), c.val(&r.head)))
+                    .collect(),
+            ),
+            Body::Table(tab) => Compiled::Table(tab.columns.iter().map(|x| c.val(x)).collect()),
+        })
+        .collect()
+}
+
+struct Compiler<'r> {
+    rs: &'r Ruleset,
+}
+
+fn is_num(e: &ir::Expr) -> bool {
+    matches!(e.ty, Ty::Num { .. })
+}
+
+impl<'r> Compiler<'r> {
+    /// The tree walker's value of `e`.
+    fn walk_val(&self, e: &'r ir::Expr) -> ValFn<'r> {
+        Box::new(move |ev, t, l| ev.eval(t, l, e))
+    }
+
+    fn val(&self, e: &'r ir::Expr) -> ValFn<'r> {
+        match &e.kind {
+            K::Lit(Lit::Cat(c)) => {
+                let c = *c;
+                Box::new(move |_, _, _| Val::Cat(c))
+            }
+            K::Lit(Lit::Status(s)) => {
+                let s = *s;
+                Box::new(move |_, _, _| Val::Status(s))
+            }
+            K::Def(d) => {
+                let d = *d;
+                match self.rs.defs[d].level {
+                    DefLevel::Assessment => Box::new(move |ev, t, _| ev.value(t, d).clone()),
+                    DefLevel::Lesion => Box::new(move |ev, t, l| match l {
+                        Scope::Lesion(l) => ev.lesion_value(t, l, d).clone(),
+                        _ => Val::None,
+                    }),
+                    DefLevel::Organ => self.walk_val(e),
+                }
+            }
+            K::Not(_) | K::And(_) | K::Or(_) | K::Definitely(_) | K::Cmp(..) => {
+                let c = self.cond(e);
+                Box::new(move |ev, t, l| Val::Bool(c(ev, t, l)))
+            }
+            K::Agg(AggFn::All | AggFn::Any, ..) | K::In(..) => {
+                let c = self.cond(e);
+                Box::new(move |ev, t, l| Val::Bool(c(ev, t, l)))
+            }
+            // A number's value is a number or no value (never a category or a condition).
+            _ if is_num(e) => {
+                let n = self.num(e);
+                Box::new(move |ev, t, l| n(ev, t, l).map(Val::Num).unwrap_or(Val::None))
+            }
+            _ => self.walk_val(e),
+        }
+    }
+
+    fn num(&self, e: &'r ir::Expr) -> NumFn<'r> {
+        match &e.kind {
+            K::Num(d) => {
+                let v = Iv::exact(*d);
+                Box::new(move |_, _, _| Some(v))
+            }
+            K::Param(p) => {
+                let p = *p;
+                Box::new(move |ev, _, _| match &ev.eng.params[p] {
+                    ParamValue::Num(d) => Some(Iv::exact(*d)),
+                    _ => None,
+                })
+            }
+            K::Input(i) if self.rs.inputs[*i].level == InputLevel::Lesion => self.lesion_input(*i),
+            K::Def(d) => {
+                let d = *d;
+                let num = |v: &Val| match v {
+                    Val::Num(iv) => Some(*iv),
+                    _ => None,
+                };
+                match self.rs.defs[d].level {
+                    DefLevel::Assessment => Box::new(move |ev, t, _| num(ev.value(t, d))),
+                    DefLevel::Lesion => Box::new(move |ev, t, l| match l {
+                        Scope::Lesion(l) => num(ev.lesion_value(t, l, d)),
+                        _ => None,
+                    }),
+                    DefLevel::Organ => self.walk_num(e),
+                }
+            }
+            K::Bin(op, a, b) => self.bin(*op, self.num(a), self.num(b), e.span),
+            K::At(x, r) => {
+                let (x, r) = (self.num(x), *r);
+                Box::new(move |ev, t, l| x(ev, ev.resolve(t, r)?, l))
+            }
+            K::Agg(f @ (AggFn::Sum | AggFn::Max | AggFn::Min | AggFn::Count), elem, g) => {
+                self.aggregate_num(*f, elem.as_deref(), g, e)
+            }
+            _ => self.walk_num(e),
+        }
+    }
+
+    fn walk_num(&self, e: &'r ir::Expr) -> NumFn<'r> {
+        Box::new(move |ev, t, l| match ev.eval(t, l, e) {
+            Val::Num(iv) => Some(iv),
+            _ => None,
+        })
+    }
+
+    /// A lesion's measurement, as `Evaluation::input`.
+    fn lesion_input(&self, i: usize) -> NumFn<'r> {
+        let pos = self.rs.inputs[..i]
+            .iter()
+            .filter(|x| x.level == InputLevel::Lesion)
+            .count();
+        let unknown = unknown_input(&self.rs.inputs[i]);
+        Box::new(move |ev, t, l| {
+            let si = match l {
+                Scope::Lesion(l) => ev.slot_index(t, l)?,
+                _ => return None,
+            };
+            match *ev.subj.assessments[t]
+                .values
+                .get(si * ev.subj.width + pos)?
+            {
+                Some(v) => Some(Iv::exact(v)),
+                None => {
+                    ev.mark_absent_read(t, i);
+                    Some(unknown)
+                }
+            }
+        })
+    }
+
+    /// `a op b`, with the problems the tree walker notes.
+    fn bin(&self, op: BinOp, a: NumFn<'r>, b: NumFn<'r>, span: ir::Span) -> NumFn<'r> {
+        Box::new(move |ev, t, l| {
+            let (x, y) = (a(ev, t, l), b(ev, t, l));
+            let (x, y) = (x?, y?);
+            let r = match op {
+                BinOp::Add => x.plus(y),
+                BinOp::Sub => x.minus(y),
+                BinOp::Mul => x.times(y),
+                BinOp::Div => match x.over(y) {
+                    Some(r) => r,
+                    None => {
+                        ev.note(l, span, Trouble::DivisionByZero);
+                        return None;
+                    }
+                },
+            };
+            if x.is_finite()
+                && y.is_finite()
+                && !r.is_finite()
+                && (op != BinOp::Div || !y.may_be_zero())
+            {
+                ev.note(l, span, Trouble::OutOfRange);
+            }
+            Some(r)
+        })
+    }
+
+    fn cond(&self, e: &'r ir::Expr) -> CondFn<'r> {
+        match &e.kind {
+            K::Bool(b) => {
+                let b = Tri::from(*b);
+                Box::new(move |_, _, _| b)
+            }
+            K::Not(x) => {
+                let x = self.cond(x);
+                Box::new(move |ev, t, l| x(ev, t, l).negate())
+            }
+            K::And(xs) | K::Or(xs) => {
+                let all = matches!(e.kind, K::And(_));
+                let xs: Vec<CondFn<'r>> = xs.iter().map(|x| self.cond(x)).collect();
+                let (start, decided) = if all {
+                    (Tri::True, Tri::False)
+                } else {
+                    (Tri::False, Tri::True)
+                };
+                Box::new(move |ev, t, l| {
+                    let mut acc = start;
+                    for x in &xs {
+                        let v = x(ev, t, l);
+                        acc = if all { acc.and(v) } else { acc.or(v) };
+                        if acc == decided {
+                            break;
+                        }
+                    }
+                    acc
+                })
+            }
+            K::Definitely(x) => {
+                let x = self.cond(x);
+                Box::new(move |ev, t, l| Tri::from(x(ev, t, l) == Tri::True))
+            }
+            K::Cmp(op, a, b) => self.comparison(*op, a, b, e),
+            K::Param(p) => {
+                let p = *p;
+                Box::new(move |ev, _, _| match &ev.eng.params[p] {
+                    ParamValue::Bool(b) => Tri::from(*b),
+                    _ => Tri::False,
+                })
+            }
+            K::Field(ir::Field::Nodal) => Box::new(|ev, _, l| match l {
+                Scope::Lesion(l) => Tri::from(ev.subj.lesions[l].nodal),
+                _ => Tri::False,
+            }),
+            K::Def(d) => {
+                let d = *d;
+                match self.rs.defs[d].level {
+                    DefLevel::Assessment => Box::new(move |ev, t, _| truth(ev.value(t, d))),
+                    DefLevel::Lesion => Box::new(move |ev, t, l| match l {
+                        Scope::Lesion(l) => truth(ev.lesion_value(t, l, d)),
+                        _ => Tri::False,
+                    }),
+                    DefLevel::Organ => self.walk_cond(e),
+                }
+            }
+            K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => {
+                self.all_any(*f == AggFn::All, elem, g, e)
+            }
+            K::In(x, items, negated) => self.in_cats(x, items, *negated, e),
+            K::Known(x) if is_num(x) => {
+                let x = self.num(x);
+                Box::new(move |ev, t, l| Tri::from(x(ev, t, l).is_some_and(|iv| iv.is_exact())))
+            }
+            _ => self.walk_cond(e),
+        }
+    }
+
+    fn walk_cond(&self, e: &'r ir::Expr) -> CondFn<'r> {
+        Box::new(move |ev, t, l| ev.cond(t, l, e))
+    }
+
+    /// `a op b`: a lesion's role or status against a literal, numbers, or (else) values.
+    fn comparison(
+        &self,
+        op: CmpOp,
+        a: &'r ir::Expr,
+        b: &'r ir::Expr,
+        e: &'r ir::Expr,
+    ) -> CondFn<'r> {
+        let eq = op == CmpOp::Eq;
+        match (&a.kind, &b.kind) {
+            (K::Field(ir::Field::Role), K::Lit(Lit::Role(r)))
+            | (K::Lit(Lit::Role(r)), K::Field(ir::Field::Role)) => {
+                let r = *r;
+                return Box::new(move |ev, _, l| match l {
+                    Scope::Lesion(l) => Tri::from((ev.subj.lesions[l].role == r) == eq),
+                    _ => Tri::False,
+                });
+            }
+            (K::Field(ir::Field::Status), K::Lit(Lit::Status(s)))
+            | (K::Lit(Lit::Status(s)), K::Field(ir::Field::Status)) => {
+                let s = *s;
+                return Box::new(move |ev, t, l| match l {
+                    Scope::Lesion(l) => match ev.slot(t, l) {
+                        Some(slot) => Tri::from((slot.status == s) == eq),
+                        None => Tri::False,
+                    },
+                    _ => Tri::False,
+                });
+            }
+            _ => {}
+        }
+        if !(is_num(a) && is_num(b)) {
+            return self.walk_cond(e);
+        }
+        let (x, y) = (self.num(a), self.num(b));
+        Box::new(move |ev, t, l| {
+            let (x, y) = (x(ev, t, l), y(ev, t, l));
+            let (Some(x), Some(y)) = (x, y) else {
+                return Tri::False;
+            };
+            match op {
+                CmpOp::Lt => x.lt(y),
+                CmpOp::Le => x.le(y),
+                CmpOp::Gt => y.lt(x),
+                CmpOp::Ge => y.le(x),
+                CmpOp::Eq => x.same(y),
+                CmpOp::Ne => x.same(y).negate(),
+            }
+        })
+    }
+
+    /// `x in {categories}`, as the tree walker's `K::In` for a category value.
+    fn in_cats(
+        &self,
+        x: &'r ir::Expr,
+        items: &'r [Lit],
+        negated: bool,
+        e: &'r ir::Expr,
+    ) -> CondFn<'r> {
+        let mut mask = 0u64;
+        for lit in items {
+            match lit {
+                Lit::Cat(c) if *c < 64 => mask |= 1 << c,
+                _ => return self.walk_cond(e),
+            }
+        }
+        if x.ty != Ty::Cat {
+            return self.walk_cond(e);
+        }
+        let x = self.val(x);
+        let hit = move |h: Tri| if negated { h.negate() } else { h };
+        Box::new(move |ev, t, l| match x(ev, t, l) {
+            Val::None => Tri::False,
+            Val::Cats(0) => hit(Tri::False),
+            Val::Cats(m) => hit(match m & mask {
+                x if x == m => Tri::True,
+                0 => Tri::False,
+                _ => Tri::Unknown,
+            }),
+            Val::Cat(c) => hit(Tri::from(c < 64 && mask >> c & 1 == 1)),
+            _ => hit(Tri::False),
+        })
+    }
+
+    /// The named group an aggregate can read where it is kept (not a "top N" group, whose
+    /// sums and maxima have bounds of their own).
+    fn kept_group(&self, g: &ir::Group) -> Option<ir::GroupId> {
+        match g {
+            ir::Group::Named(id) if !matches!(self.rs.groups[*id].group, ir::Group::Top { .. }) => {
+                Some(*id)
+            }
+            _ => None,
+        }
+    }
+
+    /// `all(g: elem)` / `any(g: elem)` over a kept named group, as `Evaluation::fold`: every
+    /// member is evaluated (each may note a problem), in order.
+    fn all_any(
+        &self,
+        all: bool,
+        elem: &'r ir::Expr,
+        g: &'r ir::Group,
+        e: &'r ir::Expr,
+    ) -> CondFn<'r> {
+        let Some(id) = self.kept_group(g) else {
+            return self.walk_cond(e);
+        };
+        let elem = self.cond(elem);
+        Box::new(move |ev, t, l| {
+            let Some((a, b)) = ev.kept_members(t, l, id) else {
+                return truth(&ev.eval(t, l, e));
+            };
+            let mut acc = Tri::from(all);
+            for i in a..b {
+                let (les, m) = ev.member(i);
+                let v = elem(ev, t, Scope::Lesion(les));
+                acc = if all {
+                    acc.and(m.negate().or(v))
+                } else {
+                    acc.or(m.and(v))
+                };
+            }
+            acc
+        })
+    }
+
+    /// `count(g)`, `sum(elem of g)`, `max(...)`, `min(...)` over a kept named group, as
+    /// `Evaluation::fold`.
+    fn aggregate_num(
+        &self,
+        f: AggFn,
+        elem: Option<&'r ir::Expr>,
+        g: &'r ir::Group,
+        e: &'r ir::Expr,
+    ) -> NumFn<'r> {
+        let Some(id) = self.kept_group(g) else {
+            return self.walk_num(e);
+        };
+        let walk = self.walk_num(e);
+        if f == AggFn::Count {
+            return Box::new(move |ev, t, l| {
+                let Some((a, b)) = ev.kept_members(t, l, id) else {
+                    return walk(ev, t, l);
+                };
+                let sure = (a..b).filter(|&i| ev.member(i).1 == Tri::True).count();
+                Some(Iv {
+                    lo: Some(Decimal::from(sure)),
+                    hi: Some(Decimal::from(b - a)),
+                })
+            });
+        }
+        let Some(elem) = elem else {
+            return walk;
+        };
+        let elem = self.num(elem);
+        let span = e.span;
+        Box::new(move |ev, t, l| {
+            let Some((a, b)) = ev.kept_members(t, l, id) else {
+                return walk(ev, t, l);
+            };
+            let mut acc: Option<Iv> = if f == AggFn::Sum {
+                Some(Iv::exact(Decimal::ZERO))
+            } else {
+                None
+            };
+            for i in a..b {
+                let (les, m) = ev.member(i);
+                let Some(v) = elem(ev, t, Scope::Lesion(les)) else {
+                    continue;
+                };
+                acc = Some(match (f, acc) {
+                    (AggFn::Sum, Some(a)) => {
+                        let v = if m == Tri::True {
+                            v
+                        } else {
+                            v.hull(Iv::exact(Decimal::ZERO))
+                        };
+                        let r = a.plus(v);
+                        if a.is_finite() && v.is_finite() && !r.is_finite() {
+                            ev.note(l, span, Trouble::OutOfRange);
+                        }
+                        r
+                    }
+                    (_, None) if m == Tri::True => v,
+                    (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
+                    (_, None) => Iv { lo: v.lo, hi: None },
+                    (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
+                    (AggFn::Max, Some(a)) => a.hull(a.max(v)),
+                    (_, Some(a)) if m == Tri::True => a.min(v),
+                    (_, Some(a)) => a.hull(a.min(v)),
+                });
+            }
+            acc
+        })
+    }
+}

@@ -298,7 +298,24 @@ struct Scratch {
 }
 
 /// A kept nadir: (assessment, definition, first assessment looked at), and the nadir.
-type Nadir = ((u32, u32, u32), Option<(Iv, usize)>);
+type Nadir = ((u32, u32, u32), NadirState);
+
+/// A nadir being worked out: the smallest exact value and where it was, and the hull of the
+/// values known only within bounds (with where the first was).
+#[derive(Debug, Clone, Copy, Default)]
+struct NadirState {
+    best: Option<(Decimal, usize)>,
+    any: Option<(Iv, usize)>,
+}
+
+impl NadirState {
+    fn result(&self) -> Option<(Iv, usize)> {
+        match (self.best, self.any) {
+            (Some((v, k)), _) => Some((Iv::exact(v), k)),
+            (None, a) => a,
+        }
+    }
+}
 
 thread_local! {
     static SCRATCH: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };
@@ -1008,37 +1025,60 @@ impl<'a> Evaluation<'a> {
         from: usize,
     ) -> Option<(Iv, usize)> {
         let l: Scope = l.into();
-        let mut best: Option<(Decimal, usize)> = None;
-        let mut any: Option<(Iv, usize)> = None;
+        let mut st = NadirState::default();
         for k in from..t {
-            if let Val::Num(iv) = self.eval(k, l, x) {
-                match iv.value() {
-                    Some(v) if best.is_none_or(|(b, _)| dcmp(v, b).is_lt()) => best = Some((v, k)),
-                    Some(_) => {}
-                    None => any = Some(any.map(|(a, ak)| (a.min(iv), ak)).unwrap_or((iv, k))),
-                }
-            }
+            self.nadir_step(&mut st, k, l, x);
         }
-        match (best, any) {
-            (Some((v, k)), _) => Some((Iv::exact(v), k)),
-            (None, a) => a,
+        st.result()
+    }
+
+    /// The nadir so far with the value at assessment `k`.
+    fn nadir_step(&self, st: &mut NadirState, k: usize, l: Scope, x: &ir::Expr) {
+        if let Val::Num(iv) = self.eval(k, l, x) {
+            match iv.value() {
+                Some(v) if st.best.is_none_or(|(b, _)| dcmp(v, b).is_lt()) => {
+                    st.best = Some((v, k))
+                }
+                Some(_) => {}
+                None => st.any = Some(st.any.map(|(a, ak)| (a.min(iv), ak)).unwrap_or((iv, k))),
+            }
         }
     }
 
     /// As [`Self::nadir`]; the nadir of an assessment-level definition is kept once worked
-    /// out, as rules read it several times (`sum - nadir(sum) >= nadir(sum) * ...`).
+    /// out, as rules read it several times (`sum - nadir(sum) >= nadir(sum) * ...`), and the
+    /// next assessment's nadir starts from it.
     fn nadir_kept(&self, t: usize, l: Scope, x: &ir::Expr, from: usize) -> Option<(Iv, usize)> {
         let d = match (&x.kind, l) {
             (K::Def(d), Scope::Assessment) if self.eng.def_level[*d] == DefLevel::Assessment => *d,
             _ => return self.nadir(t, l, x, from),
         };
-        let key = (t as u32, d as u32, from as u32);
-        if let Some((_, v)) = self.s.nadirs.borrow().iter().rev().find(|(k, _)| *k == key) {
-            return *v;
+        let kept = |t: usize| {
+            let key = (t as u32, d as u32, from as u32);
+            let nadirs = self.s.nadirs.borrow();
+            nadirs
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, st)| *st)
+        };
+        if let Some(st) = kept(t) {
+            return st.result();
         }
-        let v = self.nadir(t, l, x, from);
-        self.s.nadirs.borrow_mut().push((key, v));
-        v
+        // The value of a definition reads nothing else: the nadir up to the previous
+        // assessment and that assessment's value give this one.
+        let (mut st, begin) = match t.checked_sub(1).filter(|&p| p > from).and_then(kept) {
+            Some(st) => (st, t - 1),
+            None => (NadirState::default(), from),
+        };
+        for k in begin..t {
+            self.nadir_step(&mut st, k, l, x);
+        }
+        self.s
+            .nadirs
+            .borrow_mut()
+            .push(((t as u32, d as u32, from as u32), st));
+        st.result()
     }
 
     /// The first later assessment where a condition on the data holds.
@@ -1325,23 +1365,25 @@ impl<'a> Evaluation<'a> {
             return Some((a as usize, b as usize));
         }
         let group = &self.rs().groups[id].group;
-        let m = match group {
+        let a = self.s.group_members.borrow().len();
+        match group {
             ir::Group::Where(_, c) if self.eng.fixed[id] => self.fixed_members(t, id, c),
-            _ => self.members_in(t, Scope::Assessment, group),
-        };
-        let mut store = self.s.group_members.borrow_mut();
-        let a = store.len();
-        store.extend_from_slice(&m);
-        let (a32, b32) = (u32::try_from(a).ok()?, u32::try_from(store.len()).ok()?);
+            _ => {
+                let m = self.members_in(t, Scope::Assessment, group);
+                self.s.group_members.borrow_mut().extend_from_slice(&m);
+            }
+        }
+        let b = self.s.group_members.borrow().len();
+        let (a32, b32) = (u32::try_from(a).ok()?, u32::try_from(b).ok()?);
         *self.s.group_at.borrow_mut().get_mut(k)? = Some((a32, b32));
-        Some((a, store.len()))
+        Some((a, b))
     }
 
-    /// The members of `lesions where c` at an assessment, for a condition on what does not
-    /// change between assessments: worked out for a lesion the first time it is met.
-    fn fixed_members(&self, t: usize, id: ir::GroupId, c: &ir::Expr) -> Members {
+    /// Adds the members of `lesions where c` at an assessment to the kept members, for a
+    /// condition on what does not change between assessments: worked out for a lesion the
+    /// first time it is met (the condition reads no group, so the store is not in use).
+    fn fixed_members(&self, t: usize, id: ir::GroupId, c: &ir::Expr) {
         let nles = self.subj.lesions.len();
-        let mut out = Members::new();
         for sl in &self.subj.assessments[t].slots {
             let Some(kept) = self.s.fixed_in.get(id * nles + sl.lesion) else {
                 continue;
@@ -1352,10 +1394,9 @@ impl<'a> Evaluation<'a> {
                 m
             });
             if m != Tri::False {
-                out.push((sl.lesion, m));
+                self.s.group_members.borrow_mut().push((sl.lesion, m));
             }
         }
-        out
     }
 
     /// Over the subject's organs, each kept when the filter holds.

@@ -14,6 +14,7 @@ use crate::check::ir::{
     Ty,
 };
 use crate::eval::value::{Iv, Tri, Val};
+use crate::units::MINUTES_PER_DAY;
 
 type Fun<'r, T> = Box<dyn Fn(&Evaluation<'_>, usize, Scope) -> T + Send + Sync + 'r>;
 /// A condition: `Evaluation::cond` of its expression.
@@ -135,6 +136,17 @@ impl<'r> Compiler<'r> {
             K::At(x, r) => {
                 let (x, r) = (self.num(x), *r);
                 Box::new(move |ev, t, l| x(ev, ev.resolve(t, r)?, l))
+            }
+            K::Nadir(x, r) => {
+                let r = *r;
+                Box::new(move |ev, t, l| Some(ev.nadir_kept(t, l, x, ev.resolve(t, r)?)?.0))
+            }
+            K::DaysSince(r) => {
+                let r = *r;
+                Box::new(move |ev, t, _| {
+                    let days = Decimal::from(ev.days_between(ev.resolve(t, r)?, t));
+                    Some(Iv::exact(days * MINUTES_PER_DAY))
+                })
             }
             K::Agg(f @ (AggFn::Sum | AggFn::Max | AggFn::Min | AggFn::Count), elem, g) => {
                 self.aggregate_num(*f, elem.as_deref(), g, e)

@@ -1365,14 +1365,20 @@ impl<'a> Evaluation<'a> {
             return Some((a as usize, b as usize));
         }
         let group = &self.rs().groups[id].group;
-        let a = self.s.group_members.borrow().len();
-        match group {
-            ir::Group::Where(_, c) if self.eng.fixed[id] => self.fixed_members(t, id, c),
-            _ => {
-                let m = self.members_in(t, Scope::Assessment, group);
-                self.s.group_members.borrow_mut().extend_from_slice(&m);
+        let a = match group {
+            ir::Group::Where(_, c) if self.eng.fixed[id] => {
+                let a = self.s.group_members.borrow().len();
+                self.fixed_members(t, id, c);
+                a
             }
-        }
+            _ => {
+                // Listing the members may keep another group's first.
+                let m = self.members_in(t, Scope::Assessment, group);
+                let mut store = self.s.group_members.borrow_mut();
+                store.extend_from_slice(&m);
+                store.len() - m.len()
+            }
+        };
         let b = self.s.group_members.borrow().len();
         let (a32, b32) = (u32::try_from(a).ok()?, u32::try_from(b).ok()?);
         *self.s.group_at.borrow_mut().get_mut(k)? = Some((a32, b32));

@@ -1,11 +1,13 @@
 //! The compiled evaluator against the tree walker, which defines what every expression means.
 //! For every shipped ruleset, on every eval case of the corpus and on simulated cohorts (as
 //! simulated, and with measurements and statuses knocked out so that values are unknown), both
-//! give the same categories, best responses, events and verbose explanations, word for word.
+//! give the same categories, best responses, events and verbose explanations, word for word;
+//! also with each yes/no param set the other way.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crit::check::ir::ParamValue;
 use crit::check::{self, Checked};
 use crit::data::model::RawCohort;
 use crit::data::{bind, table, Table};
@@ -103,6 +105,21 @@ fn compiled_definitions_give_what_the_tree_walker_gives() {
         for (what, cohort) in &cohorts {
             *compared.entry(id).or_default() +=
                 compare(&format!("{id}, {what}"), &checked, &[], cohort);
+        }
+        // Rules that a protocol choice switches on: each yes/no param the other way round,
+        // on the cohorts with unknown values.
+        for p in &checked.ruleset.params {
+            if let ParamValue::Bool(b) = p.value {
+                let set = vec![format!("{}={}", p.name, !b)];
+                for (what, cohort) in cohorts.iter().filter(|(w, _)| w.ends_with("true")) {
+                    compare(
+                        &format!("{id}, {what}, --set {}", set[0]),
+                        &checked,
+                        &set,
+                        cohort,
+                    );
+                }
+            }
         }
     }
     // The corpus: every eval case with its ruleset and `set:` lines.

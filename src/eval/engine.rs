@@ -1093,14 +1093,7 @@ impl<'a> Evaluation<'a> {
         let ne = self.eng.ne();
         (0..t).rev().find_map(|k| {
             let v = self.eval(k, l, x);
-            let decided = match &v {
-                Val::None => false,
-                Val::Cat(c) => Some(*c) != ne,
-                Val::Num(iv) => iv.is_exact(),
-                Val::Bool(b) => *b != Tri::Unknown,
-                _ => true,
-            };
-            decided.then_some((v, k))
+            decided(&v, ne).then_some((v, k))
         })
     }
 
@@ -1535,6 +1528,18 @@ fn unknown_input(input: &ir::Input) -> Iv {
         Iv::ALL
     } else {
         Iv::NONNEG
+    }
+}
+
+/// Whether a value is decided: a category other than not-evaluable, an exact number, true or
+/// false, ... (what `last` looks back for).
+fn decided(v: &Val, ne: Option<CatId>) -> bool {
+    match v {
+        Val::None => false,
+        Val::Cat(c) => Some(*c) != ne,
+        Val::Num(iv) => iv.is_exact(),
+        Val::Bool(b) => *b != Tri::Unknown,
+        _ => true,
     }
 }
 

@@ -8,7 +8,9 @@
 
 use rust_decimal::Decimal;
 
-use super::{truth, unknown_input, Evaluation, Scope, Trouble};
+use smallvec::SmallVec;
+
+use super::{compare, decided, join, truth, unknown_input, Evaluation, Scope, Trouble};
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
     Ty,
@@ -90,7 +92,11 @@ impl<'r> Compiler<'r> {
                 let c = self.cond(e);
                 Box::new(move |ev, t, l| Val::Bool(c(ev, t, l)))
             }
-            K::Agg(AggFn::All | AggFn::Any, ..) | K::In(..) => {
+            K::Agg(AggFn::All | AggFn::Any, ..)
+            | K::In(..)
+            | K::Ever(_)
+            | K::Later(_)
+            | K::Known(_) => {
                 let c = self.cond(e);
                 Box::new(move |ev, t, l| Val::Bool(c(ev, t, l)))
             }
@@ -98,6 +104,53 @@ impl<'r> Compiler<'r> {
             _ if is_num(e) => {
                 let n = self.num(e);
                 Box::new(move |ev, t, l| n(ev, t, l).map(Val::Num).unwrap_or(Val::None))
+            }
+            K::If(c, a, b) if !is_num(e) => {
+                let (c, a, b) = (self.cond(c), self.val(a), self.val(b));
+                let cat = e.ty == Ty::Cat;
+                Box::new(move |ev, t, l| match c(ev, t, l) {
+                    Tri::True => a(ev, t, l),
+                    Tri::False => b(ev, t, l),
+                    Tri::Unknown => {
+                        let j = join(a(ev, t, l), b(ev, t, l));
+                        if cat && j == Val::None {
+                            ev.undecided_cat()
+                        } else {
+                            j
+                        }
+                    }
+                })
+            }
+            K::At(x, r) if !is_num(e) => {
+                let (x, r) = (self.val(x), *r);
+                Box::new(move |ev, t, l| match ev.resolve(t, r) {
+                    Some(k) => x(ev, k, l),
+                    None => Val::None,
+                })
+            }
+            K::Last(x) if !is_num(e) => {
+                let x = self.val(x);
+                Box::new(move |ev, t, l| {
+                    let ne = ev.eng.ne();
+                    for k in (0..t).rev() {
+                        let v = x(ev, k, l);
+                        if decided(&v, ne) {
+                            return v;
+                        }
+                    }
+                    Val::None
+                })
+            }
+            K::TableCall(d, args) => {
+                let Body::Table(tab) = &self.rs.defs[*d].body else {
+                    return Box::new(|_, _, _| Val::None);
+                };
+                let d = *d;
+                let cols: Vec<ValFn<'r>> = args.iter().map(|a| self.val(a)).collect();
+                Box::new(move |ev, t, l| {
+                    let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(ev, t, l)).collect();
+                    ev.lookup_in(tab, &vals, &ev.eng.masks[d]).0
+                })
             }
             _ => self.walk_val(e),
         }
@@ -136,6 +189,27 @@ impl<'r> Compiler<'r> {
             K::At(x, r) => {
                 let (x, r) = (self.num(x), *r);
                 Box::new(move |ev, t, l| x(ev, ev.resolve(t, r)?, l))
+            }
+            K::Neg(x) | K::Abs(x) => {
+                let f = if matches!(e.kind, K::Neg(_)) {
+                    Iv::negate
+                } else {
+                    Iv::abs
+                };
+                let x = self.num(x);
+                Box::new(move |ev, t, l| x(ev, t, l).map(f))
+            }
+            K::If(c, a, b) => {
+                let (c, a, b) = (self.cond(c), self.num(a), self.num(b));
+                Box::new(move |ev, t, l| match c(ev, t, l) {
+                    Tri::True => a(ev, t, l),
+                    Tri::False => b(ev, t, l),
+                    // Both, as `join` of two numbers: their hull, or no value.
+                    Tri::Unknown => match (a(ev, t, l), b(ev, t, l)) {
+                        (Some(x), Some(y)) => Some(x.hull(y)),
+                        _ => None,
+                    },
+                })
             }
             K::Nadir(x, r) => {
                 let r = *r;
@@ -273,12 +347,47 @@ impl<'r> Compiler<'r> {
                 }
             }
             K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => {
-                self.all_any(*f == AggFn::All, elem, g, e)
+                self.all_any(*f == AggFn::All, elem, g)
             }
             K::In(x, items, negated) => self.in_cats(x, items, *negated, e),
             K::Known(x) if is_num(x) => {
                 let x = self.num(x);
                 Box::new(move |ev, t, l| Tri::from(x(ev, t, l).is_some_and(|iv| iv.is_exact())))
+            }
+            K::Known(x) => {
+                let x = self.val(x);
+                Box::new(move |ev, t, l| {
+                    Tri::from(match x(ev, t, l) {
+                        Val::Num(iv) => iv.is_exact(),
+                        Val::Bool(b) => b != Tri::Unknown,
+                        Val::None => false,
+                        _ => true,
+                    })
+                })
+            }
+            // Every earlier assessment is evaluated (each may note a problem).
+            K::Ever(x) => {
+                let x = self.cond(x);
+                Box::new(move |ev, t, l| {
+                    let mut acc = Tri::False;
+                    for k in 0..t {
+                        acc = acc.or(x(ev, k, l));
+                    }
+                    acc
+                })
+            }
+            K::Later(x) => {
+                let x = self.cond(x);
+                Box::new(move |ev, t, l| {
+                    let mut acc = Tri::False;
+                    for k in t + 1..ev.subj.assessments.len() {
+                        acc = acc.or(x(ev, k, l));
+                        if acc == Tri::True {
+                            break;
+                        }
+                    }
+                    acc
+                })
             }
             _ => self.walk_cond(e),
         }
@@ -319,8 +428,16 @@ impl<'r> Compiler<'r> {
             }
             _ => {}
         }
-        if !(is_num(a) && is_num(b)) {
+        // A text literal is compared where it is (`compare_text`).
+        if [a, b]
+            .iter()
+            .any(|x| matches!(x.kind, K::Lit(Lit::Text(_))))
+        {
             return self.walk_cond(e);
+        }
+        if !(is_num(a) && is_num(b)) {
+            let (x, y) = (self.val(a), self.val(b));
+            return Box::new(move |ev, t, l| compare(op, &x(ev, t, l), &y(ev, t, l)));
         }
         let (x, y) = (self.num(a), self.num(b));
         Box::new(move |ev, t, l| {
@@ -372,50 +489,25 @@ impl<'r> Compiler<'r> {
         })
     }
 
-    /// The named group an aggregate can read where it is kept (not a "top N" group, whose
-    /// sums and maxima have bounds of their own).
-    fn kept_group(&self, g: &ir::Group) -> Option<ir::GroupId> {
+    /// Whether `g` is, or names, a "top N" group: its sums and maxima have bounds of their
+    /// own (`Evaluation::top_bounds`), left to the tree walker.
+    fn is_top(&self, g: &ir::Group) -> bool {
         match g {
-            ir::Group::Named(id) if !matches!(self.rs.groups[*id].group, ir::Group::Top { .. }) => {
-                Some(*id)
-            }
-            _ => None,
+            ir::Group::Named(id) => matches!(self.rs.groups[*id].group, ir::Group::Top { .. }),
+            g => matches!(g, ir::Group::Top { .. }),
         }
     }
 
-    /// `all(g: elem)` / `any(g: elem)` over a kept named group, as `Evaluation::fold`: every
-    /// member is evaluated (each may note a problem), in order.
-    fn all_any(
-        &self,
-        all: bool,
-        elem: &'r ir::Expr,
-        g: &'r ir::Group,
-        e: &'r ir::Expr,
-    ) -> CondFn<'r> {
-        let Some(id) = self.kept_group(g) else {
-            return self.walk_cond(e);
-        };
+    /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
+    fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
         let elem = self.cond(elem);
-        Box::new(move |ev, t, l| {
-            let Some((a, b)) = ev.kept_members(t, l, id) else {
-                return truth(&ev.eval(t, l, e));
-            };
-            let mut acc = Tri::from(all);
-            for i in a..b {
-                let (les, m) = ev.member(i);
-                let v = elem(ev, t, Scope::Lesion(les));
-                acc = if all {
-                    acc.and(m.negate().or(v))
-                } else {
-                    acc.or(m.and(v))
-                };
-            }
-            acc
+        Box::new(move |ev, t, l| match kept(ev, t, l, g) {
+            Some((a, b)) => fold_all_any(ev, t, all, &elem, (a..b).map(|i| ev.member(i))),
+            None => fold_all_any(ev, t, all, &elem, ev.members_in(t, l, g).into_iter()),
         })
     }
 
-    /// `count(g)`, `sum(elem of g)`, `max(...)`, `min(...)` over a kept named group, as
-    /// `Evaluation::fold`.
+    /// `count(g)`, `sum(elem of g)`, `max(...)`, `min(...)`, as `Evaluation::aggregate`.
     fn aggregate_num(
         &self,
         f: AggFn,
@@ -423,64 +515,111 @@ impl<'r> Compiler<'r> {
         g: &'r ir::Group,
         e: &'r ir::Expr,
     ) -> NumFn<'r> {
-        let Some(id) = self.kept_group(g) else {
-            return self.walk_num(e);
-        };
-        let walk = self.walk_num(e);
         if f == AggFn::Count {
-            return Box::new(move |ev, t, l| {
-                let Some((a, b)) = ev.kept_members(t, l, id) else {
-                    return walk(ev, t, l);
-                };
-                let sure = (a..b).filter(|&i| ev.member(i).1 == Tri::True).count();
-                Some(Iv {
-                    lo: Some(Decimal::from(sure)),
-                    hi: Some(Decimal::from(b - a)),
-                })
+            return Box::new(move |ev, t, l| match kept(ev, t, l, g) {
+                Some((a, b)) => Some(count((a..b).map(|i| ev.member(i)))),
+                None => Some(count(ev.members_in(t, l, g).into_iter())),
             });
         }
         let Some(elem) = elem else {
-            return walk;
+            return self.walk_num(e);
         };
+        if matches!(f, AggFn::Sum | AggFn::Max) && self.is_top(g) {
+            return self.walk_num(e);
+        }
         let elem = self.num(elem);
         let span = e.span;
-        Box::new(move |ev, t, l| {
-            let Some((a, b)) = ev.kept_members(t, l, id) else {
-                return walk(ev, t, l);
-            };
-            let mut acc: Option<Iv> = if f == AggFn::Sum {
-                Some(Iv::exact(Decimal::ZERO))
-            } else {
-                None
-            };
-            for i in a..b {
-                let (les, m) = ev.member(i);
-                let Some(v) = elem(ev, t, Scope::Lesion(les)) else {
-                    continue;
-                };
-                acc = Some(match (f, acc) {
-                    (AggFn::Sum, Some(a)) => {
-                        let v = if m == Tri::True {
-                            v
-                        } else {
-                            v.hull(Iv::exact(Decimal::ZERO))
-                        };
-                        let r = a.plus(v);
-                        if a.is_finite() && v.is_finite() && !r.is_finite() {
-                            ev.note(l, span, Trouble::OutOfRange);
-                        }
-                        r
-                    }
-                    (_, None) if m == Tri::True => v,
-                    (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
-                    (_, None) => Iv { lo: v.lo, hi: None },
-                    (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
-                    (AggFn::Max, Some(a)) => a.hull(a.max(v)),
-                    (_, Some(a)) if m == Tri::True => a.min(v),
-                    (_, Some(a)) => a.hull(a.min(v)),
-                });
-            }
-            acc
+        Box::new(move |ev, t, l| match kept(ev, t, l, g) {
+            Some((a, b)) => fold_num(ev, t, l, f, &elem, span, (a..b).map(|i| ev.member(i))),
+            None => fold_num(ev, t, l, f, &elem, span, ev.members_in(t, l, g).into_iter()),
         })
     }
+}
+
+/// Where the members of group `g` at assessment `t` are kept, for a named group (as
+/// `Evaluation::aggregate` reads them: one at a time, as evaluating a member may keep another
+/// group's); `None`: they are listed.
+fn kept(ev: &Evaluation<'_>, t: usize, l: Scope, g: &ir::Group) -> Option<(usize, usize)> {
+    match g {
+        ir::Group::Named(id) => ev.kept_members(t, l, *id),
+        _ => None,
+    }
+}
+
+/// `all` / `any` over members that belong for sure (true) or maybe (unknown); every member is
+/// evaluated (each may note a problem), in order, as `Evaluation::fold`.
+fn fold_all_any(
+    ev: &Evaluation<'_>,
+    t: usize,
+    all: bool,
+    elem: &CondFn<'_>,
+    items: impl Iterator<Item = (usize, Tri)>,
+) -> Tri {
+    let mut acc = Tri::from(all);
+    for (les, m) in items {
+        let v = elem(ev, t, Scope::Lesion(les));
+        acc = if all {
+            acc.and(m.negate().or(v))
+        } else {
+            acc.or(m.and(v))
+        };
+    }
+    acc
+}
+
+/// How many members there are for sure, and at most.
+fn count(items: impl Iterator<Item = (usize, Tri)>) -> Iv {
+    let (mut sure, mut all) = (0usize, 0usize);
+    for (_, m) in items {
+        sure += usize::from(m == Tri::True);
+        all += 1;
+    }
+    Iv {
+        lo: Some(Decimal::from(sure)),
+        hi: Some(Decimal::from(all)),
+    }
+}
+
+/// `sum`, `max` or `min` of a value over members, as `Evaluation::fold`.
+fn fold_num(
+    ev: &Evaluation<'_>,
+    t: usize,
+    l: Scope,
+    f: AggFn,
+    elem: &NumFn<'_>,
+    span: ir::Span,
+    items: impl Iterator<Item = (usize, Tri)>,
+) -> Option<Iv> {
+    let mut acc: Option<Iv> = if f == AggFn::Sum {
+        Some(Iv::exact(Decimal::ZERO))
+    } else {
+        None
+    };
+    for (les, m) in items {
+        let Some(v) = elem(ev, t, Scope::Lesion(les)) else {
+            continue;
+        };
+        acc = Some(match (f, acc) {
+            (AggFn::Sum, Some(a)) => {
+                let v = if m == Tri::True {
+                    v
+                } else {
+                    v.hull(Iv::exact(Decimal::ZERO))
+                };
+                let r = a.plus(v);
+                if a.is_finite() && v.is_finite() && !r.is_finite() {
+                    ev.note(l, span, Trouble::OutOfRange);
+                }
+                r
+            }
+            (_, None) if m == Tri::True => v,
+            (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
+            (_, None) => Iv { lo: v.lo, hi: None },
+            (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
+            (AggFn::Max, Some(a)) => a.hull(a.max(v)),
+            (_, Some(a)) if m == Tri::True => a.min(v),
+            (_, Some(a)) => a.hull(a.min(v)),
+        });
+    }
+    acc
 }

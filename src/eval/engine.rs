@@ -1429,67 +1429,83 @@ impl<'a> Evaluation<'a> {
         span: ir::Span,
     ) -> Val {
         match f {
-            AggFn::Count => {
-                let (mut sure, mut all) = (0usize, 0usize);
-                for (m, _) in items {
-                    sure += usize::from(m == Tri::True);
-                    all += 1;
-                }
-                Val::Num(Iv {
-                    lo: Some(Decimal::from(sure)),
-                    hi: Some(Decimal::from(all)),
-                })
-            }
+            AggFn::Count => Val::Num(count_members(items.map(|(m, _)| m))),
             AggFn::All | AggFn::Any => {
                 let elem = elem.expect("checked: all/any have a condition");
                 let mut acc = Tri::from(f == AggFn::All);
                 for (m, s) in items {
-                    let v = self.cond(t, s, elem);
-                    acc = if f == AggFn::All {
-                        acc.and(m.negate().or(v))
-                    } else {
-                        acc.or(m.and(v))
-                    };
+                    acc = quantify(f == AggFn::All, acc, m, self.cond(t, s, elem));
                 }
                 Val::Bool(acc)
             }
             AggFn::Sum | AggFn::Max | AggFn::Min => {
                 let elem = elem.expect("checked: sum/max/min have a value");
-                let mut acc: Option<Iv> = if f == AggFn::Sum {
-                    Some(Iv::exact(Decimal::ZERO))
-                } else {
-                    None
-                };
+                let mut acc = fold_start(f);
                 for (m, s) in items {
                     let Val::Num(v) = self.eval(t, s, elem) else {
                         continue;
                     };
-                    acc = Some(match (f, acc) {
-                        (AggFn::Sum, Some(a)) => {
-                            let v = if m == Tri::True {
-                                v
-                            } else {
-                                v.hull(Iv::exact(Decimal::ZERO))
-                            };
-                            let r = a.plus(v);
-                            if a.is_finite() && v.is_finite() && !r.is_finite() {
-                                self.note(scope, span, Trouble::OutOfRange);
-                            }
-                            r
-                        }
-                        (_, None) if m == Tri::True => v,
-                        (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
-                        (_, None) => Iv { lo: v.lo, hi: None },
-                        (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
-                        (AggFn::Max, Some(a)) => a.hull(a.max(v)),
-                        (_, Some(a)) if m == Tri::True => a.min(v),
-                        (_, Some(a)) => a.hull(a.min(v)),
-                    });
+                    let (r, out_of_range) = fold_value(f, acc, v, m);
+                    if out_of_range {
+                        self.note(scope, span, Trouble::OutOfRange);
+                    }
+                    acc = Some(r);
                 }
                 acc.map(Val::Num).unwrap_or(Val::None)
             }
         }
     }
+}
+
+/// Members for sure (true) and at most (also unknown), as an interval.
+fn count_members(items: impl Iterator<Item = Tri>) -> Iv {
+    let (mut sure, mut all) = (0usize, 0usize);
+    for m in items {
+        sure += usize::from(m == Tri::True);
+        all += 1;
+    }
+    Iv {
+        lo: Some(Decimal::from(sure)),
+        hi: Some(Decimal::from(all)),
+    }
+}
+
+/// `all` (or `any`) so far with a member that belongs for sure or maybe (`m`) and its truth.
+fn quantify(all: bool, acc: Tri, m: Tri, v: Tri) -> Tri {
+    if all {
+        acc.and(m.negate().or(v))
+    } else {
+        acc.or(m.and(v))
+    }
+}
+
+/// A sum starts at zero, a maximum or minimum at no value.
+fn fold_start(f: AggFn) -> Option<Iv> {
+    (f == AggFn::Sum).then_some(Iv::exact(Decimal::ZERO))
+}
+
+/// A sum, maximum or minimum so far with a member's value: a member that only may belong
+/// widens the result. True in second place when finite values summed beyond the decimal range.
+fn fold_value(f: AggFn, acc: Option<Iv>, v: Iv, m: Tri) -> (Iv, bool) {
+    let r = match (f, acc) {
+        (AggFn::Sum, Some(a)) => {
+            let v = if m == Tri::True {
+                v
+            } else {
+                v.hull(Iv::exact(Decimal::ZERO))
+            };
+            let r = a.plus(v);
+            return (r, a.is_finite() && v.is_finite() && !r.is_finite());
+        }
+        (_, None) if m == Tri::True => v,
+        (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
+        (_, None) => Iv { lo: v.lo, hi: None },
+        (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
+        (AggFn::Max, Some(a)) => a.hull(a.max(v)),
+        (_, Some(a)) if m == Tri::True => a.min(v),
+        (_, Some(a)) => a.hull(a.min(v)),
+    };
+    (r, false)
 }
 
 /// Whether a condition reads only what is the same at every assessment: a lesion's role,

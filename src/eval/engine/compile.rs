@@ -10,7 +10,10 @@ use rust_decimal::Decimal;
 
 use smallvec::SmallVec;
 
-use super::{compare, decided, join, truth, unknown_input, Evaluation, Scope, Trouble};
+use super::{
+    compare, count_members, decided, fold_start, fold_value, join, quantify, truth, unknown_input,
+    Evaluation, Scope, Trouble,
+};
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
     Ty,
@@ -517,8 +520,10 @@ impl<'r> Compiler<'r> {
     ) -> NumFn<'r> {
         if f == AggFn::Count {
             return Box::new(move |ev, t, l| match kept(ev, t, l, g) {
-                Some((a, b)) => Some(count((a..b).map(|i| ev.member(i)))),
-                None => Some(count(ev.members_in(t, l, g).into_iter())),
+                Some((a, b)) => Some(count_members((a..b).map(|i| ev.member(i).1))),
+                None => Some(count_members(
+                    ev.members_in(t, l, g).into_iter().map(|(_, m)| m),
+                )),
             });
         }
         let Some(elem) = elem else {
@@ -557,27 +562,9 @@ fn fold_all_any(
 ) -> Tri {
     let mut acc = Tri::from(all);
     for (les, m) in items {
-        let v = elem(ev, t, Scope::Lesion(les));
-        acc = if all {
-            acc.and(m.negate().or(v))
-        } else {
-            acc.or(m.and(v))
-        };
+        acc = quantify(all, acc, m, elem(ev, t, Scope::Lesion(les)));
     }
     acc
-}
-
-/// How many members there are for sure, and at most.
-fn count(items: impl Iterator<Item = (usize, Tri)>) -> Iv {
-    let (mut sure, mut all) = (0usize, 0usize);
-    for (_, m) in items {
-        sure += usize::from(m == Tri::True);
-        all += 1;
-    }
-    Iv {
-        lo: Some(Decimal::from(sure)),
-        hi: Some(Decimal::from(all)),
-    }
 }
 
 /// `sum`, `max` or `min` of a value over members, as `Evaluation::fold`.
@@ -590,36 +577,16 @@ fn fold_num(
     span: ir::Span,
     items: impl Iterator<Item = (usize, Tri)>,
 ) -> Option<Iv> {
-    let mut acc: Option<Iv> = if f == AggFn::Sum {
-        Some(Iv::exact(Decimal::ZERO))
-    } else {
-        None
-    };
+    let mut acc = fold_start(f);
     for (les, m) in items {
         let Some(v) = elem(ev, t, Scope::Lesion(les)) else {
             continue;
         };
-        acc = Some(match (f, acc) {
-            (AggFn::Sum, Some(a)) => {
-                let v = if m == Tri::True {
-                    v
-                } else {
-                    v.hull(Iv::exact(Decimal::ZERO))
-                };
-                let r = a.plus(v);
-                if a.is_finite() && v.is_finite() && !r.is_finite() {
-                    ev.note(l, span, Trouble::OutOfRange);
-                }
-                r
-            }
-            (_, None) if m == Tri::True => v,
-            (AggFn::Max, None) => Iv { lo: None, hi: v.hi },
-            (_, None) => Iv { lo: v.lo, hi: None },
-            (AggFn::Max, Some(a)) if m == Tri::True => a.max(v),
-            (AggFn::Max, Some(a)) => a.hull(a.max(v)),
-            (_, Some(a)) if m == Tri::True => a.min(v),
-            (_, Some(a)) => a.hull(a.min(v)),
-        });
+        let (r, out_of_range) = fold_value(f, acc, v, m);
+        if out_of_range {
+            ev.note(l, span, Trouble::OutOfRange);
+        }
+        acc = Some(r);
     }
     acc
 }

@@ -785,28 +785,9 @@ impl<'a> Evaluation<'a> {
                 let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else {
                     return Val::None;
                 };
-                let r = match op {
-                    BinOp::Add => x.plus(y),
-                    BinOp::Sub => x.minus(y),
-                    BinOp::Mul => x.times(y),
-                    BinOp::Div => match x.over(y) {
-                        Some(r) => r,
-                        None => {
-                            self.note(l, e.span, Trouble::DivisionByZero);
-                            return Val::None;
-                        }
-                    },
-                };
-                // Finite operands give a finite result unless it is beyond the decimal range
-                // (or the divisor may be zero, which leaves the quotient unbounded).
-                if x.is_finite()
-                    && y.is_finite()
-                    && !r.is_finite()
-                    && (*op != BinOp::Div || !y.may_be_zero())
-                {
-                    self.note(l, e.span, Trouble::OutOfRange);
-                }
-                Val::Num(r)
+                self.arith(l, e.span, *op, x, y)
+                    .map(Val::Num)
+                    .unwrap_or(Val::None)
             }
             K::Min2(a, b) | K::Max2(a, b) => {
                 let (Val::Num(x), Val::Num(y)) = (self.eval(t, l, a), self.eval(t, l, b)) else {
@@ -918,6 +899,33 @@ impl<'a> Evaluation<'a> {
             | K::Cmp(..)
             | K::Agg(..) => self.eval(t, l, e),
         }
+    }
+
+    /// `x op y`, noting where the result lost its value (`None`: a division by zero).
+    #[inline(always)]
+    fn arith(&self, l: Scope, span: ir::Span, op: BinOp, x: Iv, y: Iv) -> Option<Iv> {
+        let r = match op {
+            BinOp::Add => x.plus(y),
+            BinOp::Sub => x.minus(y),
+            BinOp::Mul => x.times(y),
+            BinOp::Div => match x.over(y) {
+                Some(r) => r,
+                None => {
+                    self.note(l, span, Trouble::DivisionByZero);
+                    return None;
+                }
+            },
+        };
+        // Finite operands give a finite result unless it is beyond the decimal range (or the
+        // divisor may be zero, which leaves the quotient unbounded).
+        if x.is_finite()
+            && y.is_finite()
+            && !r.is_finite()
+            && (op != BinOp::Div || !y.may_be_zero())
+        {
+            self.note(l, span, Trouble::OutOfRange);
+        }
+        Some(r)
     }
 
     /// `a op b`, as the value of `K::Cmp`.
@@ -1471,6 +1479,7 @@ fn count_members(items: impl Iterator<Item = Tri>) -> Iv {
 }
 
 /// `all` (or `any`) so far with a member that belongs for sure or maybe (`m`) and its truth.
+#[inline(always)]
 fn quantify(all: bool, acc: Tri, m: Tri, v: Tri) -> Tri {
     if all {
         acc.and(m.negate().or(v))
@@ -1486,6 +1495,7 @@ fn fold_start(f: AggFn) -> Option<Iv> {
 
 /// A sum, maximum or minimum so far with a member's value: a member that only may belong
 /// widens the result. True in second place when finite values summed beyond the decimal range.
+#[inline(always)]
 fn fold_value(f: AggFn, acc: Option<Iv>, v: Iv, m: Tri) -> (Iv, bool) {
     let r = match (f, acc) {
         (AggFn::Sum, Some(a)) => {

@@ -268,27 +268,7 @@ impl<'r> Compiler<'r> {
     fn bin(&self, op: BinOp, a: NumFn<'r>, b: NumFn<'r>, span: ir::Span) -> NumFn<'r> {
         Box::new(move |ev, t, l| {
             let (x, y) = (a(ev, t, l), b(ev, t, l));
-            let (x, y) = (x?, y?);
-            let r = match op {
-                BinOp::Add => x.plus(y),
-                BinOp::Sub => x.minus(y),
-                BinOp::Mul => x.times(y),
-                BinOp::Div => match x.over(y) {
-                    Some(r) => r,
-                    None => {
-                        ev.note(l, span, Trouble::DivisionByZero);
-                        return None;
-                    }
-                },
-            };
-            if x.is_finite()
-                && y.is_finite()
-                && !r.is_finite()
-                && (op != BinOp::Div || !y.may_be_zero())
-            {
-                ev.note(l, span, Trouble::OutOfRange);
-            }
-            Some(r)
+            ev.arith(l, span, op, x?, y?)
         })
     }
 

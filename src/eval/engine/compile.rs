@@ -7,7 +7,6 @@
 //! (`tests/compiled.rs` checks every shipped ruleset both ways).
 
 use rust_decimal::Decimal;
-
 use smallvec::SmallVec;
 
 use super::{
@@ -91,11 +90,12 @@ impl<'r> Compiler<'r> {
                     DefLevel::Organ => self.walk_val(e),
                 }
             }
-            K::Not(_) | K::And(_) | K::Or(_) | K::Definitely(_) | K::Cmp(..) => {
-                let c = self.cond(e);
-                Box::new(move |ev, t, l| Val::Bool(c(ev, t, l)))
-            }
-            K::Agg(AggFn::All | AggFn::Any, ..)
+            K::Not(_)
+            | K::And(_)
+            | K::Or(_)
+            | K::Definitely(_)
+            | K::Cmp(..)
+            | K::Agg(AggFn::All | AggFn::Any, ..)
             | K::In(..)
             | K::Ever(_)
             | K::Later(_)
@@ -108,7 +108,8 @@ impl<'r> Compiler<'r> {
                 let n = self.num(e);
                 Box::new(move |ev, t, l| n(ev, t, l).map(Val::Num).unwrap_or(Val::None))
             }
-            K::If(c, a, b) if !is_num(e) => {
+            // Numbers are compiled by `num` (above).
+            K::If(c, a, b) => {
                 let (c, a, b) = (self.cond(c), self.val(a), self.val(b));
                 let cat = e.ty == Ty::Cat;
                 Box::new(move |ev, t, l| match c(ev, t, l) {
@@ -124,14 +125,14 @@ impl<'r> Compiler<'r> {
                     }
                 })
             }
-            K::At(x, r) if !is_num(e) => {
+            K::At(x, r) => {
                 let (x, r) = (self.val(x), *r);
                 Box::new(move |ev, t, l| match ev.resolve(t, r) {
                     Some(k) => x(ev, k, l),
                     None => Val::None,
                 })
             }
-            K::Last(x) if !is_num(e) => {
+            K::Last(x) => {
                 let x = self.val(x);
                 Box::new(move |ev, t, l| {
                     let ne = ev.eng.ne();

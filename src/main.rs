@@ -1,5 +1,10 @@
 use clap::Parser;
 
+/// mimalloc: memory allocated on one thread (rows read) and freed on another (subjects
+/// evaluated) costs glibc's malloc locks and consolidation; see Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Output read by `head` and the like: when the reader goes away, stop quietly as other
     // command-line tools do (Rust ignores SIGPIPE, so printing would panic instead).

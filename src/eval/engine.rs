@@ -122,7 +122,7 @@ pub type Members = SmallVec<[(usize, Tri); 16]>;
 impl<'r> Engine<'r> {
     pub fn new(rs: &'r Ruleset) -> Self {
         let mut counts = [0usize; 3];
-        let input_pos = rs
+        let input_pos: Vec<usize> = rs
             .inputs
             .iter()
             .map(|i| {
@@ -157,6 +157,7 @@ impl<'r> Engine<'r> {
                 _ => vec![],
             })
             .collect();
+        let program = compile::program(rs, &input_pos);
         Engine {
             rs,
             params: rs.params.iter().map(|p| p.value.clone()).collect(),
@@ -170,7 +171,7 @@ impl<'r> Engine<'r> {
                 .iter()
                 .map(|g| matches!(&g.group, ir::Group::Where(b, c) if matches!(**b, ir::Group::All) && fixed_cond(c)))
                 .collect(),
-            program: compile::program(rs),
+            program,
             walk: false,
         }
     }
@@ -499,9 +500,9 @@ impl<'a> Evaluation<'a> {
 
     /// A definition's value by its compiled body, as `body` by the tree walker.
     fn compiled(&self, t: usize, l: Scope, d: DefId, def: &ir::Def) -> (Val, Fired) {
-        match (&self.eng.program[d], &def.body) {
-            (compile::Compiled::Expr(e), _) => (e(self, t, l), Fired::NONE),
-            (compile::Compiled::Rules(rules), Body::Rules(src)) => {
+        match &self.eng.program[d] {
+            compile::Compiled::Expr(e) => (e(self, t, l), Fired::NONE),
+            compile::Compiled::Rules(src, rules) => {
                 for (i, (c, head)) in rules.iter().enumerate() {
                     let fired = Fired {
                         index: i as u32,
@@ -518,12 +519,10 @@ impl<'a> Evaluation<'a> {
                 }
                 (Val::None, Fired::NONE)
             }
-            (compile::Compiled::Table(cols), Body::Table(tab)) => {
+            compile::Compiled::Table(tab, cols) => {
                 let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(self, t, l)).collect();
                 self.lookup_in(tab, &vals, &self.eng.masks[d])
             }
-            // A body compiled from another kind of body: not made by `compile::program`.
-            _ => (Val::None, Fired::NONE),
         }
     }
 
@@ -658,6 +657,12 @@ impl<'a> Evaluation<'a> {
         }
     }
 
+    /// Whole days from one assessment to another, as a time (`days since`: in minutes, the
+    /// unit of durations).
+    fn time_between(&self, from: usize, to: usize) -> Iv {
+        Iv::exact(Decimal::from(self.days_between(from, to)) * MINUTES_PER_DAY)
+    }
+
     pub fn days_between(&self, from: usize, to: usize) -> i64 {
         (self.subj.assessments[to].date - self.subj.assessments[from].date).whole_days()
     }
@@ -696,12 +701,14 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// Where the members of named group `id` are kept at assessment `t` (as `aggregate` reads
-    /// them); `None` in an organ's scope, or when they cannot be kept.
-    fn kept_members(&self, t: usize, l: Scope, id: ir::GroupId) -> Option<(usize, usize)> {
-        match l {
-            Scope::Organ(_) => None,
-            _ => self.named_range(t, id),
+    /// Where the members of group `g` at assessment `t` are kept, for a named group outside an
+    /// organ's scope: aggregates read them there, one at a time (evaluating a member may keep
+    /// another group's). `None`: they are listed (`members_in`).
+    fn kept_range(&self, t: usize, l: Scope, g: &ir::Group) -> Option<(usize, usize)> {
+        match (g, l) {
+            (_, Scope::Organ(_)) => None,
+            (ir::Group::Named(id), _) => self.named_range(t, *id),
+            _ => None,
         }
     }
 
@@ -841,9 +848,7 @@ impl<'a> Evaluation<'a> {
                 None => Val::None,
             },
             K::DaysSince(r) => match self.resolve(t, *r) {
-                Some(k) => Val::Num(Iv::exact(
-                    Decimal::from(self.days_between(k, t)) * MINUTES_PER_DAY,
-                )),
+                Some(k) => Val::Num(self.time_between(k, t)),
                 None => Val::None,
             },
             K::Nadir(x, r) => match self.resolve(t, *r) {
@@ -1340,16 +1345,12 @@ impl<'a> Evaluation<'a> {
                 return v;
             }
         }
-        // A named group's members are read where they are kept, one at a time (evaluating
-        // a member may list another group, which adds to the store).
-        if let (ir::Group::Named(id), Scope::Assessment | Scope::Lesion(_)) = (g, scope) {
-            if let Some((a, b)) = self.named_range(t, *id) {
-                let items = (a..b).map(|i| {
-                    let (l, m) = self.s.group_members.borrow()[i];
-                    (m, Scope::Lesion(l))
-                });
-                return self.fold(t, scope, f, elem, items, span);
-            }
+        if let Some((a, b)) = self.kept_range(t, scope, g) {
+            let items = (a..b).map(|i| {
+                let (l, m) = self.member(i);
+                (m, Scope::Lesion(l))
+            });
+            return self.fold(t, scope, f, elem, items, span);
         }
         let items = self
             .members_in(t, scope, g)

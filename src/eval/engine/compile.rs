@@ -6,7 +6,6 @@
 //! the meaning: every closure gives exactly what the tree walker gives for its node
 //! (`tests/compiled.rs` checks every shipped ruleset both ways).
 
-use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use super::{
@@ -18,7 +17,6 @@ use crate::check::ir::{
     Ty,
 };
 use crate::eval::value::{Iv, Tri, Val};
-use crate::units::MINUTES_PER_DAY;
 
 type Fun<'r, T> = Box<dyn Fn(&Evaluation<'_>, usize, Scope) -> T + Send + Sync + 'r>;
 /// A condition: `Evaluation::cond` of its expression.
@@ -31,39 +29,45 @@ type NumFn<'r> = Fun<'r, Option<Iv>>;
 /// A definition's body, compiled.
 pub(super) enum Compiled<'r> {
     Expr(ValFn<'r>),
-    /// Each rule's condition (none: `otherwise`) and head.
-    Rules(Vec<(Option<CondFn<'r>>, ValFn<'r>)>),
-    /// A decision table's columns.
-    Table(Vec<ValFn<'r>>),
+    /// Each rule's condition (none: `otherwise`) and head, beside the rules (an undecided
+    /// condition goes to the tree walker with them).
+    Rules(&'r [ir::Rule], Vec<(Option<CondFn<'r>>, ValFn<'r>)>),
+    /// A decision table and its columns.
+    Table(&'r ir::Table, Vec<ValFn<'r>>),
 }
 
-/// Every definition's body, by definition id.
-pub(super) fn program(rs: &Ruleset) -> Vec<Compiled<'_>> {
-    let c = Compiler { rs };
+/// Every definition's body, by definition id; `input_pos`: each input's position among its
+/// level's values (`Engine::input_pos`).
+pub(super) fn program<'r>(rs: &'r Ruleset, input_pos: &[usize]) -> Vec<Compiled<'r>> {
+    let c = Compiler { rs, input_pos };
     rs.defs
         .iter()
         .map(|d| match &d.body {
             Body::Expr(e) => Compiled::Expr(c.val(e)),
             Body::Rules(rules) => Compiled::Rules(
+                rules,
                 rules
                     .iter()
                     .map(|r| (r.cond.as_ref().map(|x| c.cond(x)), c.val(&r.head)))
                     .collect(),
             ),
-            Body::Table(tab) => Compiled::Table(tab.columns.iter().map(|x| c.val(x)).collect()),
+            Body::Table(tab) => {
+                Compiled::Table(tab, tab.columns.iter().map(|x| c.val(x)).collect())
+            }
         })
         .collect()
 }
 
-struct Compiler<'r> {
+struct Compiler<'r, 'p> {
     rs: &'r Ruleset,
+    input_pos: &'p [usize],
 }
 
 fn is_num(e: &ir::Expr) -> bool {
     matches!(e.ty, Ty::Num { .. })
 }
 
-impl<'r> Compiler<'r> {
+impl<'r> Compiler<'r, '_> {
     /// The tree walker's value of `e`.
     fn walk_val(&self, e: &'r ir::Expr) -> ValFn<'r> {
         Box::new(move |ev, t, l| ev.eval(t, l, e))
@@ -221,10 +225,7 @@ impl<'r> Compiler<'r> {
             }
             K::DaysSince(r) => {
                 let r = *r;
-                Box::new(move |ev, t, _| {
-                    let days = Decimal::from(ev.days_between(ev.resolve(t, r)?, t));
-                    Some(Iv::exact(days * MINUTES_PER_DAY))
-                })
+                Box::new(move |ev, t, _| Some(ev.time_between(ev.resolve(t, r)?, t)))
             }
             K::Agg(f @ (AggFn::Sum | AggFn::Max | AggFn::Min | AggFn::Count), elem, g) => {
                 self.aggregate_num(*f, elem.as_deref(), g, e)
@@ -242,10 +243,7 @@ impl<'r> Compiler<'r> {
 
     /// A lesion's measurement, as `Evaluation::input`.
     fn lesion_input(&self, i: usize) -> NumFn<'r> {
-        let pos = self.rs.inputs[..i]
-            .iter()
-            .filter(|x| x.level == InputLevel::Lesion)
-            .count();
+        let pos = self.input_pos[i];
         let unknown = unknown_input(&self.rs.inputs[i]);
         Box::new(move |ev, t, l| {
             let si = match l {
@@ -485,7 +483,7 @@ impl<'r> Compiler<'r> {
     /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
         let elem = self.cond(elem);
-        Box::new(move |ev, t, l| match kept(ev, t, l, g) {
+        Box::new(move |ev, t, l| match ev.kept_range(t, l, g) {
             Some((a, b)) => fold_all_any(ev, t, all, &elem, (a..b).map(|i| ev.member(i))),
             None => fold_all_any(ev, t, all, &elem, ev.members_in(t, l, g).into_iter()),
         })
@@ -500,7 +498,7 @@ impl<'r> Compiler<'r> {
         e: &'r ir::Expr,
     ) -> NumFn<'r> {
         if f == AggFn::Count {
-            return Box::new(move |ev, t, l| match kept(ev, t, l, g) {
+            return Box::new(move |ev, t, l| match ev.kept_range(t, l, g) {
                 Some((a, b)) => Some(count_members((a..b).map(|i| ev.member(i).1))),
                 None => Some(count_members(
                     ev.members_in(t, l, g).into_iter().map(|(_, m)| m),
@@ -515,20 +513,10 @@ impl<'r> Compiler<'r> {
         }
         let elem = self.num(elem);
         let span = e.span;
-        Box::new(move |ev, t, l| match kept(ev, t, l, g) {
+        Box::new(move |ev, t, l| match ev.kept_range(t, l, g) {
             Some((a, b)) => fold_num(ev, t, l, f, &elem, span, (a..b).map(|i| ev.member(i))),
             None => fold_num(ev, t, l, f, &elem, span, ev.members_in(t, l, g).into_iter()),
         })
-    }
-}
-
-/// Where the members of group `g` at assessment `t` are kept, for a named group (as
-/// `Evaluation::aggregate` reads them: one at a time, as evaluating a member may keep another
-/// group's); `None`: they are listed.
-fn kept(ev: &Evaluation<'_>, t: usize, l: Scope, g: &ir::Group) -> Option<(usize, usize)> {
-    match g {
-        ir::Group::Named(id) => ev.kept_members(t, l, *id),
-        _ => None,
     }
 }
 

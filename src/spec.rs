@@ -154,7 +154,7 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
     };
     match parsed {
         Ok(v) => {
-            eng.params[i] = v;
+            eng.set_param(i, v);
             Ok(())
         }
         Err(m) => Err(

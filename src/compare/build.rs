@@ -492,7 +492,7 @@ fn info(l: &Loaded, eng: &Engine) -> CriterionInfo {
             .collect(),
         has_sum: sum_def(rs).is_some(),
         charted: sum_def(rs).map(|d| rs.defs[d].name.clone()),
-        lines: super::model::reference_lines(rs, &eng.params),
+        lines: super::model::reference_lines(rs, eng.params()),
         classes: (0..rs.categories.len())
             .map(|c| (rs.cat_name(c).to_string(), class_of(rs, Some(c))))
             .collect(),

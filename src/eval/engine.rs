@@ -84,7 +84,9 @@ pub struct Problem {
 /// A ruleset ready to run: params (with command-line overrides) and input positions.
 pub struct Engine<'r> {
     pub rs: &'r Ruleset,
-    pub params: Vec<ParamValue>,
+    /// Param values (defaults, or as set): the compiled program has them folded in, so they
+    /// change only through `set_param`.
+    params: Vec<ParamValue>,
     /// Position of each input within its level's value list.
     input_pos: Vec<usize>,
     /// Position of each definition among the definitions of its level, so that values are kept
@@ -157,10 +159,11 @@ impl<'r> Engine<'r> {
                 _ => vec![],
             })
             .collect();
-        let program = compile::program(rs, &input_pos);
+        let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let program = compile::program(rs, &input_pos, &params);
         Engine {
             rs,
-            params: rs.params.iter().map(|p| p.value.clone()).collect(),
+            params,
             input_pos,
             def_pos,
             per_level,
@@ -174,6 +177,17 @@ impl<'r> Engine<'r> {
             program,
             walk: false,
         }
+    }
+
+    /// The value of each param.
+    pub fn params(&self) -> &[ParamValue] {
+        &self.params
+    }
+
+    /// Sets param `i`, compiling the definitions again with the new value.
+    pub fn set_param(&mut self, i: usize, v: ParamValue) {
+        self.params[i] = v;
+        self.program = compile::program(self.rs, &self.input_pos, &self.params);
     }
 
     /// This engine evaluating every definition with the tree walker, which defines what the
@@ -508,8 +522,10 @@ impl<'a> Evaluation<'a> {
                         index: i as u32,
                         undecided: false,
                     };
-                    let Some(c) = c else {
-                        return (head(self, t, l), fired);
+                    let c = match c {
+                        compile::Guard::Always => return (head(self, t, l), fired),
+                        compile::Guard::Never => continue,
+                        compile::Guard::When(c) => c,
                     };
                     match c(self, t, l) {
                         Tri::True => return (head(self, t, l), fired),
@@ -909,28 +925,11 @@ impl<'a> Evaluation<'a> {
     /// `x op y`, noting where the result lost its value (`None`: a division by zero).
     #[inline(always)]
     fn arith(&self, l: Scope, span: ir::Span, op: BinOp, x: Iv, y: Iv) -> Option<Iv> {
-        let r = match op {
-            BinOp::Add => x.plus(y),
-            BinOp::Sub => x.minus(y),
-            BinOp::Mul => x.times(y),
-            BinOp::Div => match x.over(y) {
-                Some(r) => r,
-                None => {
-                    self.note(l, span, Trouble::DivisionByZero);
-                    return None;
-                }
-            },
-        };
-        // Finite operands give a finite result unless it is beyond the decimal range (or the
-        // divisor may be zero, which leaves the quotient unbounded).
-        if x.is_finite()
-            && y.is_finite()
-            && !r.is_finite()
-            && (op != BinOp::Div || !y.may_be_zero())
-        {
-            self.note(l, span, Trouble::OutOfRange);
+        let (r, trouble) = calc(op, x, y);
+        if let Some(trouble) = trouble {
+            self.note(l, span, trouble);
         }
-        Some(r)
+        r
     }
 
     /// `a op b`, as the value of `K::Cmp`.
@@ -1464,6 +1463,26 @@ impl<'a> Evaluation<'a> {
             }
         }
     }
+}
+
+/// `x op y`, and the problem to note: a division by zero (no value), or a finite result out
+/// of reach of finite operands (beyond the decimal range; or the divisor may be zero, which
+/// leaves the quotient unbounded and is not a problem).
+fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
+    let r = match op {
+        BinOp::Add => x.plus(y),
+        BinOp::Sub => x.minus(y),
+        BinOp::Mul => x.times(y),
+        BinOp::Div => match x.over(y) {
+            Some(r) => r,
+            None => return (None, Some(Trouble::DivisionByZero)),
+        },
+    };
+    let lost = x.is_finite()
+        && y.is_finite()
+        && !r.is_finite()
+        && (op != BinOp::Div || !y.may_be_zero());
+    (Some(r), lost.then_some(Trouble::OutOfRange))
 }
 
 /// Members for sure (true) and at most (also unknown), as an interval.

@@ -67,7 +67,7 @@ impl Schedule {
     pub fn of(ev: &Evaluation) -> Schedule {
         let rs = ev.rs();
         // The engine's values carry `--set` overrides.
-        let num = |name: &str| match rs.param_id(name).map(|p| &ev.eng.params[p]) {
+        let num = |name: &str| match rs.param_id(name).map(|p| &ev.eng.params()[p]) {
             Some(ParamValue::Num(d)) => Some(*d),
             _ => None,
         };

@@ -192,7 +192,7 @@ pub fn context(ev: &Evaluation, t: usize, exprs: &[&ir::Expr]) -> String {
         format!(
             "{} = {}",
             rs.params[p].name,
-            format::param(rs, p, &ev.eng.params[p])
+            format::param(rs, p, &ev.eng.params()[p])
         )
     }));
     if parts.is_empty() {

@@ -24,7 +24,7 @@ pub fn criteria_json(eng: &Engine) -> Value {
         .map(|(i, p)| {
             (
                 p.name.clone(),
-                Value::String(format::param(rs, i, &eng.params[i])),
+                Value::String(format::param(rs, i, &eng.params()[i])),
             )
         })
         .collect();

@@ -9,8 +9,8 @@
 use smallvec::SmallVec;
 
 use super::{
-    compare, count_members, decided, fold_start, fold_value, join, quantify, truth, unknown_input,
-    Evaluation, Scope, Trouble,
+    calc, compare, count_members, decided, fold_start, fold_value, join, quantify, truth,
+    unknown_input, Evaluation, Scope, Trouble,
 };
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
@@ -29,17 +29,33 @@ type NumFn<'r> = Fun<'r, Option<Iv>>;
 /// A definition's body, compiled.
 pub(super) enum Compiled<'r> {
     Expr(ValFn<'r>),
-    /// Each rule's condition (none: `otherwise`) and head, beside the rules (an undecided
-    /// condition goes to the tree walker with them).
-    Rules(&'r [ir::Rule], Vec<(Option<CondFn<'r>>, ValFn<'r>)>),
+    /// Each rule's condition and head, beside the rules (an undecided condition goes to the
+    /// tree walker with them).
+    Rules(&'r [ir::Rule], Vec<(Guard<'r>, ValFn<'r>)>),
     /// A decision table and its columns.
     Table(&'r ir::Table, Vec<ValFn<'r>>),
 }
 
+/// A rule's condition: `otherwise` or one that holds whatever the data (`Always`), one that
+/// never holds (`Never`: a rule switched off by a param), or one to evaluate.
+pub(super) enum Guard<'r> {
+    Always,
+    Never,
+    When(CondFn<'r>),
+}
+
 /// Every definition's body, by definition id; `input_pos`: each input's position among its
-/// level's values (`Engine::input_pos`).
-pub(super) fn program<'r>(rs: &'r Ruleset, input_pos: &[usize]) -> Vec<Compiled<'r>> {
-    let c = Compiler { rs, input_pos };
+/// level's values (`Engine::input_pos`); `params`: the params' values, folded in.
+pub(super) fn program<'r>(
+    rs: &'r Ruleset,
+    input_pos: &[usize],
+    params: &[ParamValue],
+) -> Vec<Compiled<'r>> {
+    let c = Compiler {
+        rs,
+        input_pos,
+        params,
+    };
     rs.defs
         .iter()
         .map(|d| match &d.body {
@@ -48,7 +64,7 @@ pub(super) fn program<'r>(rs: &'r Ruleset, input_pos: &[usize]) -> Vec<Compiled<
                 rules,
                 rules
                     .iter()
-                    .map(|r| (r.cond.as_ref().map(|x| c.cond(x)), c.val(&r.head)))
+                    .map(|r| (c.guard(r.cond.as_ref()), c.val(&r.head)))
                     .collect(),
             ),
             Body::Table(tab) => {
@@ -61,6 +77,7 @@ pub(super) fn program<'r>(rs: &'r Ruleset, input_pos: &[usize]) -> Vec<Compiled<
 struct Compiler<'r, 'p> {
     rs: &'r Ruleset,
     input_pos: &'p [usize],
+    params: &'p [ParamValue],
 }
 
 fn is_num(e: &ir::Expr) -> bool {
@@ -68,6 +85,69 @@ fn is_num(e: &ir::Expr) -> bool {
 }
 
 impl<'r> Compiler<'r, '_> {
+    fn guard(&self, c: Option<&'r ir::Expr>) -> Guard<'r> {
+        match c.map(|c| (c, self.const_cond(c))) {
+            None | Some((_, Some(Tri::True))) => Guard::Always,
+            Some((_, Some(Tri::False))) => Guard::Never,
+            Some((c, _)) => Guard::When(self.cond(c)),
+        }
+    }
+
+    /// A number known before any data is read: literals, params, and arithmetic on them
+    /// that notes no problem. `None`: not known, or no value.
+    fn const_num(&self, e: &ir::Expr) -> Option<Iv> {
+        match &e.kind {
+            K::Num(d) => Some(Iv::exact(*d)),
+            K::Param(p) => match &self.params[*p] {
+                ParamValue::Num(d) => Some(Iv::exact(*d)),
+                _ => None,
+            },
+            K::Neg(x) => Some(self.const_num(x)?.negate()),
+            K::Abs(x) => Some(self.const_num(x)?.abs()),
+            K::Bin(op, a, b) => match calc(*op, self.const_num(a)?, self.const_num(b)?) {
+                (Some(r), None) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A condition known before any data is read (true, false or unknown), as the tree
+    /// walker gives it: params, literals, comparisons of known numbers, and connectives whose
+    /// result is known, where what is left out of them notes nothing (`pure`).
+    fn const_cond(&self, e: &ir::Expr) -> Option<Tri> {
+        match &e.kind {
+            K::Bool(b) => Some(Tri::from(*b)),
+            K::Param(p) => Some(match &self.params[*p] {
+                ParamValue::Bool(b) => Tri::from(*b),
+                _ => Tri::False,
+            }),
+            K::Not(x) => Some(self.const_cond(x)?.negate()),
+            K::Cmp(op, a, b) if is_num(a) && is_num(b) => {
+                Some(compare_num(*op, self.const_num(a)?, self.const_num(b)?))
+            }
+            K::And(xs) | K::Or(xs) => {
+                let (neutral, decisive) = if matches!(e.kind, K::And(_)) {
+                    (Tri::True, Tri::False)
+                } else {
+                    (Tri::False, Tri::True)
+                };
+                let mut known = true;
+                for x in xs {
+                    match self.const_cond(x) {
+                        Some(v) if v == decisive => return Some(decisive),
+                        Some(v) if v == neutral => {}
+                        Some(_) => known = false,
+                        None if pure(self.rs, x) => known = false,
+                        None => return None,
+                    }
+                }
+                known.then_some(neutral)
+            }
+            _ => None,
+        }
+    }
+
     /// The tree walker's value of `e`.
     fn walk_val(&self, e: &'r ir::Expr) -> ValFn<'r> {
         Box::new(move |ev, t, l| ev.eval(t, l, e))
@@ -165,6 +245,9 @@ impl<'r> Compiler<'r, '_> {
     }
 
     fn num(&self, e: &'r ir::Expr) -> NumFn<'r> {
+        if let Some(v) = self.const_num(e) {
+            return Box::new(move |_, _, _| Some(v));
+        }
         match &e.kind {
             K::Num(d) => {
                 let v = Iv::exact(*d);
@@ -272,6 +355,9 @@ impl<'r> Compiler<'r, '_> {
     }
 
     fn cond(&self, e: &'r ir::Expr) -> CondFn<'r> {
+        if let Some(v) = self.const_cond(e) {
+            return Box::new(move |_, _, _| v);
+        }
         match &e.kind {
             K::Bool(b) => {
                 let b = Tri::from(*b);
@@ -283,12 +369,20 @@ impl<'r> Compiler<'r, '_> {
             }
             K::And(xs) | K::Or(xs) => {
                 let all = matches!(e.kind, K::And(_));
-                let xs: Vec<CondFn<'r>> = xs.iter().map(|x| self.cond(x)).collect();
                 let (start, decided) = if all {
                     (Tri::True, Tri::False)
                 } else {
                     (Tri::False, Tri::True)
                 };
+                // A constant that changes nothing (true in `and`, false in `or`) is left out.
+                let mut xs: Vec<CondFn<'r>> = xs
+                    .iter()
+                    .filter(|x| self.const_cond(x) != Some(start))
+                    .map(|x| self.cond(x))
+                    .collect();
+                if xs.len() == 1 {
+                    return xs.remove(0);
+                }
                 Box::new(move |ev, t, l| {
                     let mut acc = start;
                     for x in &xs {
@@ -427,14 +521,7 @@ impl<'r> Compiler<'r, '_> {
             let (Some(x), Some(y)) = (x, y) else {
                 return Tri::False;
             };
-            match op {
-                CmpOp::Lt => x.lt(y),
-                CmpOp::Le => x.le(y),
-                CmpOp::Gt => y.lt(x),
-                CmpOp::Ge => y.le(x),
-                CmpOp::Eq => x.same(y),
-                CmpOp::Ne => x.same(y).negate(),
-            }
+            compare_num(op, x, y)
         })
     }
 
@@ -517,6 +604,33 @@ impl<'r> Compiler<'r, '_> {
             Some((a, b)) => fold_num(ev, t, l, f, &elem, span, (a..b).map(|i| ev.member(i))),
             None => fold_num(ev, t, l, f, &elem, span, ev.members_in(t, l, g).into_iter()),
         })
+    }
+}
+
+/// `x op y` for two numbers.
+fn compare_num(op: CmpOp, x: Iv, y: Iv) -> Tri {
+    match op {
+        CmpOp::Lt => x.lt(y),
+        CmpOp::Le => x.le(y),
+        CmpOp::Gt => y.lt(x),
+        CmpOp::Ge => y.le(x),
+        CmpOp::Eq => x.same(y),
+        CmpOp::Ne => x.same(y).negate(),
+    }
+}
+
+/// Whether evaluating `e` notes nothing and evaluates nothing that would note something
+/// (arithmetic, aggregates, a lesion-level value evaluated where first read, an input read
+/// where its column is absent), so that leaving it out changes nothing but its own value.
+fn pure(rs: &Ruleset, e: &ir::Expr) -> bool {
+    match &e.kind {
+        K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) | K::Field(_) => true,
+        K::DaysSince(_) => true,
+        K::Def(d) => rs.defs[*d].level == DefLevel::Assessment,
+        K::Not(x) | K::Known(x) | K::Definitely(x) | K::At(x, _) | K::Nadir(x, _) => pure(rs, x),
+        K::Cmp(_, a, b) => pure(rs, a) && pure(rs, b),
+        K::And(xs) | K::Or(xs) => xs.iter().all(|x| pure(rs, x)),
+        _ => false,
     }
 }
 

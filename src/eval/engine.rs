@@ -99,6 +99,9 @@ pub struct Engine<'r> {
     /// Per decision table (by definition), each cell's categories as a bit mask (row by row):
     /// a row is matched with a few bit operations instead of a search of its lists.
     masks: Vec<Vec<Option<u64>>>,
+    /// The same masks for a table whose every cell has one: with a category in each column,
+    /// a row matches when each column's bit is in its mask.
+    full_masks: Vec<Option<Vec<u64>>>,
     /// Per named group, whether it is `lesions where C` with a condition on what does not
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
@@ -147,7 +150,7 @@ impl<'r> Engine<'r> {
                 per_level[k] - 1
             })
             .collect();
-        let masks = rs
+        let masks: Vec<Vec<Option<u64>>> = rs
             .defs
             .iter()
             .map(|d| match &d.body {
@@ -167,6 +170,10 @@ impl<'r> Engine<'r> {
             input_pos,
             def_pos,
             per_level,
+            full_masks: masks
+                .iter()
+                .map(|m| m.iter().copied().collect::<Option<Vec<u64>>>())
+                .collect(),
             masks,
             def_level: rs.defs.iter().map(|d| d.level).collect(),
             fixed: rs
@@ -537,7 +544,7 @@ impl<'a> Evaluation<'a> {
             }
             compile::Compiled::Table(tab, cols) => {
                 let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(self, t, l)).collect();
-                self.lookup_in(tab, &vals, &self.eng.masks[d])
+                self.lookup_def(d, tab, &vals)
             }
         }
     }
@@ -554,7 +561,32 @@ impl<'a> Evaluation<'a> {
         args: &[ir::Expr],
     ) -> (Val, Fired) {
         let vals: SmallVec<[Val; 4]> = args.iter().map(|c| self.eval(t, l, c)).collect();
-        self.lookup_in(tab, &vals, &self.eng.masks[d])
+        self.lookup_def(d, tab, &vals)
+    }
+
+    /// Decision table `d`'s row for `vals`, as [`Self::lookup_in`] with its masks.
+    fn lookup_def(&self, d: DefId, tab: &ir::Table, vals: &[Val]) -> (Val, Fired) {
+        let width = tab.columns.len();
+        let (Some(full), true) = (&self.eng.full_masks[d], vals.len() == width) else {
+            return self.lookup_in(tab, vals, &self.eng.masks[d]);
+        };
+        let mut bits: SmallVec<[u64; 4]> = SmallVec::new();
+        for v in vals {
+            match v {
+                Val::Cat(c) if *c < 64 => bits.push(1 << c),
+                _ => return self.lookup_in(tab, vals, &self.eng.masks[d]),
+            }
+        }
+        for (i, row) in full.chunks_exact(width.max(1)).enumerate() {
+            if row.iter().zip(&bits).all(|(m, b)| m & b != 0) {
+                let fired = Fired {
+                    index: i as u32,
+                    undecided: false,
+                };
+                return (Val::Cat(tab.rows[i].output), fired);
+            }
+        }
+        (self.undecided_cat(), Fired::NONE)
     }
 
     fn rules(&self, t: usize, l: Scope, rules: &[ir::Rule], from: usize, ty: Ty) -> (Val, Fired) {

@@ -275,6 +275,10 @@ impl Iv {
     }
     pub fn same(self, o: Iv) -> Tri {
         if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
+            // A size against 0 mm, say: no rescaling to see that one of them is not zero.
+            if a.is_zero() != b.is_zero() {
+                return Tri::False;
+            }
             return Tri::from(a.serialize() == b.serialize() || dcmp(a, b).is_eq());
         }
         match (self.value(), o.value()) {

@@ -237,7 +237,7 @@ impl<'r> Compiler<'r, '_> {
                 let cols: Vec<ValFn<'r>> = args.iter().map(|a| self.val(a)).collect();
                 Box::new(move |ev, t, l| {
                     let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(ev, t, l)).collect();
-                    ev.lookup_in(tab, &vals, &ev.eng.masks[d]).0
+                    ev.lookup_def(d, tab, &vals).0
                 })
             }
             _ => self.walk_val(e),
@@ -533,6 +533,9 @@ impl<'r> Compiler<'r, '_> {
         negated: bool,
         e: &'r ir::Expr,
     ) -> CondFn<'r> {
+        if matches!(x.kind, K::Field(ir::Field::Status)) {
+            return self.in_statuses(items, negated, e);
+        }
         let mut mask = 0u64;
         for lit in items {
             match lit {
@@ -555,6 +558,24 @@ impl<'r> Compiler<'r, '_> {
             }),
             Val::Cat(c) => hit(Tri::from(c < 64 && mask >> c & 1 == 1)),
             _ => hit(Tri::False),
+        })
+    }
+
+    /// `status in {statuses}`: no value (false) where the lesion has no slot.
+    fn in_statuses(&self, items: &'r [Lit], negated: bool, e: &'r ir::Expr) -> CondFn<'r> {
+        let mut mask = 0u32;
+        for lit in items {
+            match lit {
+                Lit::Status(s) => mask |= 1 << *s as u32,
+                _ => return self.walk_cond(e),
+            }
+        }
+        Box::new(move |ev, t, l| match l {
+            Scope::Lesion(l) => match ev.slot(t, l) {
+                Some(slot) => Tri::from((mask >> slot.status as u32 & 1 == 1) != negated),
+                None => Tri::False,
+            },
+            _ => Tri::False,
         })
     }
 

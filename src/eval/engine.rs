@@ -1510,10 +1510,8 @@ fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
             None => return (None, Some(Trouble::DivisionByZero)),
         },
     };
-    let lost = x.is_finite()
-        && y.is_finite()
-        && !r.is_finite()
-        && (op != BinOp::Div || !y.may_be_zero());
+    let lost =
+        x.is_finite() && y.is_finite() && !r.is_finite() && (op != BinOp::Div || !y.may_be_zero());
     (Some(r), lost.then_some(Trouble::OutOfRange))
 }
 

@@ -168,6 +168,19 @@ fn render(diags: &[Diag], theme: miette::GraphicalTheme) -> String {
     out
 }
 
+/// A help line for a name that is not among `candidates`: "did you mean `X`?" with the
+/// closest one, else `otherwise` (what the names are, or how to declare one).
+pub fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    otherwise: impl FnOnce() -> String,
+) -> String {
+    match did_you_mean(name, candidates) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => otherwise(),
+    }
+}
+
 /// The closest candidate by edit distance, for "did you mean".
 pub fn did_you_mean<'a>(
     name: &str,

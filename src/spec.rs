@@ -98,10 +98,9 @@ pub fn apply_set(eng: &mut Engine, set: &str) -> Result<(), Diag> {
     let (name, value) = (name.trim(), value.trim());
     let Some(i) = rs.param_id(name) else {
         let names: Vec<&str> = rs.params.iter().map(|p| p.name.as_str()).collect();
-        let help = match diag::did_you_mean(name, names.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("the params of {} are: {}", rs.id, names.join(", ")),
-        };
+        let help = diag::suggest(name, names.iter().copied(), || {
+            format!("the params of {} are: {}", rs.id, names.join(", "))
+        });
         return Err(
             Diag::error("crit::set", format!("`{}` has no param `{name}`", rs.id)).help(help),
         );

@@ -265,13 +265,9 @@ pub(super) fn finish(m: &Merged, r: Resolved, out: &mut Vec<Diag>) -> Option<ir:
                 ),
                 None => (
                     format!("`chart {}`: no value named `{}`", name.node, name.node),
-                    match crate::diag::did_you_mean(
-                        &name.node,
-                        defs.iter().map(|d| d.name.as_str()),
-                    ) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "chart a value the ruleset defines".to_string(),
-                    },
+                    crate::diag::suggest(&name.node, defs.iter().map(|d| d.name.as_str()), || {
+                        "chart a value the ruleset defines".into()
+                    }),
                 ),
             };
             diags.push(
@@ -358,11 +354,9 @@ fn chart_lines(
                     "`chart {} lines`: no param named `{}`",
                     chart.value.node, name.node
                 ),
-                match crate::diag::did_you_mean(&name.node, params.iter().map(|p| p.name.as_str()))
-                {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "name params in percent, `-` before a decrease: `lines -pr_decrease, +pd_increase`".to_string(),
-                },
+                crate::diag::suggest(&name.node, params.iter().map(|p| p.name.as_str()), || {
+                    "name params in percent, `-` before a decrease: `lines -pr_decrease, +pd_increase`".into()
+                }),
             ),
         };
         diags.push(

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::diag::{did_you_mean, Diag, Source};
+use crate::diag::{suggest, Diag, Source};
 use crate::syntax::ast::{self, ItemKind, Span};
 
 pub struct MergedCategory {
@@ -147,10 +147,9 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                         format!("cannot rename `{}`: no such category", from.node),
                     )
                     .label(from.span, "not a category of the parent");
-                    d = match did_you_mean(&from.node, names.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(format!("the categories are: {}", names.join(", "))),
-                    };
+                    d = d.help(suggest(&from.node, names.iter().copied(), || {
+                        format!("the categories are: {}", names.join(", "))
+                    }));
                     diags.push(d.with_src(src));
                 }
             }
@@ -235,10 +234,9 @@ pub fn merge(chain: &[(Source, ast::Ruleset)], diags: &mut Vec<Diag>) -> Merged 
                         format!("`override` of `{name}`, but {what}"),
                     )
                     .label(item.name.span, "nothing to override");
-                    d = match did_you_mean(&name, names.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("remove `override` to define a new name"),
-                    };
+                    d = d.help(suggest(&name, names.iter().copied(), || {
+                        "remove `override` to define a new name".into()
+                    }));
                     diags.push(d.with_src(src));
                     m.slots.push(Slot {
                         item: item.clone(),

@@ -4,7 +4,7 @@
 use super::types::{compatible, in_base_units, merge_ty, unknown_unit};
 use super::{Cx, Resolver, Sym};
 use crate::check::ir::{self, Lit, Ty};
-use crate::diag::{did_you_mean, Diag};
+use crate::diag::{did_you_mean, suggest, Diag};
 use crate::syntax::ast::{self, ExprKind as E, Span};
 use crate::units::{self, Dim};
 
@@ -372,10 +372,9 @@ impl Resolver<'_> {
                 .collect();
             let mut d = Diag::error("crit::unknown-name", format!("unknown function `{f}`"))
                 .label(name.span, "not a function");
-            d = match did_you_mean(f, FUNCTIONS.iter().copied().chain(tables)) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("the functions are: {}", FUNCTIONS.join(", "))),
-            };
+            d = d.help(suggest(f, FUNCTIONS.iter().copied().chain(tables), || {
+                format!("the functions are: {}", FUNCTIONS.join(", "))
+            }));
             self.err(cx.src, d);
             return mk(K::Bool(false), Ty::Error);
         }

@@ -3,7 +3,7 @@
 
 use super::{Cx, Resolver, State, Sym, STACK_GROWTH, STACK_RED_ZONE};
 use crate::check::ir::{self, GroupId};
-use crate::diag::{did_you_mean, Diag};
+use crate::diag::{suggest, Diag};
 use crate::syntax::ast::{self, ItemKind};
 
 impl Resolver<'_> {
@@ -85,10 +85,9 @@ impl Resolver<'_> {
                     format!("unknown lesion group `{}`", n.node),
                 )
                 .label(n.span, "not a group");
-                d = match did_you_mean(&n.node, groups.iter().map(|s| s.as_str())) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("declare it: `group NAME = lesions where CONDITION`; `lesions` is every lesion of the assessment"),
-                };
+                d = d.help(suggest(&n.node, groups.iter().map(|s| s.as_str()), || {
+                    "declare it: `group NAME = lesions where CONDITION`; `lesions` is every lesion of the assessment".into()
+                }));
                 self.err(cx.src, d);
                 None
             }

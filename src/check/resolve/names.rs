@@ -3,7 +3,7 @@
 
 use super::{Cx, Resolver, State, Sym};
 use crate::check::ir::{self, DefId, DefLevel, Lit, Ty};
-use crate::diag::{did_you_mean, Diag};
+use crate::diag::{did_you_mean, suggest, Diag};
 use crate::syntax::ast::{self, Span};
 
 const FIELDS: &[&str] = &["status", "role", "nodal", "organ", "id"];
@@ -19,20 +19,17 @@ impl Resolver<'_> {
             format!("unknown category `{}`", n.node),
         )
         .label(n.span, "not a declared category");
-        d = match did_you_mean(&n.node, names.iter().map(|s| s.as_str())) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None if names.is_empty() => {
-                d.help("no category is declared: list them in a `categories` block")
+        d = d.help(suggest(&n.node, names.iter().map(|s| s.as_str()), || {
+            if names.is_empty() {
+                return "no category is declared: list them in a `categories` block".into();
             }
-            None => {
-                let mut all: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-                all.sort();
-                d.help(format!(
-                    "declare it under `categories`; the categories are: {}",
-                    all.join(", ")
-                ))
-            }
-        };
+            let mut all: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+            all.sort();
+            format!(
+                "declare it under `categories`; the categories are: {}",
+                all.join(", ")
+            )
+        }));
         self.err(cx.src, d);
         None
     }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::{Cx, Resolver};
 use crate::check::ir::{self, Ty};
-use crate::diag::{did_you_mean, Diag};
+use crate::diag::{suggest, Diag};
 use crate::syntax::ast::{self, Span};
 use crate::units::{self, Dim};
 
@@ -218,18 +218,16 @@ pub(super) fn unit_mismatch(msg: String, a: &ir::Expr, b: &ir::Expr) -> Diag {
 }
 
 pub(super) fn unknown_unit(u: &str, span: Span) -> Diag {
-    let mut d = Diag::error("crit::unit", format!("unknown unit `{u}`")).label(span, "not a unit");
+    let d = Diag::error("crit::unit", format!("unknown unit `{u}`")).label(span, "not a unit");
     if units::parts_known(u) {
         return d.help("each part is a unit, but the whole has no exact decimal factor (a rate per week is 1/7 per day): write rates per day, per hour or per minute, e.g. `mg/day`");
     }
-    d = match did_you_mean(u, units::unit_names()) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
-        None => d.help(format!(
+    d.help(suggest(u, units::unit_names(), || {
+        format!(
             "the units are: {}",
             units::unit_names().collect::<Vec<_>>().join(", ")
-        )),
-    };
-    d
+        )
+    }))
 }
 
 /// A number written with a unit, in base units (a week is 10,080 minutes), or an error when that

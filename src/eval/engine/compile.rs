@@ -515,6 +515,24 @@ impl<'r> Compiler<'r, '_> {
             let (x, y) = (self.val(a), self.val(b));
             return Box::new(move |ev, t, l| compare(op, &x(ev, t, l), &y(ev, t, l)));
         }
+        // Against a constant (`size < node_normal`, `count(g) = 0`): one closure fewer.
+        match (self.const_num(a), self.const_num(b)) {
+            (None, Some(c)) => {
+                let x = self.num(a);
+                return Box::new(move |ev, t, l| match x(ev, t, l) {
+                    Some(x) => compare_num(op, x, c),
+                    None => Tri::False,
+                });
+            }
+            (Some(c), None) => {
+                let y = self.num(b);
+                return Box::new(move |ev, t, l| match y(ev, t, l) {
+                    Some(y) => compare_num(op, c, y),
+                    None => Tri::False,
+                });
+            }
+            _ => {}
+        }
         let (x, y) = (self.num(a), self.num(b));
         Box::new(move |ev, t, l| {
             let (x, y) = (x(ev, t, l), y(ev, t, l));

@@ -326,8 +326,8 @@ fn csv_has_one_row_per_subject() {
 fn outcome(best: &str, class: &str) -> Outcome {
     let (response, control) = crit::check::ir::counts_of_class(Some(class));
     Outcome {
-        best: Some(best.to_string()),
-        best_class: class.to_string(),
+        best: Some(best.into()),
+        best_class: class.into(),
         best_response: response,
         best_control: control,
         baseline_visit: "BASELINE".into(),
@@ -577,7 +577,7 @@ fn cohort_with_a_second_reader_and_a_subject_without_follow_up() {
     let p09 = r.subjects.iter().find(|s| s.subject == "P09").unwrap();
     let o = p09.outcome(0).unwrap();
     assert!(o.timepoints.is_empty());
-    assert_eq!(o.best_class, "not-evaluable");
+    assert_eq!(&*o.best_class, "not-evaluable");
     assert_eq!(r.rates[0].orr.n, 10);
     assert_eq!(r.rates[0].orr.count, 5, "P01 counts once per reader");
     let html = report_html::render(&r);
@@ -655,8 +655,9 @@ fn library_cohort_runs_every_shipped_ruleset() {
             .find(|s| s.subject == subject)
             .expect("subject");
         row.outcome(i)
-            .and_then(|o| o.best.clone())
+            .and_then(|o| o.best.as_deref())
             .unwrap_or_default()
+            .to_string()
     };
     let expected: [(&str, &str, &str); 24] = [
         // R01 shrinks everywhere: products 1800 -> 312 mm² (-83 %), SULpeak 8.0 -> 1.8 (below
@@ -732,7 +733,7 @@ fn category_flags_decide_orr_and_dcr_not_the_class() {
     let r = compare::build(&specs(&["recist-1.1", "dr-recist"]), &cohort, false).unwrap();
     let o = r.subjects[0].outcome(1).unwrap();
     assert_eq!(o.best.as_deref(), Some("DR"));
-    assert_eq!(o.best_class, "dissociated");
+    assert_eq!(&*o.best_class, "dissociated");
     assert!(o.best_control && !o.best_response);
     assert_eq!(
         r.subjects[0].outcome(0).unwrap().best.as_deref(),

@@ -132,11 +132,19 @@ impl Names {
 
 /// Extracts what the comparison needs from one evaluation.
 pub fn outcome(ev: &Evaluation, explain: bool) -> Outcome {
-    outcome_with(ev, explain, &Names::new(ev.rs()))
+    outcome_with(ev, explain, &Names::new(ev.rs()), &visits(ev.subj))
 }
 
-/// [`outcome`] with the ruleset's names made once.
-fn outcome_with(ev: &Evaluation, explain: bool, names: &Names) -> Outcome {
+/// A subject's visit names, shared by the outcomes of the criteria that read the subject.
+fn visits(s: &Subject) -> Vec<Arc<str>> {
+    s.assessments
+        .iter()
+        .map(|a| a.visit.as_str().into())
+        .collect()
+}
+
+/// [`outcome`] with the ruleset's names made once and the subject's visit names (`visits`).
+fn outcome_with(ev: &Evaluation, explain: bool, names: &Names, visits: &[Arc<str>]) -> Outcome {
     let rs = ev.rs();
     let s = ev.subj;
     let sum = sum_def(rs);
@@ -147,7 +155,10 @@ fn outcome_with(ev: &Evaluation, explain: bool, names: &Names) -> Outcome {
             let a = &s.assessments[t];
             let c = ev.category(t, rs.overall);
             Timepoint {
-                visit: a.visit.clone(),
+                visit: visits
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_else(|| a.visit.as_str().into()),
                 date: a.date,
                 days: ev.days_between(0, t),
                 category: c.and_then(|c| names.names.get(c).cloned()),
@@ -168,15 +179,11 @@ fn outcome_with(ev: &Evaluation, explain: bool, names: &Names) -> Outcome {
         .filter_map(|t| t.change)
         .reduce(f64::min);
     Outcome {
-        best: ev.best.category.map(|c| rs.cat_name(c).to_string()),
-        best_class: class_of(rs, ev.best.category),
+        best: ev.best.category.and_then(|c| names.names.get(c).cloned()),
+        best_class: names.class(ev.best.category),
         best_response: ev.best.category.is_some_and(|c| rs.categories[c].response),
         best_control: ev.best.category.is_some_and(|c| rs.categories[c].control),
-        baseline_visit: s
-            .assessments
-            .first()
-            .map(|a| a.visit.clone())
-            .unwrap_or_default(),
+        baseline_visit: visits.first().cloned().unwrap_or_else(|| "".into()),
         baseline_date: s.assessments.first().map(|a| a.date).unwrap_or(Date::MIN),
         start: s.start,
         timepoints,
@@ -268,6 +275,13 @@ impl Prepared<'_> {
             .collect();
         let bound: Vec<&Result<Subject, DataError>> =
             same.iter().filter_map(|&j| own[j].as_ref()).collect();
+        let own_visits: Vec<Vec<Arc<str>>> = own
+            .iter()
+            .map(|s| match s {
+                Some(Ok(s)) => visits(s),
+                _ => vec![],
+            })
+            .collect();
         let evs: Vec<Option<Evaluation>> = engines
             .iter()
             .zip(&bound)
@@ -279,7 +293,12 @@ impl Prepared<'_> {
             .enumerate()
             .map(|(i, (ev, s))| match (ev, s) {
                 (Some(ev), _) => Ok(super::os::with_outcomes(
-                    outcome_with(ev, opts.explain == Explain::All, &self.names[i]),
+                    outcome_with(
+                        ev,
+                        opts.explain == Explain::All,
+                        &self.names[i],
+                        &own_visits[same[i]],
+                    ),
                     ev,
                     opts,
                 )),

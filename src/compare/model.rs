@@ -68,7 +68,8 @@ pub struct CriterionInfo {
 /// One follow-up assessment of a subject under one criterion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timepoint {
-    pub visit: String,
+    /// Shared by the criteria's timepoints of the same assessment.
+    pub visit: Arc<str>,
     pub date: Date,
     /// Days since the baseline assessment.
     pub days: i64,
@@ -86,13 +87,14 @@ pub struct Timepoint {
 /// What one criterion says about one subject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    pub best: Option<String>,
-    pub best_class: String,
+    /// Names shared with every outcome that has them (one allocation per criterion).
+    pub best: Option<Arc<str>>,
+    pub best_class: Arc<str>,
     /// The best response counts as a response (ORR) and as disease control (DCR): the
     /// category's own flags, whatever its class.
     pub best_response: bool,
     pub best_control: bool,
-    pub baseline_visit: String,
+    pub baseline_visit: Arc<str>,
     pub baseline_date: Date,
     /// The treatment start (the baseline date unless the data gives one).
     pub start: Date,
@@ -326,9 +328,9 @@ pub fn aligned_visits(s: &SubjectRow) -> Vec<(String, Date)> {
     for o in s.per.iter().filter_map(|r| r.as_ref().ok()) {
         visits
             .entry(o.baseline_date)
-            .or_insert_with(|| o.baseline_visit.clone());
+            .or_insert_with(|| o.baseline_visit.to_string());
         for t in &o.timepoints {
-            visits.entry(t.date).or_insert_with(|| t.visit.clone());
+            visits.entry(t.date).or_insert_with(|| t.visit.to_string());
         }
     }
     visits.into_iter().map(|(d, v)| (v, d)).collect()

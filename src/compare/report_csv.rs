@@ -19,7 +19,7 @@ pub fn to_csv(r: &Report) -> String {
     for s in &r.subjects {
         let mut row = vec![s.subject.clone(), s.reader.clone().unwrap_or_default()];
         row.extend(s.per.iter().map(|o| match o {
-            Ok(o) => o.best.clone().unwrap_or_default(),
+            Ok(o) => o.best.as_deref().unwrap_or_default().to_string(),
             Err(_) => "error".into(),
         }));
         row.extend(s.per.iter().map(|o| {

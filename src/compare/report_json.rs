@@ -124,7 +124,7 @@ fn subject_json_of<'r>(r: &'r Report, s: &'r SubjectRow) -> SubjectJson<'r> {
         match res {
             Ok(o) => {
                 out.best.insert(label, o.best.as_deref());
-                out.class.insert(label, Some(o.best_class.as_str()));
+                out.class.insert(label, Some(&*o.best_class));
                 let first = o.first_progression.as_ref().map(|(_, d)| format_date(*d));
                 out.first_progression.insert(label, first);
             }

@@ -86,7 +86,7 @@ pub fn p_value(p: f64) -> String {
 pub fn category(o: &Outcome) -> String {
     match &o.best {
         Some(c) if *c != o.best_class => format!("{c} ({})", o.best_class),
-        Some(c) => c.clone(),
+        Some(c) => c.to_string(),
         None => "none".into(),
     }
 }

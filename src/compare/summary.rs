@@ -66,7 +66,7 @@ pub fn summarize(
     let k = criteria.len();
     let included: Vec<&SubjectRow> = subjects.iter().filter(|s| s.included()).collect();
     fn best(s: &SubjectRow, i: usize) -> &str {
-        s.outcome(i).map_or(NO_RESPONSE, |o| o.best_class.as_str())
+        s.outcome(i).map_or(NO_RESPONSE, |o| &*o.best_class)
     }
     let responder = |s: &SubjectRow, i: usize| s.outcome(i).is_some_and(|o| o.best_response);
     let controlled = |s: &SubjectRow, i: usize| s.outcome(i).is_some_and(|o| o.best_control);
@@ -77,7 +77,7 @@ pub fn summarize(
         .iter()
         .flat_map(|s| s.per.iter().filter_map(|r| r.as_ref().ok()))
         .flat_map(|o| {
-            std::iter::once(o.best_class.as_str()).chain(o.timepoints.iter().map(|t| &*t.class))
+            std::iter::once(&*o.best_class).chain(o.timepoints.iter().map(|t| &*t.class))
         });
     let classes = order_classes(seen);
 

@@ -171,15 +171,15 @@ fn score(r: &Report, i: usize, truth: &BTreeMap<String, TrueSubject>) -> Score {
         *table
             .entry(t.pattern.clone())
             .or_default()
-            .entry(o.best_class.clone())
+            .entry(o.best_class.to_string())
             .or_default() += 1;
         if let Some(classes) = expected(&t.pattern, has_dissociated) {
             defined += 1;
-            agree += u64::from(classes.contains(&o.best_class.as_str()));
+            agree += u64::from(classes.contains(&&*o.best_class));
         }
         if t.pattern == "pseudoprogression" {
             pseudo += 1;
-            pseudo_pd += u64::from(o.best_class == PROGRESSIVE);
+            pseudo_pd += u64::from(&*o.best_class == PROGRESSIVE);
         }
         let flagged = o.timepoints.iter().any(|tp| &*tp.class == DISSOCIATED);
         if t.pattern == DISSOCIATED {
@@ -235,7 +235,7 @@ fn reader_kappas(
             by_subject
                 .entry(&s.subject)
                 .or_default()
-                .insert(reader, o.best_class.as_str());
+                .insert(reader, &*o.best_class);
         }
     }
     let readers: Vec<&str> = readers.into_iter().collect();

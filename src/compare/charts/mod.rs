@@ -186,7 +186,7 @@ fn legend_classes(r: &Report, i: usize) -> Vec<String> {
         .iter()
         .filter(|c| {
             r.included()
-                .any(|s| s.outcome(i).is_some_and(|o| &o.best_class == *c))
+                .any(|s| s.outcome(i).is_some_and(|o| *o.best_class == **c))
         })
         .cloned()
         .collect()

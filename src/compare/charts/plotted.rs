@@ -76,7 +76,7 @@ pub fn waterfall(r: &Report, group: &[usize], palette: &Palette) -> Option<Strin
                 .iter()
                 .map(|&i| {
                     let o = s.outcome(i)?;
-                    Some((o.best_change?, o.best_class.clone()))
+                    Some((o.best_change?, o.best_class.to_string()))
                 })
                 .collect();
             per.iter()
@@ -246,7 +246,7 @@ pub fn spider(r: &Report, i: usize, palette: &Palette) -> Option<(String, usize,
                     .iter()
                     .filter_map(|t| Some((t.days as f64, t.change?, t.class.to_string()))),
             );
-            (pts.len() > 1).then(|| (r.short_name(s), o.best_class.clone(), pts))
+            (pts.len() > 1).then(|| (r.short_name(s), o.best_class.to_string(), pts))
         })
         .collect();
     if lines.is_empty() {

@@ -172,7 +172,18 @@ impl<'r> Engine<'r> {
             per_level,
             full_masks: masks
                 .iter()
-                .map(|m| m.iter().copied().collect::<Option<Vec<u64>>>())
+                .zip(&rs.defs)
+                .map(|(m, d)| match &d.body {
+                    // A cell in every column of every row (as the checker ensures), so that rows
+                    // and masks align.
+                    Body::Table(tab)
+                        if !tab.columns.is_empty()
+                            && tab.rows.iter().all(|r| r.cells.len() == tab.columns.len()) =>
+                    {
+                        m.iter().copied().collect::<Option<Vec<u64>>>()
+                    }
+                    _ => None,
+                })
                 .collect(),
             masks,
             def_level: rs.defs.iter().map(|d| d.level).collect(),
@@ -577,13 +588,14 @@ impl<'a> Evaluation<'a> {
                 _ => return self.lookup_in(tab, vals, &self.eng.masks[d]),
             }
         }
-        for (i, row) in full.chunks_exact(width.max(1)).enumerate() {
+        for (i, row) in full.chunks_exact(width).enumerate() {
             if row.iter().zip(&bits).all(|(m, b)| m & b != 0) {
                 let fired = Fired {
                     index: i as u32,
                     undecided: false,
                 };
-                return (Val::Cat(tab.rows[i].output), fired);
+                let Some(row) = tab.rows.get(i) else { break };
+                return (Val::Cat(row.output), fired);
             }
         }
         (self.undecided_cat(), Fired::NONE)

@@ -99,9 +99,10 @@ pub struct Engine<'r> {
     /// Per decision table (by definition), each cell's categories as a bit mask (row by row):
     /// a row is matched with a few bit operations instead of a search of its lists.
     masks: Vec<Vec<Option<u64>>>,
-    /// The same masks for a table whose every cell has one: with a category in each column,
-    /// a row matches when each column's bit is in its mask.
-    full_masks: Vec<Option<Vec<u64>>>,
+    /// Per definition, whether it is a table with a mask in every cell of every row (and
+    /// some column): with a category in each column, a row then matches when each column's
+    /// bit is in its mask.
+    all_masked: Vec<bool>,
     /// Per named group, whether it is `lesions where C` with a condition on what does not
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
@@ -170,19 +171,18 @@ impl<'r> Engine<'r> {
             input_pos,
             def_pos,
             per_level,
-            full_masks: masks
+            all_masked: masks
                 .iter()
                 .zip(&rs.defs)
                 .map(|(m, d)| match &d.body {
                     // A cell in every column of every row (as the checker ensures), so that rows
                     // and masks align.
-                    Body::Table(tab)
-                        if !tab.columns.is_empty()
-                            && tab.rows.iter().all(|r| r.cells.len() == tab.columns.len()) =>
-                    {
-                        m.iter().copied().collect::<Option<Vec<u64>>>()
+                    Body::Table(tab) => {
+                        !tab.columns.is_empty()
+                            && tab.rows.iter().all(|r| r.cells.len() == tab.columns.len())
+                            && m.iter().all(Option::is_some)
                     }
-                    _ => None,
+                    _ => false,
                 })
                 .collect(),
             masks,
@@ -578,9 +578,9 @@ impl<'a> Evaluation<'a> {
     /// Decision table `d`'s row for `vals`, as [`Self::lookup_in`] with its masks.
     fn lookup_def(&self, d: DefId, tab: &ir::Table, vals: &[Val]) -> (Val, Fired) {
         let width = tab.columns.len();
-        let (Some(full), true) = (&self.eng.full_masks[d], vals.len() == width) else {
+        if !self.eng.all_masked[d] || vals.len() != width {
             return self.lookup_in(tab, vals, &self.eng.masks[d]);
-        };
+        }
         let mut bits: SmallVec<[u64; 4]> = SmallVec::new();
         for v in vals {
             match v {
@@ -588,8 +588,12 @@ impl<'a> Evaluation<'a> {
                 _ => return self.lookup_in(tab, vals, &self.eng.masks[d]),
             }
         }
-        for (i, row) in full.chunks_exact(width).enumerate() {
-            if row.iter().zip(&bits).all(|(m, b)| m & b != 0) {
+        for (i, row) in self.eng.masks[d].chunks_exact(width).enumerate() {
+            if row
+                .iter()
+                .zip(&bits)
+                .all(|(m, b)| m.is_some_and(|m| m & b != 0))
+            {
                 let fired = Fired {
                     index: i as u32,
                     undecided: false,

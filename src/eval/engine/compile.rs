@@ -249,17 +249,9 @@ impl<'r> Compiler<'r, '_> {
             return Box::new(move |_, _, _| Some(v));
         }
         match &e.kind {
-            K::Num(d) => {
-                let v = Iv::exact(*d);
-                Box::new(move |_, _, _| Some(v))
-            }
-            K::Param(p) => {
-                let p = *p;
-                Box::new(move |ev, _, _| match &ev.eng.params[p] {
-                    ParamValue::Num(d) => Some(Iv::exact(*d)),
-                    _ => None,
-                })
-            }
+            // Literals and numeric params are constants (above); a param set to `none` has no
+            // value.
+            K::Param(_) => Box::new(|_, _, _| None),
             K::Input(i) if self.rs.inputs[*i].level == InputLevel::Lesion => self.lesion_input(*i),
             K::Def(d) => {
                 let d = *d;
@@ -358,11 +350,8 @@ impl<'r> Compiler<'r, '_> {
         if let Some(v) = self.const_cond(e) {
             return Box::new(move |_, _, _| v);
         }
+        // Literals and params are constants (above).
         match &e.kind {
-            K::Bool(b) => {
-                let b = Tri::from(*b);
-                Box::new(move |_, _, _| b)
-            }
             K::Not(x) => {
                 let x = self.cond(x);
                 Box::new(move |ev, t, l| x(ev, t, l).negate())
@@ -400,13 +389,6 @@ impl<'r> Compiler<'r, '_> {
                 Box::new(move |ev, t, l| Tri::from(x(ev, t, l) == Tri::True))
             }
             K::Cmp(op, a, b) => self.comparison(*op, a, b, e),
-            K::Param(p) => {
-                let p = *p;
-                Box::new(move |ev, _, _| match &ev.eng.params[p] {
-                    ParamValue::Bool(b) => Tri::from(*b),
-                    _ => Tri::False,
-                })
-            }
             K::Field(ir::Field::Nodal) => Box::new(|ev, _, l| match l {
                 Scope::Lesion(l) => Tri::from(ev.subj.lesions[l].nodal),
                 _ => Tri::False,

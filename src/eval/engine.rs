@@ -235,6 +235,7 @@ impl<'r> Engine<'r> {
         s.group_at.get_mut().resize(n * self.rs.groups.len(), None);
         s.fixed_in
             .resize(self.rs.groups.len() * nles, Cell::new(None));
+        s.fixed_mask.resize(self.rs.groups.len(), Cell::new(None));
         let mut ev = Evaluation {
             eng: self,
             subj,
@@ -328,6 +329,10 @@ struct Scratch {
     nadirs: RefCell<Vec<Nadir>>,
     /// Per named group of fixed members and lesion, whether the lesion belongs.
     fixed_in: Vec<Cell<Option<Tri>>>,
+    /// Per named group of fixed members, a bit per lesion that surely belongs (worked out
+    /// when first read; `Some(None)`: not kept so, for more than 64 lesions or a member that
+    /// may belong).
+    fixed_mask: Vec<Cell<Option<Option<u64>>>>,
 }
 
 /// A kept nadir: (assessment, definition, first assessment looked at), and the nadir.
@@ -380,6 +385,7 @@ impl Scratch {
             group_members,
             nadirs,
             fixed_in,
+            fixed_mask,
         } = self;
         vals.clear();
         ovals.clear();
@@ -393,6 +399,7 @@ impl Scratch {
         group_members.get_mut().clear();
         nadirs.get_mut().clear();
         fixed_in.clear();
+        fixed_mask.clear();
     }
 }
 
@@ -552,6 +559,31 @@ impl<'a> Evaluation<'a> {
                     }
                 }
                 (Val::None, Fired::NONE)
+            }
+            compile::Compiled::Switch(table, rules) => {
+                let rule = match l {
+                    Scope::Lesion(les) => self.slot(t, les).map(|slot| {
+                        let lesion = &self.subj.lesions[les];
+                        table[compile::switch_index(slot.status, lesion.nodal, lesion.role)]
+                    }),
+                    _ => None,
+                };
+                match (rule, &def.body) {
+                    (Some(i), _) => match rules.get(usize::from(i)) {
+                        Some((_, head)) => (
+                            head(self, t, l),
+                            Fired {
+                                index: u32::from(i),
+                                undecided: false,
+                            },
+                        ),
+                        None => (Val::None, Fired::NONE),
+                    },
+                    // Without a slot (never read so): the rules one by one, as the tree
+                    // walker reads them.
+                    (None, Body::Rules(src)) => self.rules(t, l, src, 0, def.ty),
+                    (None, _) => (Val::None, Fired::NONE),
+                }
             }
             compile::Compiled::Table(tab, cols) => {
                 let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(self, t, l)).collect();
@@ -774,6 +806,45 @@ impl<'a> Evaluation<'a> {
             (ir::Group::Named(id), _) => self.named_range(t, *id),
             _ => None,
         }
+    }
+
+    /// For a named group of fixed members outside an organ's scope, a bit per lesion that
+    /// belongs: its members at an assessment are then the lesions there with their bit set
+    /// (`masked`), in slot order as `named_range` lists them, without listing them.
+    fn fixed_mask(&self, t: usize, l: Scope, g: &ir::Group) -> Option<u64> {
+        let (ir::Group::Named(id), false) = (g, matches!(l, Scope::Organ(_))) else {
+            return None;
+        };
+        let ir::Group::Where(_, c) = &self.rs().groups[*id].group else {
+            return None;
+        };
+        let kept = self.s.fixed_mask.get(*id)?;
+        if let Some(m) = kept.get() {
+            return m;
+        }
+        let nles = self.subj.lesions.len();
+        // The condition reads only what does not change between assessments, and notes
+        // nothing (`fixed_cond`): worked out for every lesion at once.
+        let m = (self.eng.fixed[*id] && nles <= 64)
+            .then(|| {
+                (0..nles).try_fold(0u64, |m, les| match self.cond(t, Scope::Lesion(les), c) {
+                    Tri::True => Some(m | 1 << les),
+                    Tri::False => Some(m),
+                    Tri::Unknown => None,
+                })
+            })
+            .flatten();
+        kept.set(Some(m));
+        m
+    }
+
+    /// The lesions at `t` whose bit is set in `mask` (lesions below 64), each surely a member.
+    fn masked(&self, t: usize, mask: u64) -> impl Iterator<Item = (usize, Tri)> + '_ {
+        self.subj.assessments[t]
+            .slots
+            .iter()
+            .filter(move |s| s.lesion < 64 && mask >> s.lesion & 1 == 1)
+            .map(|s| (s.lesion, Tri::True))
     }
 
     /// The kept member at position `i`: read one at a time, as evaluating a member may keep

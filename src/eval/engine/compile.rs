@@ -13,8 +13,8 @@ use super::{
     unknown_input, Evaluation, Scope, Trouble,
 };
 use crate::check::ir::{
-    self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
-    Ty,
+    self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Role,
+    Ruleset, Status, Ty,
 };
 use crate::eval::value::{Iv, Tri, Val};
 
@@ -34,6 +34,17 @@ pub(super) enum Compiled<'r> {
     Rules(&'r [ir::Rule], Vec<(Guard<'r>, ValFn<'r>)>),
     /// A decision table and its columns.
     Table(&'r ir::Table, Vec<ValFn<'r>>),
+    /// A lesion-level definition whose rules' conditions read only the lesion's status,
+    /// nodal flag and role (`size`: `0 mm when status = absent`, ...): the rule that applies
+    /// for each of their combinations (`switch_index`; `u8::MAX`: none), with the rules.
+    Switch(Box<[u8; SWITCH]>, Vec<(Guard<'r>, ValFn<'r>)>),
+}
+
+/// Combinations of a lesion's status, nodal flag and role.
+pub(super) const SWITCH: usize = Status::ALL.len() * 2 * Role::ALL.len();
+
+pub(super) fn switch_index(status: Status, nodal: bool, role: Role) -> usize {
+    (status as usize * 2 + usize::from(nodal)) * Role::ALL.len() + role as usize
 }
 
 /// A rule's condition: `otherwise` or one that holds whatever the data (`Always`), one that
@@ -60,13 +71,33 @@ pub(super) fn program<'r>(
         .iter()
         .map(|d| match &d.body {
             Body::Expr(e) => Compiled::Expr(c.val(e)),
-            Body::Rules(rules) => Compiled::Rules(
-                rules,
-                rules
+            Body::Rules(rules) => {
+                let compiled = rules
                     .iter()
-                    .map(|r| (c.guard(r.cond.as_ref()), c.val(&r.head)))
-                    .collect(),
-            ),
+                    .enumerate()
+                    .map(|(j, r)| {
+                        // A condition that an earlier rule's repeats cannot hold here: that
+                        // rule would have applied (reading the same values).
+                        let repeated = r.cond.as_ref().is_some_and(|cj| {
+                            rules[..j].iter().any(|ri| {
+                                ri.cond
+                                    .as_ref()
+                                    .is_some_and(|ci| same_expr(c.folded(ci), c.folded(cj)))
+                            })
+                        });
+                        let guard = if repeated {
+                            Guard::Never
+                        } else {
+                            c.guard(r.cond.as_ref())
+                        };
+                        (guard, c.val(&r.head))
+                    })
+                    .collect();
+                match c.switch(d, rules) {
+                    Some(table) => Compiled::Switch(table, compiled),
+                    None => Compiled::Rules(rules, compiled),
+                }
+            }
             Body::Table(tab) => {
                 Compiled::Table(tab, tab.columns.iter().map(|x| c.val(x)).collect())
             }
@@ -91,6 +122,95 @@ impl<'r> Compiler<'r, '_> {
             Some((_, Some(Tri::False))) => Guard::Never,
             Some((c, _)) => Guard::When(self.cond(c)),
         }
+    }
+
+    /// `e` as its closure evaluates it: without the constants of `and` / `or` that change
+    /// nothing (`cond`), when one operand is left.
+    fn folded<'e>(&self, e: &'e ir::Expr) -> &'e ir::Expr {
+        match &e.kind {
+            K::And(xs) | K::Or(xs) => {
+                let neutral = Tri::from(matches!(e.kind, K::And(_)));
+                let mut left = xs.iter().filter(|x| self.const_cond(x) != Some(neutral));
+                match (left.next(), left.next()) {
+                    (Some(x), None) => self.folded(x),
+                    _ => e,
+                }
+            }
+            _ => e,
+        }
+    }
+
+    /// For a lesion-level definition whose rules' conditions read only a lesion's status,
+    /// nodal flag and role, the first rule that holds for each of their combinations.
+    fn switch(&self, d: &ir::Def, rules: &[ir::Rule]) -> Option<Box<[u8; SWITCH]>> {
+        if d.level != DefLevel::Lesion || rules.len() >= usize::from(u8::MAX) {
+            return None;
+        }
+        let mut table = Box::new([u8::MAX; SWITCH]);
+        for status in Status::ALL {
+            for nodal in [false, true] {
+                for role in Role::ALL {
+                    for (i, r) in rules.iter().enumerate() {
+                        let holds = match &r.cond {
+                            None => Tri::True,
+                            Some(c) => self.switch_cond(c, status, nodal, role)?,
+                        };
+                        match holds {
+                            Tri::True => {
+                                table[switch_index(status, nodal, role)] = i as u8;
+                                break;
+                            }
+                            Tri::False => {}
+                            // An undecided rule is left to the rules themselves.
+                            Tri::Unknown => return None,
+                        }
+                    }
+                }
+            }
+        }
+        Some(table)
+    }
+
+    /// A condition's value for a lesion with a slot of this status, nodal flag and role, as
+    /// the compiled condition gives it; `None` when it reads anything else.
+    fn switch_cond(&self, e: &ir::Expr, status: Status, nodal: bool, role: Role) -> Option<Tri> {
+        if let Some(v) = self.const_cond(e) {
+            return Some(v);
+        }
+        let field = |a: &ir::Expr, b: &ir::Expr| match (&a.kind, &b.kind) {
+            (K::Field(f), K::Lit(x)) | (K::Lit(x), K::Field(f)) => Some((*f, x.clone())),
+            _ => None,
+        };
+        Some(match &e.kind {
+            K::Field(ir::Field::Nodal) => Tri::from(nodal),
+            K::Not(x) => self.switch_cond(x, status, nodal, role)?.negate(),
+            K::And(xs) | K::Or(xs) => {
+                let all = matches!(e.kind, K::And(_));
+                let mut acc = Tri::from(all);
+                for x in xs {
+                    let v = self.switch_cond(x, status, nodal, role)?;
+                    acc = if all { acc.and(v) } else { acc.or(v) };
+                }
+                acc
+            }
+            K::Cmp(op, a, b) => {
+                let same = match field(a, b)? {
+                    (ir::Field::Role, Lit::Role(r)) => role == r,
+                    (ir::Field::Status, Lit::Status(s)) => status == s,
+                    _ => return None,
+                };
+                Tri::from(same == (*op == CmpOp::Eq))
+            }
+            K::In(x, items, negated) if matches!(x.kind, K::Field(ir::Field::Status)) => {
+                let mut hit = false;
+                for lit in items {
+                    let Lit::Status(s) = lit else { return None };
+                    hit |= *s == status;
+                }
+                Tri::from(hit != *negated)
+            }
+            _ => return None,
+        })
     }
 
     /// A number known before any data is read: literals, params, and arithmetic on them
@@ -591,9 +711,14 @@ impl<'r> Compiler<'r, '_> {
     /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
         let elem = self.cond(elem);
-        Box::new(move |ev, t, l| match ev.kept_range(t, l, g) {
-            Some((a, b)) => fold_all_any(ev, t, all, &elem, (a..b).map(|i| ev.member(i))),
-            None => fold_all_any(ev, t, all, &elem, ev.members_in(t, l, g).into_iter()),
+        Box::new(move |ev, t, l| {
+            if let Some(m) = ev.fixed_mask(t, l, g) {
+                return fold_all_any(ev, t, all, &elem, ev.masked(t, m));
+            }
+            match ev.kept_range(t, l, g) {
+                Some((a, b)) => fold_all_any(ev, t, all, &elem, (a..b).map(|i| ev.member(i))),
+                None => fold_all_any(ev, t, all, &elem, ev.members_in(t, l, g).into_iter()),
+            }
         })
     }
 
@@ -606,11 +731,16 @@ impl<'r> Compiler<'r, '_> {
         e: &'r ir::Expr,
     ) -> NumFn<'r> {
         if f == AggFn::Count {
-            return Box::new(move |ev, t, l| match ev.kept_range(t, l, g) {
-                Some((a, b)) => Some(count_members((a..b).map(|i| ev.member(i).1))),
-                None => Some(count_members(
-                    ev.members_in(t, l, g).into_iter().map(|(_, m)| m),
-                )),
+            return Box::new(move |ev, t, l| {
+                if let Some(m) = ev.fixed_mask(t, l, g) {
+                    return Some(count_members(ev.masked(t, m).map(|(_, m)| m)));
+                }
+                match ev.kept_range(t, l, g) {
+                    Some((a, b)) => Some(count_members((a..b).map(|i| ev.member(i).1))),
+                    None => Some(count_members(
+                        ev.members_in(t, l, g).into_iter().map(|(_, m)| m),
+                    )),
+                }
             });
         }
         let Some(elem) = elem else {
@@ -621,10 +751,70 @@ impl<'r> Compiler<'r, '_> {
         }
         let elem = self.num(elem);
         let span = e.span;
-        Box::new(move |ev, t, l| match ev.kept_range(t, l, g) {
-            Some((a, b)) => fold_num(ev, t, l, f, &elem, span, (a..b).map(|i| ev.member(i))),
-            None => fold_num(ev, t, l, f, &elem, span, ev.members_in(t, l, g).into_iter()),
+        Box::new(move |ev, t, l| {
+            if let Some(m) = ev.fixed_mask(t, l, g) {
+                return fold_num(ev, t, l, f, &elem, span, ev.masked(t, m));
+            }
+            match ev.kept_range(t, l, g) {
+                Some((a, b)) => fold_num(ev, t, l, f, &elem, span, (a..b).map(|i| ev.member(i))),
+                None => fold_num(ev, t, l, f, &elem, span, ev.members_in(t, l, g).into_iter()),
+            }
         })
+    }
+}
+
+/// Whether two expressions are the same, wherever they are written (types follow).
+fn same_expr(a: &ir::Expr, b: &ir::Expr) -> bool {
+    let all = |xs: &[ir::Expr], ys: &[ir::Expr]| {
+        xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_expr(x, y))
+    };
+    let opt = |x: &Option<Box<ir::Expr>>, y: &Option<Box<ir::Expr>>| match (x, y) {
+        (Some(x), Some(y)) => same_expr(x, y),
+        (None, None) => true,
+        _ => false,
+    };
+    match (&a.kind, &b.kind) {
+        (K::Num(x), K::Num(y)) => x == y && x.scale() == y.scale(),
+        (K::Bool(x), K::Bool(y)) => x == y,
+        (K::Unknown, K::Unknown) => true,
+        (K::Lit(x), K::Lit(y)) => x == y,
+        (K::Param(x), K::Param(y)) | (K::Input(x), K::Input(y)) | (K::Def(x), K::Def(y)) => x == y,
+        (K::Field(x), K::Field(y)) => x == y,
+        (K::Neg(x), K::Neg(y))
+        | (K::Not(x), K::Not(y))
+        | (K::Last(x), K::Last(y))
+        | (K::Ever(x), K::Ever(y))
+        | (K::Later(x), K::Later(y))
+        | (K::Known(x), K::Known(y))
+        | (K::Definitely(x), K::Definitely(y))
+        | (K::Abs(x), K::Abs(y)) => same_expr(x, y),
+        (K::Bin(o, x1, x2), K::Bin(p, y1, y2)) => o == p && same_expr(x1, y1) && same_expr(x2, y2),
+        (K::Cmp(o, x1, x2), K::Cmp(p, y1, y2)) => o == p && same_expr(x1, y1) && same_expr(x2, y2),
+        (K::Min2(x1, x2), K::Min2(y1, y2)) | (K::Max2(x1, x2), K::Max2(y1, y2)) => {
+            same_expr(x1, y1) && same_expr(x2, y2)
+        }
+        (K::In(x, xs, n), K::In(y, ys, m)) => n == m && xs == ys && same_expr(x, y),
+        (K::And(xs), K::And(ys)) | (K::Or(xs), K::Or(ys)) => all(xs, ys),
+        (K::If(x1, x2, x3), K::If(y1, y2, y3)) => {
+            same_expr(x1, y1) && same_expr(x2, y2) && same_expr(x3, y3)
+        }
+        (K::Agg(f, x, g), K::Agg(h, y, k)) => f == h && opt(x, y) && same_group(g, k),
+        (K::OrganAgg(f, x1, x2), K::OrganAgg(h, y1, y2)) => f == h && opt(x1, y1) && opt(x2, y2),
+        (K::At(x, r), K::At(y, s)) | (K::Nadir(x, r), K::Nadir(y, s)) => r == s && same_expr(x, y),
+        (K::DaysSince(r), K::DaysSince(s)) => r == s,
+        (K::TableCall(d, xs), K::TableCall(e, ys)) => d == e && all(xs, ys),
+        _ => false,
+    }
+}
+
+fn same_group(a: &ir::Group, b: &ir::Group) -> bool {
+    use ir::Group as G;
+    match (a, b) {
+        (G::All, G::All) => true,
+        (G::Named(x), G::Named(y)) => x == y,
+        (G::Where(x, c), G::Where(y, d)) => same_group(x, y) && same_expr(c, d),
+        (G::Except(x, i), G::Except(y, j)) => i == j && same_group(x, y),
+        _ => false,
     }
 }
 
@@ -693,4 +883,63 @@ fn fold_num(
         acc = Some(r);
     }
     acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What RECIST 1.1 compiles to: `size` by its lesion's status, nodal flag and role, and
+    /// the target response's second CR rule never evaluated while CR comes before PD (its
+    /// condition is then the first CR rule's).
+    #[test]
+    fn recist_switch_and_repeated_condition() {
+        let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
+        let rs = &checked.ruleset;
+        let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
+        let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
+        let mut params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let never = |prog: &[Compiled<'_>]| match &prog[def("target")] {
+            Compiled::Rules(_, rules) => rules
+                .iter()
+                .map(|(g, _)| matches!(g, Guard::Never))
+                .collect::<Vec<_>>(),
+            _ => panic!("target has rules"),
+        };
+        let prog = program(rs, &input_pos, &params);
+        assert!(matches!(prog[def("size")], Compiled::Switch(..)));
+        assert!(matches!(prog[def("present")], Compiled::Switch(..)));
+        assert!(matches!(prog[def("normal")], Compiled::Expr(_)));
+        // NA, CR, PD, PD (switched off), CR (repeated), PR, PR (switched off), SD.
+        assert_eq!(
+            never(&prog),
+            [false, false, false, true, true, false, true, false]
+        );
+        let p = rs
+            .params
+            .iter()
+            .position(|p| p.name == "cr_precedence_over_pd")
+            .unwrap();
+        params[p] = ParamValue::Bool(false);
+        let prog = program(rs, &input_pos, &params);
+        assert_eq!(
+            never(&prog),
+            [false, true, false, true, false, false, true, false]
+        );
+    }
+
+    #[test]
+    fn switch_index_covers_every_combination_once() {
+        let mut seen = [false; SWITCH];
+        for s in Status::ALL {
+            for n in [false, true] {
+                for r in Role::ALL {
+                    let i = switch_index(s, n, r);
+                    assert!(!seen[i], "{s:?} {n} {r:?}");
+                    seen[i] = true;
+                }
+            }
+        }
+        assert!(seen.iter().all(|x| *x));
+    }
 }

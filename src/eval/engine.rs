@@ -528,8 +528,13 @@ impl<'a> Evaluation<'a> {
     fn body(&self, t: usize, l: Scope, d: DefId) -> (Val, Fired) {
         let def = &self.rs().defs[d];
         if !self.eng.walk {
-            return self.compiled(t, l, d, def);
+            return self.run(t, l, d, def, &self.eng.program[d]);
         }
+        self.walk_body(t, l, d, def)
+    }
+
+    /// A definition's value by the tree walker, which defines it.
+    fn walk_body(&self, t: usize, l: Scope, d: DefId, def: &ir::Def) -> (Val, Fired) {
         match &def.body {
             Body::Expr(e) => (self.eval(t, l, e), Fired::NONE),
             Body::Rules(rules) => self.rules(t, l, rules, 0, def.ty),
@@ -537,9 +542,16 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// A definition's value by its compiled body, as `body` by the tree walker.
-    fn compiled(&self, t: usize, l: Scope, d: DefId, def: &ir::Def) -> (Val, Fired) {
-        match &self.eng.program[d] {
+    /// A definition's value by its compiled body, as `walk_body` gives it.
+    fn run(
+        &self,
+        t: usize,
+        l: Scope,
+        d: DefId,
+        def: &ir::Def,
+        body: &compile::Compiled<'_>,
+    ) -> (Val, Fired) {
+        match body {
             compile::Compiled::Expr(e) => (e(self, t, l), Fired::NONE),
             compile::Compiled::Rules(src, rules) => {
                 for (i, (c, head)) in rules.iter().enumerate() {
@@ -560,29 +572,22 @@ impl<'a> Evaluation<'a> {
                 }
                 (Val::None, Fired::NONE)
             }
-            compile::Compiled::Switch(table, rules) => {
-                let rule = match l {
+            compile::Compiled::Lesion(per) => {
+                let key = match l {
                     Scope::Lesion(les) => self.slot(t, les).map(|slot| {
                         let lesion = &self.subj.lesions[les];
-                        table[compile::switch_index(slot.status, lesion.nodal, lesion.role)]
+                        compile::key_index(compile::Key {
+                            status: slot.status,
+                            nodal: lesion.nodal,
+                            role: lesion.role,
+                        })
                     }),
                     _ => None,
                 };
-                match (rule, &def.body) {
-                    (Some(i), _) => match rules.get(usize::from(i)) {
-                        Some((_, head)) => (
-                            head(self, t, l),
-                            Fired {
-                                index: u32::from(i),
-                                undecided: false,
-                            },
-                        ),
-                        None => (Val::None, Fired::NONE),
-                    },
-                    // Without a slot (never read so): the rules one by one, as the tree
-                    // walker reads them.
-                    (None, Body::Rules(src)) => self.rules(t, l, src, 0, def.ty),
-                    (None, _) => (Val::None, Fired::NONE),
+                match key.and_then(|k| per.get(k)) {
+                    Some(c) => self.run(t, l, d, def, c),
+                    // Without a slot (never read so), as the tree walker reads it.
+                    None => self.walk_body(t, l, d, def),
                 }
             }
             compile::Compiled::Table(tab, cols) => {

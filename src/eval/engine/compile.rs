@@ -34,17 +34,35 @@ pub(super) enum Compiled<'r> {
     Rules(&'r [ir::Rule], Vec<(Guard<'r>, ValFn<'r>)>),
     /// A decision table and its columns.
     Table(&'r ir::Table, Vec<ValFn<'r>>),
-    /// A lesion-level definition whose rules' conditions read only the lesion's status,
-    /// nodal flag and role (`size`: `0 mm when status = absent`, ...): the rule that applies
-    /// for each of their combinations (`switch_index`; `u8::MAX`: none), with the rules.
-    Switch(Box<[u8; SWITCH]>, Vec<(Guard<'r>, ValFn<'r>)>),
+    /// A lesion-level definition, compiled for each combination of the lesion's status,
+    /// nodal flag and role (in `key_index` order): what reads only them is known there, so
+    /// that `size` is one of its rules' heads, and `normal` of a node `size < node_normal`.
+    Lesion(Vec<Compiled<'r>>),
 }
 
-/// Combinations of a lesion's status, nodal flag and role.
-pub(super) const SWITCH: usize = Status::ALL.len() * 2 * Role::ALL.len();
+/// A lesion's status (at the assessment), nodal flag and role.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Key {
+    pub status: Status,
+    pub nodal: bool,
+    pub role: Role,
+}
 
-pub(super) fn switch_index(status: Status, nodal: bool, role: Role) -> usize {
-    (status as usize * 2 + usize::from(nodal)) * Role::ALL.len() + role as usize
+pub(super) fn key_index(k: Key) -> usize {
+    (k.status as usize * 2 + usize::from(k.nodal)) * Role::ALL.len() + k.role as usize
+}
+
+/// Every key, in `key_index` order.
+fn keys() -> impl Iterator<Item = Key> {
+    Status::ALL.into_iter().flat_map(|status| {
+        [false, true].into_iter().flat_map(move |nodal| {
+            Role::ALL.into_iter().map(move |role| Key {
+                status,
+                nodal,
+                role,
+            })
+        })
+    })
 }
 
 /// A rule's condition: `otherwise` or one that holds whatever the data (`Always`), one that
@@ -66,49 +84,29 @@ pub(super) fn program<'r>(
         rs,
         input_pos,
         params,
+        key: None,
     };
     rs.defs
         .iter()
-        .map(|d| match &d.body {
-            Body::Expr(e) => Compiled::Expr(c.val(e)),
-            Body::Rules(rules) => {
-                let compiled = rules
-                    .iter()
-                    .enumerate()
-                    .map(|(j, r)| {
-                        // A condition that an earlier rule's repeats cannot hold here: that
-                        // rule would have applied (reading the same values).
-                        let repeated = r.cond.as_ref().is_some_and(|cj| {
-                            rules[..j].iter().any(|ri| {
-                                ri.cond
-                                    .as_ref()
-                                    .is_some_and(|ci| same_expr(c.folded(ci), c.folded(cj)))
-                            })
-                        });
-                        let guard = if repeated {
-                            Guard::Never
-                        } else {
-                            c.guard(r.cond.as_ref())
-                        };
-                        (guard, c.val(&r.head))
-                    })
-                    .collect();
-                match c.switch(d, rules) {
-                    Some(table) => Compiled::Switch(table, compiled),
-                    None => Compiled::Rules(rules, compiled),
-                }
-            }
-            Body::Table(tab) => {
-                Compiled::Table(tab, tab.columns.iter().map(|x| c.val(x)).collect())
-            }
+        .map(|d| match d.level {
+            DefLevel::Lesion => Compiled::Lesion(
+                keys()
+                    .map(|k| Compiler { key: Some(k), ..c }.body(d))
+                    .collect(),
+            ),
+            _ => c.body(d),
         })
         .collect()
 }
 
+#[derive(Clone, Copy)]
 struct Compiler<'r, 'p> {
     rs: &'r Ruleset,
     input_pos: &'p [usize],
     params: &'p [ParamValue],
+    /// The lesion a lesion-level definition is compiled for (`Compiled::Lesion`); none
+    /// under what reads other lesions or other assessments.
+    key: Option<Key>,
 }
 
 fn is_num(e: &ir::Expr) -> bool {
@@ -140,77 +138,43 @@ impl<'r> Compiler<'r, '_> {
         }
     }
 
-    /// For a lesion-level definition whose rules' conditions read only a lesion's status,
-    /// nodal flag and role, the first rule that holds for each of their combinations.
-    fn switch(&self, d: &ir::Def, rules: &[ir::Rule]) -> Option<Box<[u8; SWITCH]>> {
-        if d.level != DefLevel::Lesion || rules.len() >= usize::from(u8::MAX) {
-            return None;
-        }
-        let mut table = Box::new([u8::MAX; SWITCH]);
-        for status in Status::ALL {
-            for nodal in [false, true] {
-                for role in Role::ALL {
-                    for (i, r) in rules.iter().enumerate() {
-                        let holds = match &r.cond {
-                            None => Tri::True,
-                            Some(c) => self.switch_cond(c, status, nodal, role)?,
-                        };
-                        match holds {
-                            Tri::True => {
-                                table[switch_index(status, nodal, role)] = i as u8;
-                                break;
-                            }
-                            Tri::False => {}
-                            // An undecided rule is left to the rules themselves.
-                            Tri::Unknown => return None,
-                        }
-                    }
-                }
-            }
-        }
-        Some(table)
+    /// This compiler for what reads other lesions or other assessments.
+    fn plain(&self) -> Self {
+        Compiler { key: None, ..*self }
     }
 
-    /// A condition's value for a lesion with a slot of this status, nodal flag and role, as
-    /// the compiled condition gives it; `None` when it reads anything else.
-    fn switch_cond(&self, e: &ir::Expr, status: Status, nodal: bool, role: Role) -> Option<Tri> {
-        if let Some(v) = self.const_cond(e) {
-            return Some(v);
+    /// A definition's body.
+    fn body(&self, d: &'r ir::Def) -> Compiled<'r> {
+        match &d.body {
+            Body::Expr(e) => Compiled::Expr(self.val(e)),
+            Body::Rules(rules) => Compiled::Rules(
+                rules,
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(j, r)| {
+                        // A condition that an earlier rule's repeats cannot hold here: that
+                        // rule would have applied (reading the same values).
+                        let repeated = r.cond.as_ref().is_some_and(|cj| {
+                            rules[..j].iter().any(|ri| {
+                                ri.cond
+                                    .as_ref()
+                                    .is_some_and(|ci| same_expr(self.folded(ci), self.folded(cj)))
+                            })
+                        });
+                        let guard = if repeated {
+                            Guard::Never
+                        } else {
+                            self.guard(r.cond.as_ref())
+                        };
+                        (guard, self.val(&r.head))
+                    })
+                    .collect(),
+            ),
+            Body::Table(tab) => {
+                Compiled::Table(tab, tab.columns.iter().map(|x| self.val(x)).collect())
+            }
         }
-        let field = |a: &ir::Expr, b: &ir::Expr| match (&a.kind, &b.kind) {
-            (K::Field(f), K::Lit(x)) | (K::Lit(x), K::Field(f)) => Some((*f, x.clone())),
-            _ => None,
-        };
-        Some(match &e.kind {
-            K::Field(ir::Field::Nodal) => Tri::from(nodal),
-            K::Not(x) => self.switch_cond(x, status, nodal, role)?.negate(),
-            K::And(xs) | K::Or(xs) => {
-                let all = matches!(e.kind, K::And(_));
-                let mut acc = Tri::from(all);
-                for x in xs {
-                    let v = self.switch_cond(x, status, nodal, role)?;
-                    acc = if all { acc.and(v) } else { acc.or(v) };
-                }
-                acc
-            }
-            K::Cmp(op, a, b) => {
-                let same = match field(a, b)? {
-                    (ir::Field::Role, Lit::Role(r)) => role == r,
-                    (ir::Field::Status, Lit::Status(s)) => status == s,
-                    _ => return None,
-                };
-                Tri::from(same == (*op == CmpOp::Eq))
-            }
-            K::In(x, items, negated) if matches!(x.kind, K::Field(ir::Field::Status)) => {
-                let mut hit = false;
-                for lit in items {
-                    let Lit::Status(s) = lit else { return None };
-                    hit |= *s == status;
-                }
-                Tri::from(hit != *negated)
-            }
-            _ => return None,
-        })
     }
 
     /// A number known before any data is read: literals, params, and arithmetic on them
@@ -236,6 +200,9 @@ impl<'r> Compiler<'r, '_> {
     /// walker gives it: params, literals, comparisons of known numbers, and connectives whose
     /// result is known, where what is left out of them notes nothing (`pure`).
     fn const_cond(&self, e: &ir::Expr) -> Option<Tri> {
+        if let Some(v) = self.key.and_then(|k| key_cond(k, e)) {
+            return Some(v);
+        }
         match &e.kind {
             K::Bool(b) => Some(Tri::from(*b)),
             K::Param(p) => Some(match &self.params[*p] {
@@ -330,14 +297,15 @@ impl<'r> Compiler<'r, '_> {
                 })
             }
             K::At(x, r) => {
-                let (x, r) = (self.val(x), *r);
+                // At another assessment the lesion's status may differ.
+                let (x, r) = (self.plain().val(x), *r);
                 Box::new(move |ev, t, l| match ev.resolve(t, r) {
                     Some(k) => x(ev, k, l),
                     None => Val::None,
                 })
             }
             K::Last(x) => {
-                let x = self.val(x);
+                let x = self.plain().val(x);
                 Box::new(move |ev, t, l| {
                     let ne = ev.eng.ne();
                     for k in (0..t).rev() {
@@ -390,7 +358,7 @@ impl<'r> Compiler<'r, '_> {
             }
             K::Bin(op, a, b) => self.bin(*op, self.num(a), self.num(b), e.span),
             K::At(x, r) => {
-                let (x, r) = (self.num(x), *r);
+                let (x, r) = (self.plain().num(x), *r);
                 Box::new(move |ev, t, l| x(ev, ev.resolve(t, r)?, l))
             }
             K::Neg(x) | K::Abs(x) => {
@@ -545,7 +513,7 @@ impl<'r> Compiler<'r, '_> {
             }
             // Every earlier assessment is evaluated (each may note a problem).
             K::Ever(x) => {
-                let x = self.cond(x);
+                let x = self.plain().cond(x);
                 Box::new(move |ev, t, l| {
                     let mut acc = Tri::False;
                     for k in 0..t {
@@ -555,7 +523,7 @@ impl<'r> Compiler<'r, '_> {
                 })
             }
             K::Later(x) => {
-                let x = self.cond(x);
+                let x = self.plain().cond(x);
                 Box::new(move |ev, t, l| {
                     let mut acc = Tri::False;
                     for k in t + 1..ev.subj.assessments.len() {
@@ -710,7 +678,8 @@ impl<'r> Compiler<'r, '_> {
 
     /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
-        let elem = self.cond(elem);
+        // Each member in its own scope.
+        let elem = self.plain().cond(elem);
         Box::new(move |ev, t, l| {
             if let Some(m) = ev.fixed_mask(t, l, g) {
                 return fold_all_any(ev, t, all, &elem, ev.masked(t, m));
@@ -749,7 +718,7 @@ impl<'r> Compiler<'r, '_> {
         if matches!(f, AggFn::Sum | AggFn::Max) && self.is_top(g) {
             return self.walk_num(e);
         }
-        let elem = self.num(elem);
+        let elem = self.plain().num(elem);
         let span = e.span;
         Box::new(move |ev, t, l| {
             if let Some(m) = ev.fixed_mask(t, l, g) {
@@ -761,6 +730,34 @@ impl<'r> Compiler<'r, '_> {
             }
         })
     }
+}
+
+/// What a lesion's status, nodal flag or role compared with a literal is for that lesion
+/// (with a slot at the assessment), as the compiled condition gives it.
+fn key_cond(k: Key, e: &ir::Expr) -> Option<Tri> {
+    let same = match &e.kind {
+        K::Field(ir::Field::Nodal) => k.nodal,
+        K::Cmp(op, a, b) => {
+            let same = match (&a.kind, &b.kind) {
+                (K::Field(ir::Field::Role), K::Lit(Lit::Role(r)))
+                | (K::Lit(Lit::Role(r)), K::Field(ir::Field::Role)) => k.role == *r,
+                (K::Field(ir::Field::Status), K::Lit(Lit::Status(s)))
+                | (K::Lit(Lit::Status(s)), K::Field(ir::Field::Status)) => k.status == *s,
+                _ => return None,
+            };
+            same == (*op == CmpOp::Eq)
+        }
+        K::In(x, items, negated) if matches!(x.kind, K::Field(ir::Field::Status)) => {
+            let mut hit = false;
+            for lit in items {
+                let Lit::Status(s) = lit else { return None };
+                hit |= *s == k.status;
+            }
+            hit != *negated
+        }
+        _ => return None,
+    };
+    Some(Tri::from(same))
 }
 
 /// Whether two expressions are the same, wherever they are written (types follow).
@@ -889,32 +886,55 @@ fn fold_num(
 mod tests {
     use super::*;
 
-    /// What RECIST 1.1 compiles to: `size` by its lesion's status, nodal flag and role, and
-    /// the target response's second CR rule never evaluated while CR comes before PD (its
-    /// condition is then the first CR rule's).
+    /// What RECIST 1.1 compiles to: `size` for a lesion of a given status, nodal flag and
+    /// role is one of its rules; `normal` of a node reads no nodal flag; the target
+    /// response's second CR rule is never evaluated while CR comes before PD (its condition
+    /// is then the first CR rule's).
     #[test]
-    fn recist_switch_and_repeated_condition() {
+    fn recist_per_lesion_and_repeated_condition() {
         let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
         let rs = &checked.ruleset;
         let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
         let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
         let mut params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
-        let never = |prog: &[Compiled<'_>]| match &prog[def("target")] {
+        let guards = |c: &Compiled<'_>| match c {
             Compiled::Rules(_, rules) => rules
                 .iter()
-                .map(|(g, _)| matches!(g, Guard::Never))
-                .collect::<Vec<_>>(),
-            _ => panic!("target has rules"),
+                .map(|(g, _)| match g {
+                    Guard::Always => 'A',
+                    Guard::Never => 'N',
+                    Guard::When(_) => 'W',
+                })
+                .collect::<String>(),
+            _ => panic!("rules"),
+        };
+        let per = |prog: &[Compiled<'_>], n: &str, status, nodal, role| match &prog[def(n)] {
+            Compiled::Lesion(per) => guards(
+                &per[key_index(Key {
+                    status,
+                    nodal,
+                    role,
+                })],
+            ),
+            _ => panic!("{n} per lesion"),
         };
         let prog = program(rs, &input_pos, &params);
-        assert!(matches!(prog[def("size")], Compiled::Switch(..)));
-        assert!(matches!(prog[def("present")], Compiled::Switch(..)));
-        assert!(matches!(prog[def("normal")], Compiled::Expr(_)));
-        // NA, CR, PD, PD (switched off), CR (repeated), PR, PR (switched off), SD.
+        // 0 mm when absent, too_small when too small, short_axis when nodal, long_axis
+        // otherwise: the first rule that always holds applies.
         assert_eq!(
-            never(&prog),
-            [false, false, false, true, true, false, true, false]
+            per(&prog, "size", Status::Absent, true, Role::Target),
+            "ANAA"
         );
+        assert_eq!(
+            per(&prog, "size", Status::Present, true, Role::Target),
+            "NNAA"
+        );
+        assert_eq!(
+            per(&prog, "size", Status::Present, false, Role::New),
+            "NNNA"
+        );
+        // NA, CR, PD, PD (switched off), CR (repeated), PR, PR (switched off), SD.
+        assert_eq!(guards(&prog[def("target")]), "WWWNNWNA");
         let p = rs
             .params
             .iter()
@@ -922,24 +942,14 @@ mod tests {
             .unwrap();
         params[p] = ParamValue::Bool(false);
         let prog = program(rs, &input_pos, &params);
-        assert_eq!(
-            never(&prog),
-            [false, true, false, true, false, false, true, false]
-        );
+        assert_eq!(guards(&prog[def("target")]), "WNWNWWNA");
     }
 
     #[test]
-    fn switch_index_covers_every_combination_once() {
-        let mut seen = [false; SWITCH];
-        for s in Status::ALL {
-            for n in [false, true] {
-                for r in Role::ALL {
-                    let i = switch_index(s, n, r);
-                    assert!(!seen[i], "{s:?} {n} {r:?}");
-                    seen[i] = true;
-                }
-            }
+    fn keys_in_index_order() {
+        for (i, k) in keys().enumerate() {
+            assert_eq!(key_index(k), i, "{k:?}");
         }
-        assert!(seen.iter().all(|x| *x));
+        assert_eq!(keys().count(), Status::ALL.len() * 2 * Role::ALL.len());
     }
 }

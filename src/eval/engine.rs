@@ -574,14 +574,7 @@ impl<'a> Evaluation<'a> {
             }
             compile::Compiled::Lesion(per) => {
                 let key = match l {
-                    Scope::Lesion(les) => self.slot(t, les).map(|slot| {
-                        let lesion = &self.subj.lesions[les];
-                        compile::key_index(compile::Key {
-                            status: slot.status,
-                            nodal: lesion.nodal,
-                            role: lesion.role,
-                        })
-                    }),
+                    Scope::Lesion(les) => self.key_index(t, les),
                     _ => None,
                 };
                 match key.and_then(|k| per.get(k)) {
@@ -841,6 +834,18 @@ impl<'a> Evaluation<'a> {
             .flatten();
         kept.set(Some(m));
         m
+    }
+
+    /// Where lesion `l`'s status at `t`, nodal flag and role are among the keys that
+    /// definitions are compiled for (`compile::key_index`); `None` without a slot.
+    fn key_index(&self, t: usize, l: usize) -> Option<usize> {
+        let slot = self.slot(t, l)?;
+        let lesion = self.subj.lesions.get(l)?;
+        Some(compile::key_index(compile::Key {
+            status: slot.status,
+            nodal: lesion.nodal,
+            role: lesion.role,
+        }))
     }
 
     /// The lesions at `t` whose bit is set in `mask` (lesions below 64), each surely a member.

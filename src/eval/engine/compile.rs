@@ -85,6 +85,7 @@ pub(super) fn program<'r>(
         input_pos,
         params,
         key: None,
+        depth: 0,
     };
     rs.defs
         .iter()
@@ -107,7 +108,13 @@ struct Compiler<'r, 'p> {
     /// The lesion a lesion-level definition is compiled for (`Compiled::Lesion`); none
     /// under what reads other lesions or other assessments.
     key: Option<Key>,
+    /// Lesion-level definitions looked into for a constant (`def_const`), at most
+    /// `MAX_DEPTH` deep.
+    depth: u8,
 }
+
+/// How deep constants are looked for through lesion-level definitions that read others.
+const MAX_DEPTH: u8 = 8;
 
 fn is_num(e: &ir::Expr) -> bool {
     matches!(e.ty, Ty::Num { .. })
@@ -141,6 +148,14 @@ impl<'r> Compiler<'r, '_> {
     /// This compiler for what reads other lesions or other assessments.
     fn plain(&self) -> Self {
         Compiler { key: None, ..*self }
+    }
+
+    /// This compiler for a lesion of key `k` (at the same assessment).
+    fn keyed(&self, k: Key) -> Self {
+        Compiler {
+            key: Some(k),
+            ..*self
+        }
     }
 
     /// A definition's body.
@@ -192,6 +207,84 @@ impl<'r> Compiler<'r, '_> {
                 (Some(r), None) => Some(r),
                 _ => None,
             },
+            K::Def(d) => match self.def_const(*d)? {
+                Val::Num(iv) => Some(iv),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Lesion-level definition `d` for the lesion compiled for (`key`), as the expression to
+    /// evaluate in place of reading its value, where that notes nothing (inputs, constants,
+    /// comparisons and connectives of them: no arithmetic, which would be noted as `d`'s):
+    /// `size` of a node is its short axis; `normal` of a node `size < node_normal`.
+    fn inline(&self, d: usize) -> Option<(Self, &'r ir::Expr)> {
+        let def = &self.rs.defs[d];
+        if def.level != DefLevel::Lesion || self.key.is_none() || self.depth >= MAX_DEPTH {
+            return None;
+        }
+        let c = Compiler {
+            depth: self.depth + 1,
+            ..*self
+        };
+        let head =
+            match &def.body {
+                Body::Expr(e) => e,
+                Body::Rules(rules) => rules.iter().find_map(|r| {
+                    match r.cond.as_ref().map(|x| c.const_cond(x)) {
+                        None | Some(Some(Tri::True)) => Some(Some(&r.head)),
+                        Some(Some(Tri::False)) => None,
+                        _ => Some(None),
+                    }
+                })??,
+                Body::Table(_) => return None,
+            };
+        c.quiet(head).then_some((c, head))
+    }
+
+    /// Whether evaluating `e` for the lesion compiled for notes nothing and reads only the
+    /// lesion's inputs, fields and lesion-level definitions that do the same.
+    fn quiet(&self, e: &ir::Expr) -> bool {
+        match &e.kind {
+            K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) | K::Field(_) => true,
+            K::Input(i) => self.rs.inputs[*i].level == InputLevel::Lesion,
+            K::Def(d) => self.def_const(*d).is_some() || self.inline(*d).is_some(),
+            K::Not(x) | K::Known(x) | K::Definitely(x) | K::Neg(x) | K::Abs(x) => self.quiet(x),
+            K::In(x, ..) => self.quiet(x),
+            K::Cmp(_, a, b) => self.quiet(a) && self.quiet(b),
+            K::And(xs) | K::Or(xs) => xs.iter().all(|x| self.quiet(x)),
+            _ => false,
+        }
+    }
+
+    /// The value of lesion-level definition `d` for the lesion compiled for (`key`), when
+    /// that is known before any data is read: a rule whose condition is known to hold (those
+    /// before it known not to) with a constant head, or a constant expression.
+    fn def_const(&self, d: usize) -> Option<Val> {
+        let def = &self.rs.defs[d];
+        if def.level != DefLevel::Lesion || self.key.is_none() || self.depth >= MAX_DEPTH {
+            return None;
+        }
+        let c = Compiler {
+            depth: self.depth + 1,
+            ..*self
+        };
+        let head =
+            match &def.body {
+                Body::Expr(e) => e,
+                Body::Rules(rules) => rules.iter().find_map(|r| {
+                    match r.cond.as_ref().map(|x| c.const_cond(x)) {
+                        None | Some(Some(Tri::True)) => Some(Some(&r.head)),
+                        Some(Some(Tri::False)) => None,
+                        _ => Some(None),
+                    }
+                })??,
+                Body::Table(_) => return None,
+            };
+        match head.ty {
+            Ty::Num { .. } => c.const_num(head).map(Val::Num),
+            Ty::Bool => c.const_cond(head).map(Val::Bool),
             _ => None,
         }
     }
@@ -204,6 +297,10 @@ impl<'r> Compiler<'r, '_> {
             return Some(v);
         }
         match &e.kind {
+            K::Def(d) => match self.def_const(*d)? {
+                Val::Bool(b) => Some(b),
+                _ => None,
+            },
             K::Bool(b) => Some(Tri::from(*b)),
             K::Param(p) => Some(match &self.params[*p] {
                 ParamValue::Bool(b) => Tri::from(*b),
@@ -250,6 +347,14 @@ impl<'r> Compiler<'r, '_> {
                 let s = *s;
                 Box::new(move |_, _, _| Val::Status(s))
             }
+            K::Def(d) if self.def_const(*d).is_some() => {
+                let v = self.def_const(*d).unwrap_or(Val::None);
+                Box::new(move |_, _, _| v.clone())
+            }
+            K::Def(d) if self.inline(*d).is_some() => match self.inline(*d) {
+                Some((c, head)) => c.val(head),
+                None => self.walk_val(e),
+            },
             K::Def(d) => {
                 let d = *d;
                 match self.rs.defs[d].level {
@@ -341,6 +446,10 @@ impl<'r> Compiler<'r, '_> {
             // value.
             K::Param(_) => Box::new(|_, _, _| None),
             K::Input(i) if self.rs.inputs[*i].level == InputLevel::Lesion => self.lesion_input(*i),
+            K::Def(d) if self.inline(*d).is_some() => match self.inline(*d) {
+                Some((c, head)) => c.num(head),
+                None => self.walk_num(e),
+            },
             K::Def(d) => {
                 let d = *d;
                 let num = |v: &Val| match v {
@@ -481,6 +590,10 @@ impl<'r> Compiler<'r, '_> {
                 Scope::Lesion(l) => Tri::from(ev.subj.lesions[l].nodal),
                 _ => Tri::False,
             }),
+            K::Def(d) if self.inline(*d).is_some() => match self.inline(*d) {
+                Some((c, head)) => c.cond(head),
+                None => self.walk_cond(e),
+            },
             K::Def(d) => {
                 let d = *d;
                 match self.rs.defs[d].level {
@@ -678,8 +791,14 @@ impl<'r> Compiler<'r, '_> {
 
     /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
-        // Each member in its own scope.
-        let elem = self.plain().cond(elem);
+        // Each member in its own scope: compiled for each key of the member.
+        let elem = Elem {
+            plain: self.plain().cond(elem),
+            keyed: keys().map(|k| self.keyed(k).cond(elem)).collect(),
+            table: keys()
+                .map(|k| self.keyed(k).const_cond(elem))
+                .collect::<Option<Vec<Tri>>>(),
+        };
         Box::new(move |ev, t, l| {
             if let Some(m) = ev.fixed_mask(t, l, g) {
                 return fold_all_any(ev, t, all, &elem, ev.masked(t, m));
@@ -718,7 +837,11 @@ impl<'r> Compiler<'r, '_> {
         if matches!(f, AggFn::Sum | AggFn::Max) && self.is_top(g) {
             return self.walk_num(e);
         }
-        let elem = self.plain().num(elem);
+        let elem = Elem {
+            plain: self.plain().num(elem),
+            keyed: keys().map(|k| self.keyed(k).num(elem)).collect(),
+            table: None,
+        };
         let span = e.span;
         Box::new(move |ev, t, l| {
             if let Some(m) = ev.fixed_mask(t, l, g) {
@@ -848,14 +971,36 @@ fn fold_all_any(
     ev: &Evaluation<'_>,
     t: usize,
     all: bool,
-    elem: &CondFn<'_>,
+    elem: &Elem<'_, Tri>,
     items: impl Iterator<Item = (usize, Tri)>,
 ) -> Tri {
     let mut acc = Tri::from(all);
     for (les, m) in items {
-        acc = quantify(all, acc, m, elem(ev, t, Scope::Lesion(les)));
+        acc = quantify(all, acc, m, elem.at(ev, t, les));
     }
     acc
+}
+
+/// An aggregate's element, compiled for each key of the member it is read for (and as it is
+/// written, for a member without a slot); a table of their values where each is a constant.
+struct Elem<'r, T> {
+    plain: Fun<'r, T>,
+    keyed: Vec<Fun<'r, T>>,
+    table: Option<Vec<T>>,
+}
+
+impl<T: Copy> Elem<'_, T> {
+    #[inline]
+    fn at(&self, ev: &Evaluation<'_>, t: usize, les: usize) -> T {
+        match ev.key_index(t, les) {
+            Some(k) => match (&self.table, self.keyed.get(k)) {
+                (Some(tab), _) if k < tab.len() => tab[k],
+                (_, Some(f)) => f(ev, t, Scope::Lesion(les)),
+                _ => (self.plain)(ev, t, Scope::Lesion(les)),
+            },
+            None => (self.plain)(ev, t, Scope::Lesion(les)),
+        }
+    }
 }
 
 /// `sum`, `max` or `min` of a value over members, as `Evaluation::fold`.
@@ -864,13 +1009,13 @@ fn fold_num(
     t: usize,
     l: Scope,
     f: AggFn,
-    elem: &NumFn<'_>,
+    elem: &Elem<'_, Option<Iv>>,
     span: ir::Span,
     items: impl Iterator<Item = (usize, Tri)>,
 ) -> Option<Iv> {
     let mut acc = fold_start(f);
     for (les, m) in items {
-        let Some(v) = elem(ev, t, Scope::Lesion(les)) else {
+        let Some(v) = elem.at(ev, t, les) else {
             continue;
         };
         let (r, out_of_range) = fold_value(f, acc, v, m);
@@ -943,6 +1088,59 @@ mod tests {
         params[p] = ParamValue::Bool(false);
         let prog = program(rs, &input_pos, &params);
         assert_eq!(guards(&prog[def("target")]), "WNWNWWNA");
+    }
+
+    /// What RECIST 1.1's lesion-level definitions are for a lesion of a given status, nodal
+    /// flag and role: a constant, or an expression read in place (no kept value).
+    #[test]
+    fn recist_lesion_values_in_place() {
+        let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
+        let rs = &checked.ruleset;
+        let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
+        let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
+        let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let c = Compiler {
+            rs,
+            input_pos: &input_pos,
+            params: &params,
+            key: None,
+            depth: 0,
+        };
+        let at = |status, nodal, role| {
+            c.keyed(Key {
+                status,
+                nodal,
+                role,
+            })
+        };
+        let absent = at(Status::Absent, false, Role::Target);
+        assert_eq!(
+            absent.def_const(def("size")),
+            Some(Val::Num(Iv::exact(rust_decimal::Decimal::ZERO)))
+        );
+        assert_eq!(absent.def_const(def("normal")), Some(Val::Bool(Tri::True)));
+        let node = at(Status::Present, true, Role::Target);
+        assert_eq!(node.def_const(def("normal")), None);
+        let (_, e) = node
+            .inline(def("normal"))
+            .expect("a node's normal read in place");
+        // (nodal and size < node_normal) or (not nodal and size = 0 mm): for a node, the
+        // comparison of its size is all that is left to read.
+        assert!(matches!(e.kind, K::Or(_)));
+        assert!(node.quiet(e));
+        let (_, size) = node
+            .inline(def("size"))
+            .expect("a node's size read in place");
+        assert!(matches!(size.kind, K::Input(_)));
+        let new = at(Status::Present, false, Role::New);
+        assert_eq!(
+            new.def_const(def("small_node")),
+            Some(Val::Bool(Tri::False))
+        );
+        assert_eq!(new.def_const(def("present")), Some(Val::Bool(Tri::True)));
+        // Without a key nothing is assumed about the lesion.
+        assert_eq!(c.def_const(def("size")), None);
+        assert!(c.inline(def("size")).is_none());
     }
 
     #[test]

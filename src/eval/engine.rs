@@ -35,6 +35,10 @@ impl From<Option<usize>> for Scope {
 }
 
 impl Scope {
+    fn outside_organ(self) -> bool {
+        !matches!(self, Scope::Organ(_))
+    }
+
     fn lesion(self) -> Option<usize> {
         match self {
             Scope::Lesion(l) => Some(l),
@@ -107,6 +111,9 @@ pub struct Engine<'r> {
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
     fixed: Vec<bool>,
+    /// Per group of fixed members whose condition reads only a lesion's nodal flag and role
+    /// (and params), its value for each of those (`compile::nodal_role_index`).
+    fixed_keys: Vec<Option<[Tri; compile::NODAL_ROLES]>>,
     /// Every definition's body compiled (`compile.rs`); the tree walker defines their meaning
     /// and evaluates them instead when `walk` is set (tests compare the two).
     program: Vec<compile::Compiled<'r>>,
@@ -165,6 +172,7 @@ impl<'r> Engine<'r> {
             .collect();
         let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
         let program = compile::program(rs, &input_pos, &params);
+        let fixed_keys = compile::fixed_keys(rs, &input_pos, &params);
         Engine {
             rs,
             params,
@@ -193,6 +201,7 @@ impl<'r> Engine<'r> {
                 .map(|g| matches!(&g.group, ir::Group::Where(b, c) if matches!(**b, ir::Group::All) && fixed_cond(c)))
                 .collect(),
             program,
+            fixed_keys,
             walk: false,
         }
     }
@@ -206,6 +215,7 @@ impl<'r> Engine<'r> {
     pub fn set_param(&mut self, i: usize, v: ParamValue) {
         self.params[i] = v;
         self.program = compile::program(self.rs, &self.input_pos, &self.params);
+        self.fixed_keys = compile::fixed_keys(self.rs, &self.input_pos, &self.params);
     }
 
     /// This engine evaluating every definition with the tree walker, which defines what the
@@ -806,34 +816,47 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// For a named group of fixed members outside an organ's scope, a bit per lesion that
-    /// belongs: its members at an assessment are then the lesions there with their bit set
-    /// (`masked`), in slot order as `named_range` lists them, without listing them.
-    fn fixed_mask(&self, t: usize, l: Scope, g: &ir::Group) -> Option<u64> {
-        let (ir::Group::Named(id), false) = (g, matches!(l, Scope::Organ(_))) else {
-            return None;
-        };
-        let ir::Group::Where(_, c) = &self.rs().groups[*id].group else {
-            return None;
-        };
-        let kept = self.s.fixed_mask.get(*id)?;
+    /// For named group `id` of fixed members (`compile::fixed_group`), outside an organ's
+    /// scope, a bit per lesion that belongs: its members at an assessment are then the
+    /// lesions there with their bit set (`masked`), in slot order as `named_range` lists
+    /// them, without listing them. `None` for more than 64 lesions or a member that may
+    /// belong.
+    fn fixed_mask(&self, t: usize, id: ir::GroupId) -> Option<u64> {
+        let kept = self.s.fixed_mask.get(id)?;
         if let Some(m) = kept.get() {
             return m;
         }
-        let nles = self.subj.lesions.len();
-        // The condition reads only what does not change between assessments, and notes
-        // nothing (`fixed_cond`): worked out for every lesion at once.
-        let m = (self.eng.fixed[*id] && nles <= 64)
-            .then(|| {
-                (0..nles).try_fold(0u64, |m, les| match self.cond(t, Scope::Lesion(les), c) {
-                    Tri::True => Some(m | 1 << les),
-                    Tri::False => Some(m),
-                    Tri::Unknown => None,
-                })
-            })
-            .flatten();
+        let m = self.fixed_mask_of(t, id);
         kept.set(Some(m));
         m
+    }
+
+    #[inline(never)]
+    fn fixed_mask_of(&self, t: usize, id: ir::GroupId) -> Option<u64> {
+        let lesions = &self.subj.lesions;
+        if !self.eng.fixed[id] || lesions.len() > 64 {
+            return None;
+        }
+        // The condition reads only what does not change between assessments, and notes
+        // nothing (`fixed_cond`): worked out for every lesion at once, by the lesion's
+        // nodal flag and role where it reads only those.
+        if let Some(Some(tab)) = self.eng.fixed_keys.get(id) {
+            return lesions.iter().enumerate().try_fold(0u64, |m, (i, les)| {
+                match tab[compile::nodal_role_index(les.nodal, les.role)] {
+                    Tri::True => Some(m | 1 << i),
+                    Tri::False => Some(m),
+                    Tri::Unknown => None,
+                }
+            });
+        }
+        let ir::Group::Where(_, c) = &self.rs().groups[id].group else {
+            return None;
+        };
+        (0..lesions.len()).try_fold(0u64, |m, les| match self.cond(t, Scope::Lesion(les), c) {
+            Tri::True => Some(m | 1 << les),
+            Tri::False => Some(m),
+            Tri::Unknown => None,
+        })
     }
 
     /// Where lesion `l`'s status at `t`, nodal flag and role are among the keys that

@@ -9,8 +9,8 @@
 use smallvec::SmallVec;
 
 use super::{
-    calc, compare, count_members, decided, fold_start, fold_value, join, quantify, truth,
-    unknown_input, Evaluation, Scope, Trouble,
+    calc, compare, count_members, decided, fixed_cond, fold_start, fold_value, join, quantify,
+    truth, unknown_input, Evaluation, Scope, Trouble,
 };
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Role,
@@ -50,6 +50,63 @@ pub(super) struct Key {
 
 pub(super) fn key_index(k: Key) -> usize {
     (k.status as usize * 2 + usize::from(k.nodal)) * Role::ALL.len() + k.role as usize
+}
+
+/// Combinations of a lesion's nodal flag and role.
+pub(super) const NODAL_ROLES: usize = 2 * Role::ALL.len();
+
+pub(super) fn nodal_role_index(nodal: bool, role: Role) -> usize {
+    usize::from(nodal) * Role::ALL.len() + role as usize
+}
+
+/// For each named group of fixed members (`lesions where C`, C on what does not change
+/// between assessments), C's value for each nodal flag and role (`nodal_role_index`), where
+/// it reads nothing else.
+pub(super) fn fixed_keys(
+    rs: &Ruleset,
+    input_pos: &[usize],
+    params: &[ParamValue],
+) -> Vec<Option<[Tri; NODAL_ROLES]>> {
+    let c = Compiler {
+        rs,
+        input_pos,
+        params,
+        key: None,
+        depth: 0,
+    };
+    rs.groups
+        .iter()
+        .map(|g| {
+            let ir::Group::Where(base, cond) = &g.group else {
+                return None;
+            };
+            if !matches!(**base, ir::Group::All) || !fixed_cond(cond) {
+                return None;
+            }
+            let mut tab = [Tri::Unknown; NODAL_ROLES];
+            for nodal in [false, true] {
+                for role in Role::ALL {
+                    // The status is not read (`fixed_cond`).
+                    let k = Key {
+                        status: Status::Present,
+                        nodal,
+                        role,
+                    };
+                    tab[nodal_role_index(nodal, role)] = c.keyed(k).const_cond(cond)?;
+                }
+            }
+            Some(tab)
+        })
+        .collect()
+}
+
+/// Named group `g`, when it is one of fixed members (`fixed_keys`, `Evaluation::fixed_mask`).
+fn fixed_group(rs: &Ruleset, g: &ir::Group) -> Option<ir::GroupId> {
+    let ir::Group::Named(id) = g else { return None };
+    match &rs.groups.get(*id)?.group {
+        ir::Group::Where(base, c) if matches!(**base, ir::Group::All) && fixed_cond(c) => Some(*id),
+        _ => None,
+    }
 }
 
 /// Every key, in `key_index` order.
@@ -799,8 +856,12 @@ impl<'r> Compiler<'r, '_> {
                 .map(|k| self.keyed(k).const_cond(elem))
                 .collect::<Option<Vec<Tri>>>(),
         };
+        let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
-            if let Some(m) = ev.fixed_mask(t, l, g) {
+            if let Some(m) = fixed
+                .filter(|_| l.outside_organ())
+                .and_then(|id| ev.fixed_mask(t, id))
+            {
                 return fold_all_any(ev, t, all, &elem, ev.masked(t, m));
             }
             match ev.kept_range(t, l, g) {
@@ -819,8 +880,12 @@ impl<'r> Compiler<'r, '_> {
         e: &'r ir::Expr,
     ) -> NumFn<'r> {
         if f == AggFn::Count {
+            let fixed = fixed_group(self.rs, g);
             return Box::new(move |ev, t, l| {
-                if let Some(m) = ev.fixed_mask(t, l, g) {
+                if let Some(m) = fixed
+                    .filter(|_| l.outside_organ())
+                    .and_then(|id| ev.fixed_mask(t, id))
+                {
                     return Some(count_members(ev.masked(t, m).map(|(_, m)| m)));
                 }
                 match ev.kept_range(t, l, g) {
@@ -843,8 +908,12 @@ impl<'r> Compiler<'r, '_> {
             table: None,
         };
         let span = e.span;
+        let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
-            if let Some(m) = ev.fixed_mask(t, l, g) {
+            if let Some(m) = fixed
+                .filter(|_| l.outside_organ())
+                .and_then(|id| ev.fixed_mask(t, id))
+            {
                 return fold_num(ev, t, l, f, &elem, span, ev.masked(t, m));
             }
             match ev.kept_range(t, l, g) {

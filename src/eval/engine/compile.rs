@@ -272,11 +272,10 @@ impl<'r> Compiler<'r, '_> {
         }
     }
 
-    /// Lesion-level definition `d` for the lesion compiled for (`key`), as the expression to
-    /// evaluate in place of reading its value, where that notes nothing (inputs, constants,
-    /// comparisons and connectives of them: no arithmetic, which would be noted as `d`'s):
-    /// `size` of a node is its short axis; `normal` of a node `size < node_normal`.
-    fn inline(&self, d: usize) -> Option<(Self, &'r ir::Expr)> {
+    /// What lesion-level definition `d` is for the lesion compiled for (`key`): its
+    /// expression, or the head of the rule known to apply there (those before it known not
+    /// to), with the compiler to read it (one level deeper).
+    fn applies(&self, d: usize) -> Option<(Self, &'r ir::Expr)> {
         let def = &self.rs.defs[d];
         if def.level != DefLevel::Lesion || self.key.is_none() || self.depth >= MAX_DEPTH {
             return None;
@@ -285,18 +284,33 @@ impl<'r> Compiler<'r, '_> {
             depth: self.depth + 1,
             ..*self
         };
-        let head =
-            match &def.body {
-                Body::Expr(e) => e,
-                Body::Rules(rules) => rules.iter().find_map(|r| {
-                    match r.cond.as_ref().map(|x| c.const_cond(x)) {
-                        None | Some(Some(Tri::True)) => Some(Some(&r.head)),
-                        Some(Some(Tri::False)) => None,
-                        _ => Some(None),
-                    }
-                })??,
-                Body::Table(_) => return None,
-            };
+        let head = match &def.body {
+            Body::Expr(e) => e,
+            Body::Rules(rules) => c.known_rule(rules)?,
+            Body::Table(_) => return None,
+        };
+        Some((c, head))
+    }
+
+    /// The head of the first rule whose condition is known to hold, where those before it
+    /// are known not to.
+    fn known_rule(&self, rules: &'r [ir::Rule]) -> Option<&'r ir::Expr> {
+        for r in rules {
+            match r.cond.as_ref().map(|x| self.const_cond(x)) {
+                None | Some(Some(Tri::True)) => return Some(&r.head),
+                Some(Some(Tri::False)) => {}
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Lesion-level definition `d` for the lesion compiled for (`key`), as the expression to
+    /// evaluate in place of reading its value, where that notes nothing (inputs, constants,
+    /// comparisons and connectives of them: no arithmetic, which would be noted as `d`'s):
+    /// `size` of a node is its short axis; `normal` of a node `size < node_normal`.
+    fn inline(&self, d: usize) -> Option<(Self, &'r ir::Expr)> {
+        let (c, head) = self.applies(d)?;
         c.quiet(head).then_some((c, head))
     }
 
@@ -319,26 +333,7 @@ impl<'r> Compiler<'r, '_> {
     /// that is known before any data is read: a rule whose condition is known to hold (those
     /// before it known not to) with a constant head, or a constant expression.
     fn def_const(&self, d: usize) -> Option<Val> {
-        let def = &self.rs.defs[d];
-        if def.level != DefLevel::Lesion || self.key.is_none() || self.depth >= MAX_DEPTH {
-            return None;
-        }
-        let c = Compiler {
-            depth: self.depth + 1,
-            ..*self
-        };
-        let head =
-            match &def.body {
-                Body::Expr(e) => e,
-                Body::Rules(rules) => rules.iter().find_map(|r| {
-                    match r.cond.as_ref().map(|x| c.const_cond(x)) {
-                        None | Some(Some(Tri::True)) => Some(Some(&r.head)),
-                        Some(Some(Tri::False)) => None,
-                        _ => Some(None),
-                    }
-                })??,
-                Body::Table(_) => return None,
-            };
+        let (c, head) = self.applies(d)?;
         match head.ty {
             Ty::Num { .. } => c.const_num(head).map(Val::Num),
             Ty::Bool => c.const_cond(head).map(Val::Bool),

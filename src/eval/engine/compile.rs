@@ -67,13 +67,7 @@ pub(super) fn fixed_keys(
     input_pos: &[usize],
     params: &[ParamValue],
 ) -> Vec<Option<[Tri; NODAL_ROLES]>> {
-    let c = Compiler {
-        rs,
-        input_pos,
-        params,
-        key: None,
-        depth: 0,
-    };
+    let c = Compiler::new(rs, input_pos, params);
     rs.groups
         .iter()
         .map(|g| {
@@ -137,13 +131,7 @@ pub(super) fn program<'r>(
     input_pos: &[usize],
     params: &[ParamValue],
 ) -> Vec<Compiled<'r>> {
-    let c = Compiler {
-        rs,
-        input_pos,
-        params,
-        key: None,
-        depth: 0,
-    };
+    let c = Compiler::new(rs, input_pos, params);
     rs.defs
         .iter()
         .map(|d| match d.level {
@@ -175,6 +163,18 @@ const MAX_DEPTH: u8 = 8;
 
 fn is_num(e: &ir::Expr) -> bool {
     matches!(e.ty, Ty::Num { .. })
+}
+
+impl<'r, 'p> Compiler<'r, 'p> {
+    fn new(rs: &'r Ruleset, input_pos: &'p [usize], params: &'p [ParamValue]) -> Self {
+        Compiler {
+            rs,
+            input_pos,
+            params,
+            key: None,
+            depth: 0,
+        }
+    }
 }
 
 impl<'r> Compiler<'r, '_> {
@@ -1163,13 +1163,7 @@ mod tests {
         let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
         let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
         let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
-        let c = Compiler {
-            rs,
-            input_pos: &input_pos,
-            params: &params,
-            key: None,
-            depth: 0,
-        };
+        let c = Compiler::new(rs, &input_pos, &params);
         let at = |status, nodal, role| {
             c.keyed(Key {
                 status,

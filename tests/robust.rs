@@ -462,3 +462,36 @@ proptest! {
         check_ends(&format!("{id}.crit"), lines.join("\n"))?;
     }
 }
+
+/// Lesion-level definitions that each read many others, many levels deep: compiling looks into
+/// them for constants and values to read in place, within a budget, so the ruleset is compiled
+/// and evaluated at once instead of after as many looks as there are paths through them.
+#[test]
+fn wide_and_deep_lesion_definitions_compile_at_once() {
+    let (width, levels) = (12, 10);
+    let mut defs = vec![];
+    for level in 0..levels {
+        for i in 0..width {
+            let body = if level + 1 == levels {
+                format!("long_axis > {i} mm")
+            } else {
+                (0..width)
+                    .map(|j| format!("d{}_{j}", level + 1))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            };
+            defs.push(format!("lesion d{level}_{i} = {body}"));
+        }
+    }
+    let src = ruleset("count(lesions)", "all(lesions: d0_0)").replace(
+        "response overall",
+        &format!("{}\nresponse overall", defs.join("\n")),
+    );
+    within(Duration::from_secs(30), move |tick| {
+        tick("check, compile, evaluate and explain".into());
+        let out = run_small_stack(src).unwrap_or_else(|d| panic!("{d:?}"));
+        // S1: 12 mm > 0 mm at W8; S2's measurement at W8 is not recorded (unknown).
+        assert!(out[0].contains("overall A"), "{}", out[0]);
+        assert!(out[1].contains("W8"), "{}", out[1]);
+    });
+}

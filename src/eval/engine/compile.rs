@@ -6,6 +6,8 @@
 //! the meaning: every closure gives exactly what the tree walker gives for its node
 //! (`tests/compiled.rs` checks every shipped ruleset both ways).
 
+use std::cell::Cell;
+
 use smallvec::SmallVec;
 
 use super::{
@@ -67,7 +69,8 @@ pub(super) fn fixed_keys(
     input_pos: &[usize],
     params: &[ParamValue],
 ) -> Vec<Option<[Tri; NODAL_ROLES]>> {
-    let c = Compiler::new(rs, input_pos, params);
+    let budget = Cell::new(BUDGET);
+    let c = Compiler::new(rs, input_pos, params, &budget);
     rs.groups
         .iter()
         .map(|g| {
@@ -131,7 +134,17 @@ pub(super) fn program<'r>(
     input_pos: &[usize],
     params: &[ParamValue],
 ) -> Vec<Compiled<'r>> {
-    let c = Compiler::new(rs, input_pos, params);
+    program_in(rs, input_pos, params, &Cell::new(BUDGET))
+}
+
+/// `program`, looking into lesion-level definitions at most `budget` times.
+fn program_in<'r>(
+    rs: &'r Ruleset,
+    input_pos: &[usize],
+    params: &[ParamValue],
+    budget: &Cell<u32>,
+) -> Vec<Compiled<'r>> {
+    let c = Compiler::new(rs, input_pos, params, budget);
     rs.defs
         .iter()
         .map(|d| match d.level {
@@ -156,23 +169,36 @@ struct Compiler<'r, 'p> {
     /// Lesion-level definitions looked into for a constant (`def_const`), at most
     /// `MAX_DEPTH` deep.
     depth: u8,
+    /// Looks into lesion-level definitions left for compiling this program (`applies`): a
+    /// ruleset whose definitions each read many others is compiled without the rest of them
+    /// (exactly, if less quickly) rather than for ever.
+    budget: &'p Cell<u32>,
 }
 
 /// How deep constants are looked for through lesion-level definitions that read others.
 const MAX_DEPTH: u8 = 8;
+
+/// Looks into lesion-level definitions per program (the shipped rulesets need a few thousand).
+pub(super) const BUDGET: u32 = 200_000;
 
 fn is_num(e: &ir::Expr) -> bool {
     matches!(e.ty, Ty::Num { .. })
 }
 
 impl<'r, 'p> Compiler<'r, 'p> {
-    fn new(rs: &'r Ruleset, input_pos: &'p [usize], params: &'p [ParamValue]) -> Self {
+    fn new(
+        rs: &'r Ruleset,
+        input_pos: &'p [usize],
+        params: &'p [ParamValue],
+        budget: &'p Cell<u32>,
+    ) -> Self {
         Compiler {
             rs,
             input_pos,
             params,
             key: None,
             depth: 0,
+            budget,
         }
     }
 }
@@ -280,6 +306,8 @@ impl<'r> Compiler<'r, '_> {
         if def.level != DefLevel::Lesion || self.key.is_none() || self.depth >= MAX_DEPTH {
             return None;
         }
+        let left = self.budget.get().checked_sub(1)?;
+        self.budget.set(left);
         let c = Compiler {
             depth: self.depth + 1,
             ..*self
@@ -844,12 +872,20 @@ impl<'r> Compiler<'r, '_> {
     /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
         // Each member in its own scope: compiled for each key of the member.
+        // Once per aggregate: within a body compiled for a key, or another aggregate's
+        // element, as written (so that nested aggregates do not multiply the code).
+        let top = self.key.is_none();
         let elem = Elem {
             plain: self.plain().cond(elem),
-            keyed: keys().map(|k| self.keyed(k).cond(elem)).collect(),
+            keyed: keys()
+                .filter(|_| top)
+                .map(|k| self.keyed(k).cond(elem))
+                .collect(),
             table: keys()
+                .filter(|_| top)
                 .map(|k| self.keyed(k).const_cond(elem))
-                .collect::<Option<Vec<Tri>>>(),
+                .collect::<Option<Vec<Tri>>>()
+                .filter(|t| !t.is_empty()),
         };
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
@@ -897,9 +933,13 @@ impl<'r> Compiler<'r, '_> {
         if matches!(f, AggFn::Sum | AggFn::Max) && self.is_top(g) {
             return self.walk_num(e);
         }
+        let top = self.key.is_none();
         let elem = Elem {
             plain: self.plain().num(elem),
-            keyed: keys().map(|k| self.keyed(k).num(elem)).collect(),
+            keyed: keys()
+                .filter(|_| top)
+                .map(|k| self.keyed(k).num(elem))
+                .collect(),
             table: None,
         };
         let span = e.span;
@@ -1163,7 +1203,8 @@ mod tests {
         let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
         let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
         let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
-        let c = Compiler::new(rs, &input_pos, &params);
+        let budget = Cell::new(BUDGET);
+        let c = Compiler::new(rs, &input_pos, &params, &budget);
         let at = |status, nodal, role| {
             c.keyed(Key {
                 status,
@@ -1199,6 +1240,22 @@ mod tests {
         // Without a key nothing is assumed about the lesion.
         assert_eq!(c.def_const(def("size")), None);
         assert!(c.inline(def("size")).is_none());
+    }
+
+    /// The shipped rulesets are compiled well within the budget of looks into lesion-level
+    /// definitions (so that none is compiled less well for running out of it).
+    #[test]
+    fn shipped_rulesets_within_budget() {
+        for (id, _) in crate::registry::shipped() {
+            let checked = crate::check::load(id).unwrap_or_else(|_| panic!("{id} loads"));
+            let rs = &checked.ruleset;
+            let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
+            let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+            let budget = Cell::new(BUDGET);
+            program_in(rs, &input_pos, &params, &budget);
+            let used = BUDGET - budget.get();
+            assert!(used < BUDGET / 10, "{id}: {used} of {BUDGET}");
+        }
     }
 
     #[test]

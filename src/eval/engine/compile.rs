@@ -632,35 +632,37 @@ impl<'r> Compiler<'r, '_> {
         }
     }
 
+    /// An aggregate's element, each member in its own scope: compiled by `f` for each key of
+    /// the member, and as written. Once per aggregate: within a body compiled for a key, or
+    /// another aggregate's element, only as written (so that nested aggregates do not
+    /// multiply the code).
+    fn elem<T>(&self, f: impl Fn(&Self) -> Fun<'r, T>) -> Elem<'r, T> {
+        let top = self.key.is_none();
+        Elem {
+            plain: f(&self.plain()),
+            keyed: keys().filter(|_| top).map(|k| f(&self.keyed(k))).collect(),
+            table: None,
+        }
+    }
+
     /// `all(g: elem)` / `any(g: elem)`, as `Evaluation::aggregate`.
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
-        // Each member in its own scope: compiled for each key of the member.
-        // Once per aggregate: within a body compiled for a key, or another aggregate's
-        // element, as written (so that nested aggregates do not multiply the code).
-        let top = self.key.is_none();
-        let elem = Elem {
-            plain: self.plain().cond(elem),
-            keyed: keys()
-                .filter(|_| top)
-                .map(|k| self.keyed(k).cond(elem))
-                .collect(),
-            table: keys()
-                .filter(|_| top)
-                .map(|k| self.keyed(k).const_cond(elem))
-                .collect::<Option<Vec<Tri>>>()
-                .filter(|t| !t.is_empty()),
-        };
+        let mut each = self.elem(|c| c.cond(elem));
+        // Where every key gives a constant, a table instead of code per member.
+        if !each.keyed.is_empty() {
+            each.table = keys().map(|k| self.keyed(k).const_cond(elem)).collect();
+        }
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
             if let Some(m) = fixed
                 .filter(|_| l.outside_organ())
                 .and_then(|id| ev.fixed_mask(t, id))
             {
-                return fold_all_any(ev, t, all, &elem, ev.masked(t, m));
+                return fold_all_any(ev, t, all, &each, ev.masked(t, m));
             }
             match ev.kept_range(t, l, g) {
-                Some((a, b)) => fold_all_any(ev, t, all, &elem, (a..b).map(|i| ev.member(i))),
-                None => fold_all_any(ev, t, all, &elem, ev.members_in(t, l, g).into_iter()),
+                Some((a, b)) => fold_all_any(ev, t, all, &each, (a..b).map(|i| ev.member(i))),
+                None => fold_all_any(ev, t, all, &each, ev.members_in(t, l, g).into_iter()),
             }
         })
     }
@@ -696,15 +698,7 @@ impl<'r> Compiler<'r, '_> {
         if matches!(f, AggFn::Sum | AggFn::Max) && self.is_top(g) {
             return self.walk_num(e);
         }
-        let top = self.key.is_none();
-        let elem = Elem {
-            plain: self.plain().num(elem),
-            keyed: keys()
-                .filter(|_| top)
-                .map(|k| self.keyed(k).num(elem))
-                .collect(),
-            table: None,
-        };
+        let elem = self.elem(|c| c.num(elem));
         let span = e.span;
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {

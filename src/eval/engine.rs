@@ -198,7 +198,7 @@ impl<'r> Engine<'r> {
             fixed: rs
                 .groups
                 .iter()
-                .map(|g| matches!(&g.group, ir::Group::Where(b, c) if matches!(**b, ir::Group::All) && fixed_cond(c)))
+                .map(|g| fixed_where(&g.group).is_some())
                 .collect(),
             program,
             fixed_keys,
@@ -834,29 +834,22 @@ impl<'a> Evaluation<'a> {
     #[inline(never)]
     fn fixed_mask_of(&self, t: usize, id: ir::GroupId) -> Option<u64> {
         let lesions = &self.subj.lesions;
-        if !self.eng.fixed[id] || lesions.len() > 64 {
+        if lesions.len() > 64 {
             return None;
         }
         // The condition reads only what does not change between assessments, and notes
         // nothing (`fixed_cond`): worked out for every lesion at once, by the lesion's
         // nodal flag and role where it reads only those.
-        if let Some(Some(tab)) = self.eng.fixed_keys.get(id) {
-            return lesions.iter().enumerate().try_fold(0u64, |m, (i, les)| {
-                match tab[compile::nodal_role_index(les.nodal, les.role)] {
-                    Tri::True => Some(m | 1 << i),
-                    Tri::False => Some(m),
-                    Tri::Unknown => None,
-                }
-            });
+        match self.eng.fixed_keys.get(id) {
+            Some(Some(tab)) => lesion_bits(lesions.len(), |i| {
+                let les = &lesions[i];
+                tab[compile::nodal_role_index(les.nodal, les.role)]
+            }),
+            _ => {
+                let c = fixed_where(&self.rs().groups[id].group)?;
+                lesion_bits(lesions.len(), |i| self.cond(t, Scope::Lesion(i), c))
+            }
         }
-        let ir::Group::Where(_, c) = &self.rs().groups[id].group else {
-            return None;
-        };
-        (0..lesions.len()).try_fold(0u64, |m, les| match self.cond(t, Scope::Lesion(les), c) {
-            Tri::True => Some(m | 1 << les),
-            Tri::False => Some(m),
-            Tri::Unknown => None,
-        })
     }
 
     /// Where lesion `l`'s status at `t`, nodal flag and role are among the keys that
@@ -1686,6 +1679,25 @@ fn fold_value(f: AggFn, acc: Option<Iv>, v: Iv, m: Tri) -> (Iv, bool) {
         (_, Some(a)) => a.hull(a.min(v)),
     };
     (r, false)
+}
+
+/// A bit for each of `n` lesions (at most 64) where `holds` is true; `None` where it is
+/// unknown for one.
+fn lesion_bits(n: usize, holds: impl Fn(usize) -> Tri) -> Option<u64> {
+    (0..n).try_fold(0u64, |m, i| match holds(i) {
+        Tri::True => Some(m | 1 << i),
+        Tri::False => Some(m),
+        Tri::Unknown => None,
+    })
+}
+
+/// The condition of a group of fixed members, `lesions where C` with C on what does not
+/// change between assessments (`fixed_cond`).
+fn fixed_where(g: &ir::Group) -> Option<&ir::Expr> {
+    match g {
+        ir::Group::Where(base, c) if matches!(**base, ir::Group::All) && fixed_cond(c) => Some(c),
+        _ => None,
+    }
 }
 
 /// Whether a condition reads only what is the same at every assessment: a lesion's role,

@@ -190,15 +190,13 @@ impl<'r> Compiler<'r, '_> {
                 let s = *s;
                 Box::new(move |_, _, _| Val::Status(s))
             }
-            K::Def(d) if self.def_const(*d).is_some() => {
-                let v = self.def_const(*d).unwrap_or(Val::None);
-                Box::new(move |_, _, _| v.clone())
-            }
-            K::Def(d) if self.inline(*d).is_some() => match self.inline(*d) {
-                Some((c, head)) => c.val(head),
-                None => self.walk_val(e),
-            },
             K::Def(d) => {
+                if let Some(v) = self.def_const(*d) {
+                    return Box::new(move |_, _, _| v.clone());
+                }
+                if let Some((c, head)) = self.inline(*d) {
+                    return c.val(head);
+                }
                 let d = *d;
                 match self.rs.defs[d].level {
                     DefLevel::Assessment => Box::new(move |ev, t, _| ev.value(t, d).clone()),
@@ -289,11 +287,10 @@ impl<'r> Compiler<'r, '_> {
             // value.
             K::Param(_) => Box::new(|_, _, _| None),
             K::Input(i) if self.rs.inputs[*i].level == InputLevel::Lesion => self.lesion_input(*i),
-            K::Def(d) if self.inline(*d).is_some() => match self.inline(*d) {
-                Some((c, head)) => c.num(head),
-                None => self.walk_num(e),
-            },
             K::Def(d) => {
+                if let Some((c, head)) = self.inline(*d) {
+                    return c.num(head);
+                }
                 let d = *d;
                 let num = |v: &Val| match v {
                     Val::Num(iv) => Some(*iv),
@@ -433,11 +430,10 @@ impl<'r> Compiler<'r, '_> {
                 Scope::Lesion(l) => Tri::from(ev.subj.lesions[l].nodal),
                 _ => Tri::False,
             }),
-            K::Def(d) if self.inline(*d).is_some() => match self.inline(*d) {
-                Some((c, head)) => c.cond(head),
-                None => self.walk_cond(e),
-            },
             K::Def(d) => {
+                if let Some((c, head)) = self.inline(*d) {
+                    return c.cond(head);
+                }
                 let d = *d;
                 match self.rs.defs[d].level {
                     DefLevel::Assessment => Box::new(move |ev, t, _| truth(ev.value(t, d))),
@@ -795,6 +791,14 @@ mod tests {
     use super::*;
     use crate::check::ir::{Role, Status};
 
+    /// Input positions (each input its own, as where every input is a lesion's) and the
+    /// params' defaults, to compile `rs` with.
+    pub(super) fn defaults(rs: &Ruleset) -> (Vec<usize>, Vec<ParamValue>) {
+        let input_pos = (0..rs.inputs.len()).collect();
+        let params = rs.params.iter().map(|p| p.value.clone()).collect();
+        (input_pos, params)
+    }
+
     /// What RECIST 1.1 compiles to: `size` for a lesion of a given status, nodal flag and
     /// role is one of its rules; `normal` of a node reads no nodal flag; the target
     /// response's second CR rule is never evaluated while CR comes before PD (its condition
@@ -804,8 +808,7 @@ mod tests {
         let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
         let rs = &checked.ruleset;
         let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
-        let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
-        let mut params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let (input_pos, mut params) = defaults(rs);
         let guards = |c: &Compiled<'_>| match c {
             Compiled::Rules(_, rules) => rules
                 .iter()
@@ -861,8 +864,7 @@ mod tests {
         for (id, _) in crate::registry::shipped() {
             let checked = crate::check::load(id).unwrap_or_else(|_| panic!("{id} loads"));
             let rs = &checked.ruleset;
-            let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
-            let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+            let (input_pos, params) = defaults(rs);
             let budget = Cell::new(BUDGET);
             program_in(rs, &input_pos, &params, &budget);
             let used = BUDGET - budget.get();

@@ -13,7 +13,7 @@ use crate::check::ir::{
     self, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Role, Ruleset, Status,
     Ty,
 };
-use crate::eval::engine::{calc, fixed_cond};
+use crate::eval::engine::{calc, fixed_where};
 use crate::eval::value::{Iv, Tri, Val};
 
 /// A lesion's status (at the assessment), nodal flag and role.
@@ -48,12 +48,7 @@ pub(in crate::eval::engine) fn fixed_keys(
     rs.groups
         .iter()
         .map(|g| {
-            let ir::Group::Where(base, cond) = &g.group else {
-                return None;
-            };
-            if !matches!(**base, ir::Group::All) || !fixed_cond(cond) {
-                return None;
-            }
+            let cond = fixed_where(&g.group)?;
             let mut tab = [Tri::Unknown; NODAL_ROLES];
             for nodal in [false, true] {
                 for role in Role::ALL {
@@ -74,10 +69,7 @@ pub(in crate::eval::engine) fn fixed_keys(
 /// Named group `g`, when it is one of fixed members (`fixed_keys`, `Evaluation::fixed_mask`).
 pub(super) fn fixed_group(rs: &Ruleset, g: &ir::Group) -> Option<ir::GroupId> {
     let ir::Group::Named(id) = g else { return None };
-    match &rs.groups.get(*id)?.group {
-        ir::Group::Where(base, c) if matches!(**base, ir::Group::All) && fixed_cond(c) => Some(*id),
-        _ => None,
-    }
+    fixed_where(&rs.groups.get(*id)?.group).map(|_| *id)
 }
 
 /// Every key, in `key_index` order.
@@ -373,8 +365,7 @@ mod tests {
         let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
         let rs = &checked.ruleset;
         let def = |n: &str| rs.defs.iter().position(|d| d.name == n).unwrap();
-        let input_pos: Vec<usize> = (0..rs.inputs.len()).collect();
-        let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let (input_pos, params) = super::super::tests::defaults(rs);
         let budget = Cell::new(BUDGET);
         let c = Compiler::new(rs, &input_pos, &params, &budget);
         let at = |status, nodal, role| {

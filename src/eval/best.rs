@@ -3,12 +3,13 @@
 //! then the best-ranked category. Every change is recorded for the explanation.
 
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 pub use super::confirm::Unconfirmed;
 use super::confirm::{confirm, minutes};
 use super::engine::Evaluation;
 use super::value::Tri;
-use crate::check::ir::{Anchor, CatId, Guard};
+use crate::check::ir::{Anchor, CatId, Confirm, Guard};
 use crate::units::MINUTES_PER_DAY;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,8 +104,16 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
         }
     }
 
-    let original = cats.clone();
-    for rule in b.confirms.iter().filter(|r| active(ev, &r.guard)) {
+    // The timepoints before confirmation, which confirmations read (none to keep when no
+    // confirmation applies: nothing is then confirmed).
+    let confirms: SmallVec<[&Confirm; 4]> =
+        b.confirms.iter().filter(|r| active(ev, &r.guard)).collect();
+    let original = if confirms.is_empty() {
+        Vec::new()
+    } else {
+        cats.clone()
+    };
+    for rule in confirms {
         for i in 0..original.len() {
             let (ti, ci) = original[i];
             if !rule.cats.contains(&ci) {

@@ -107,6 +107,13 @@ pub struct Engine<'r> {
     /// some column): with a category in each column, a row then matches when each column's
     /// bit is in its mask.
     all_masked: Vec<bool>,
+    /// Per decision table with a mask in every cell, its first matching row (plus one; zero:
+    /// none) for every combination of one category per column, where there are at most
+    /// `DENSE_MAX` (`dense_rows`): a row is then found by one index.
+    dense: Vec<Option<Vec<u16>>>,
+    /// The definitions evaluated at every assessment, in the checker's order: those of the
+    /// assessment and organ levels (lesion-level ones are evaluated where read).
+    steps: Vec<DefId>,
     /// Per named group, whether it is `lesions where C` with a condition on what does not
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
@@ -193,7 +200,21 @@ impl<'r> Engine<'r> {
                     _ => false,
                 })
                 .collect(),
+            dense: masks
+                .iter()
+                .zip(&rs.defs)
+                .map(|(m, d)| match &d.body {
+                    Body::Table(tab) => dense_rows(tab, m, rs.categories.len()),
+                    _ => None,
+                })
+                .collect(),
             masks,
+            steps: rs
+                .order
+                .iter()
+                .copied()
+                .filter(|&d| rs.defs[d].level != DefLevel::Lesion)
+                .collect(),
             def_level: rs.defs.iter().map(|d| d.level).collect(),
             fixed: rs
                 .groups
@@ -259,7 +280,7 @@ impl<'r> Engine<'r> {
                 .fold(0, |m, &i| m | 1 << i),
         };
         for t in 0..n {
-            for &d in &self.rs.order {
+            for &d in &self.steps {
                 let def = &self.rs.defs[d];
                 ev.evaluating.set(Some((t, d)));
                 match def.level {
@@ -357,6 +378,18 @@ struct NadirState {
 }
 
 impl NadirState {
+    /// The nadir so far with `iv`, the value at assessment `k`.
+    #[inline]
+    fn step(&mut self, k: usize, iv: Iv) {
+        match iv.value() {
+            Some(v) if self.best.is_none_or(|(b, _)| dcmp(v, b).is_lt()) => {
+                self.best = Some((v, k))
+            }
+            Some(_) => {}
+            None => self.any = Some(self.any.map(|(a, ak)| (a.min(iv), ak)).unwrap_or((iv, k))),
+        }
+    }
+
     fn result(&self) -> Option<(Iv, usize)> {
         match (self.best, self.any) {
             (Some((v, k)), _) => Some((Iv::exact(v), k)),
@@ -620,6 +653,23 @@ impl<'a> Evaluation<'a> {
         let width = tab.columns.len();
         if !self.eng.all_masked[d] || vals.len() != width {
             return self.lookup_in(tab, vals, &self.eng.masks[d]);
+        }
+        if let Some(dense) = &self.eng.dense[d] {
+            let n = self.rs().categories.len();
+            let index = vals.iter().rev().try_fold(0usize, |i, v| match v {
+                Val::Cat(c) if (*c as usize) < n => Some(i * n + *c as usize),
+                _ => None,
+            });
+            if let Some(row) = index.and_then(|i| dense.get(i)) {
+                let Some(i) = row.checked_sub(1) else {
+                    return (self.undecided_cat(), Fired::NONE);
+                };
+                let fired = Fired {
+                    index: i as u32,
+                    undecided: false,
+                };
+                return (Val::Cat(tab.rows[i as usize].output), fired);
+            }
         }
         let mut bits: SmallVec<[u64; 4]> = SmallVec::new();
         for v in vals {
@@ -1192,13 +1242,7 @@ impl<'a> Evaluation<'a> {
     /// The nadir so far with the value at assessment `k`.
     fn nadir_step(&self, st: &mut NadirState, k: usize, l: Scope, x: &ir::Expr) {
         if let Val::Num(iv) = self.eval(k, l, x) {
-            match iv.value() {
-                Some(v) if st.best.is_none_or(|(b, _)| dcmp(v, b).is_lt()) => {
-                    st.best = Some((v, k))
-                }
-                Some(_) => {}
-                None => st.any = Some(st.any.map(|(a, ak)| (a.min(iv), ak)).unwrap_or((iv, k))),
-            }
+            st.step(k, iv);
         }
     }
 
@@ -1228,8 +1272,11 @@ impl<'a> Evaluation<'a> {
             Some(st) => (st, t - 1),
             None => (NadirState::default(), from),
         };
+        // The definition's kept values (as `eval` reads them).
         for k in begin..t {
-            self.nadir_step(&mut st, k, l, x);
+            if let Val::Num(iv) = self.value(k, d) {
+                st.step(k, *iv);
+            }
         }
         self.s
             .nadirs
@@ -1614,6 +1661,21 @@ impl<'a> Evaluation<'a> {
 /// of reach of finite operands (beyond the decimal range; or the divisor may be zero, which
 /// leaves the quotient unbounded and is not a problem).
 fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
+    // Two exact operands (most of a cohort's arithmetic): one operation on their values, as
+    // the interval operations below give it; a division by zero and a result beyond the
+    // decimal range go the general way, which says so.
+    if let (Some(a), Some(b)) = (x.same_bits(), y.same_bits()) {
+        let r = match op {
+            BinOp::Add => a.checked_add(b),
+            BinOp::Sub => a.checked_sub(b),
+            BinOp::Mul => a.checked_mul(b),
+            BinOp::Div if b.is_zero() => None,
+            BinOp::Div => a.checked_div(b),
+        };
+        if let Some(r) = r {
+            return (Some(Iv::exact(r)), None);
+        }
+    }
     let r = match op {
         BinOp::Add => x.plus(y),
         BinOp::Sub => x.minus(y),
@@ -1626,6 +1688,40 @@ fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
     let lost =
         x.is_finite() && y.is_finite() && !r.is_finite() && (op != BinOp::Div || !y.may_be_zero());
     (Some(r), lost.then_some(Trouble::OutOfRange))
+}
+
+/// Combinations of categories a dense decision table may hold (`Engine::dense`).
+const DENSE_MAX: usize = 4096;
+
+/// A decision table's first matching row (plus one; zero: none) for each combination of one
+/// category per column, the first column varying fastest; `masks`: its cells' masks, row by
+/// row. `None` where a cell has no mask, or for more than `DENSE_MAX` combinations.
+fn dense_rows(tab: &ir::Table, masks: &[Option<u64>], categories: usize) -> Option<Vec<u16>> {
+    let width = tab.columns.len();
+    let size = (0..width).try_fold(1usize, |n, _| n.checked_mul(categories))?;
+    if width == 0
+        || size > DENSE_MAX
+        || categories > 64
+        || tab.rows.len() >= usize::from(u16::MAX)
+        || masks.len() != tab.rows.len() * width
+    {
+        return None;
+    }
+    let masks: Vec<u64> = masks.iter().copied().collect::<Option<_>>()?;
+    let row_of = |mut i: usize| {
+        let cats: Vec<usize> = (0..width)
+            .map(|_| {
+                let c = i % categories;
+                i /= categories;
+                c
+            })
+            .collect();
+        masks
+            .chunks_exact(width)
+            .position(|row| row.iter().zip(&cats).all(|(m, &c)| m >> c & 1 == 1))
+            .map_or(0, |r| r as u16 + 1)
+    };
+    Some((0..size).map(row_of).collect())
 }
 
 /// Members for sure (true) and at most (also unknown), as an interval.

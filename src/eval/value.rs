@@ -123,7 +123,7 @@ impl Iv {
     /// The exact value when both bounds are the same bits (as `Iv::exact` makes them): a
     /// quick test before the general one.
     #[inline]
-    fn same_bits(&self) -> Option<Decimal> {
+    pub fn same_bits(&self) -> Option<Decimal> {
         match (self.lo, self.hi) {
             (Some(a), Some(b)) if a.serialize() == b.serialize() => Some(a),
             _ => None,

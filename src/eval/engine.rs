@@ -112,8 +112,15 @@ pub struct Engine<'r> {
     /// `DENSE_MAX` (`dense_rows`): a row is then found by one index.
     dense: Vec<Option<Vec<u16>>>,
     /// The definitions evaluated at every assessment, in the checker's order: those of the
-    /// assessment and organ levels (lesion-level ones are evaluated where read).
+    /// assessment and organ levels (lesion-level ones are evaluated where read, and so are
+    /// the assessment-level ones below).
     steps: Vec<DefId>,
+    /// Per definition, whether it is an assessment-level value (not a response) that notes
+    /// nothing (`compile::notes_nothing`): it is evaluated where first read, so that one that
+    /// nothing reads with these params (RECIST 1.1's `pr_confirmed` without `sticky_response`)
+    /// costs nothing. Its value is the same whenever it is worked out, as it reads only
+    /// values of its assessment and earlier ones, which are known by then.
+    lazy: Vec<bool>,
     /// Per named group, whether it is `lesions where C` with a condition on what does not
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
@@ -178,6 +185,13 @@ impl<'r> Engine<'r> {
             })
             .collect();
         let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let lazy: Vec<bool> = rs
+            .defs
+            .iter()
+            .map(|d| {
+                d.level == DefLevel::Assessment && d.ty != Ty::Cat && compile::notes_nothing(rs, d)
+            })
+            .collect();
         let program = compile::program(rs, &input_pos, &params);
         let fixed_keys = compile::fixed_keys(rs, &input_pos, &params);
         Engine {
@@ -213,8 +227,9 @@ impl<'r> Engine<'r> {
                 .order
                 .iter()
                 .copied()
-                .filter(|&d| rs.defs[d].level != DefLevel::Lesion)
+                .filter(|&d| rs.defs[d].level != DefLevel::Lesion && !lazy[d])
                 .collect(),
+            lazy,
             def_level: rs.defs.iter().map(|d| d.level).collect(),
             fixed: rs
                 .groups
@@ -262,6 +277,10 @@ impl<'r> Engine<'r> {
         }
         s.ovals.resize(n * subj.organs.len() * no, Val::None);
         s.fired.resize(n * na, Fired::NONE);
+        if self.lazy.contains(&true) {
+            s.later.resize_with(n * na, OnceCell::new);
+            s.later_busy.resize(n * na, Cell::new(false));
+        }
         s.absent_read.resize(n, Cell::new(0));
         s.group_at.get_mut().resize(n * self.rs.groups.len(), None);
         s.fixed_in
@@ -347,6 +366,11 @@ struct Scratch {
     slot_of: Vec<u32>,
     /// The rule or row that decided each assessment-level definition.
     fired: Vec<Fired>,
+    /// Values of assessment-level definitions evaluated where first read (`Engine::lazy`),
+    /// with the rule that decided each; and whether each is being evaluated (a value read
+    /// again while it is, which the checker's order rules out, reads no value).
+    later: Vec<OnceCell<(Val, Fired)>>,
+    later_busy: Vec<Cell<bool>>,
     problems: RefCell<Vec<Problem>>,
     /// Per assessment, the inputs without a column that were read there (a bit per input).
     absent_read: Vec<Cell<u64>>,
@@ -422,6 +446,8 @@ impl Scratch {
             computing,
             slot_of,
             fired,
+            later,
+            later_busy,
             problems,
             absent_read,
             group_at,
@@ -436,6 +462,8 @@ impl Scratch {
         computing.clear();
         slot_of.clear();
         fired.clear();
+        later.clear();
+        later_busy.clear();
         problems.get_mut().clear();
         absent_read.clear();
         group_at.get_mut().clear();
@@ -498,7 +526,33 @@ impl<'a> Evaluation<'a> {
 
     /// The value of an assessment-level definition at an assessment.
     pub fn value(&self, t: usize, d: DefId) -> &Val {
-        &self.s.vals[self.at(t, d)]
+        let i = self.at(t, d);
+        if self.eng.lazy[d] {
+            return &self.value_read(t, d, i).0;
+        }
+        &self.s.vals[i]
+    }
+
+    /// The value of `d` at `t` (its place `i`), a definition evaluated where first read, and
+    /// the rule that decided it.
+    #[inline(never)]
+    fn value_read(&self, t: usize, d: DefId, i: usize) -> &(Val, Fired) {
+        static NONE: (Val, Fired) = (Val::None, Fired::NONE);
+        let (Some(kept), Some(busy)) = (self.s.later.get(i), self.s.later_busy.get(i)) else {
+            return &NONE;
+        };
+        if let Some(v) = kept.get() {
+            return v;
+        }
+        if busy.get() {
+            return &NONE;
+        }
+        busy.set(true);
+        let outer = self.evaluating.replace(Some((t, d)));
+        let v = self.body(t, Scope::Assessment, d);
+        self.evaluating.set(outer);
+        busy.set(false);
+        kept.get_or_init(|| v)
     }
 
     /// A lesion-level definition's value for a lesion at an assessment (no value where the
@@ -528,6 +582,7 @@ impl<'a> Evaluation<'a> {
     /// The rule or table row that decided an assessment-level definition at an assessment.
     pub fn fired(&self, t: usize, d: DefId) -> Fired {
         match self.eng.def_level[d] {
+            DefLevel::Assessment if self.eng.lazy[d] => self.value_read(t, d, self.at(t, d)).1,
             DefLevel::Assessment => self.s.fired[self.at(t, d)],
             _ => Fired::NONE,
         }

@@ -27,7 +27,7 @@ use crate::eval::value::{Iv, Tri, Val};
 mod known;
 
 use known::{fixed_group, keys, same_expr};
-pub(super) use known::{fixed_keys, key_index, nodal_role_index, Key, NODAL_ROLES};
+pub(super) use known::{fixed_keys, key_index, nodal_role_index, notes_nothing, Key, NODAL_ROLES};
 
 type Fun<'r, T> = Box<dyn Fn(&Evaluation<'_>, usize, Scope) -> T + Send + Sync + 'r>;
 /// A condition: `Evaluation::cond` of its expression.

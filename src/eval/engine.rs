@@ -390,8 +390,9 @@ struct Scratch {
     fixed_mask: Vec<Cell<Option<Option<u64>>>>,
 }
 
-/// A kept nadir: (assessment, definition, first assessment looked at), and the nadir.
-type Nadir = ((u32, u32, u32), NadirState);
+/// A kept nadir: (assessment, definition, first assessment looked at), the nadir being worked
+/// out, and the nadir it gives (read again by later rules of the assessment).
+type Nadir = ((u32, u32, u32), NadirState, Option<(Iv, usize)>);
 
 /// A nadir being worked out: the smallest exact value and where it was, and the hull of the
 /// values known only within bounds (with where the first was).
@@ -1309,35 +1310,30 @@ impl<'a> Evaluation<'a> {
             (K::Def(d), Scope::Assessment) if self.eng.def_level[*d] == DefLevel::Assessment => *d,
             _ => return self.nadir(t, l, x, from),
         };
-        let kept = |t: usize| {
-            let key = (t as u32, d as u32, from as u32);
+        let key = |t: usize| (t as u32, d as u32, from as u32);
+        let mut st = NadirState::default();
+        let mut begin = from;
+        {
             let nadirs = self.s.nadirs.borrow();
-            nadirs
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == key)
-                .map(|(_, st)| *st)
-        };
-        if let Some(st) = kept(t) {
-            return st.result();
+            let kept = |t: usize| nadirs.iter().rev().find(|(k, ..)| *k == key(t));
+            if let Some((_, _, r)) = kept(t) {
+                return *r;
+            }
+            // The value of a definition reads nothing else: the nadir up to the previous
+            // assessment and that assessment's value give this one.
+            if let Some((_, prev, _)) = t.checked_sub(1).filter(|&p| p > from).and_then(kept) {
+                (st, begin) = (*prev, t - 1);
+            }
         }
-        // The value of a definition reads nothing else: the nadir up to the previous
-        // assessment and that assessment's value give this one.
-        let (mut st, begin) = match t.checked_sub(1).filter(|&p| p > from).and_then(kept) {
-            Some(st) => (st, t - 1),
-            None => (NadirState::default(), from),
-        };
         // The definition's kept values (as `eval` reads them).
         for k in begin..t {
             if let Val::Num(iv) = self.value(k, d) {
                 st.step(k, *iv);
             }
         }
-        self.s
-            .nadirs
-            .borrow_mut()
-            .push(((t as u32, d as u32, from as u32), st));
-        st.result()
+        let r = st.result();
+        self.s.nadirs.borrow_mut().push((key(t), st, r));
+        r
     }
 
     /// The first later assessment where a condition on the data holds.

@@ -22,7 +22,8 @@ use crate::check::ir::{
     self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
     Ty,
 };
-use crate::eval::value::{Iv, Tri, Val};
+use crate::eval::value::{dcmp, Iv, Tri, Val};
+use rust_decimal::Decimal;
 
 mod known;
 
@@ -357,22 +358,23 @@ impl<'r> Compiler<'r, '_> {
     fn lesion_input(&self, i: usize) -> NumFn<'r> {
         let pos = self.input_pos[i];
         let unknown = unknown_input(&self.rs.inputs[i]);
-        Box::new(move |ev, t, l| {
-            let si = match l {
-                Scope::Lesion(l) => ev.slot_index(t, l)?,
-                _ => return None,
-            };
-            match *ev.subj.assessments[t]
-                .values
-                .get(si * ev.subj.width + pos)?
-            {
-                Some(v) => Some(Iv::exact(v)),
-                None => {
-                    ev.mark_absent_read(t, i);
-                    Some(unknown)
-                }
-            }
+        Box::new(move |ev, t, l| match read_input(ev, t, l, i, pos)? {
+            Some(v) => Some(Iv::exact(v)),
+            None => Some(unknown),
         })
+    }
+
+    /// The lesion-level input that `e` reads, where it is one (or a lesion-level definition
+    /// read in place that is one: `size` of a node).
+    fn as_input(&self, e: &'r ir::Expr) -> Option<usize> {
+        match &e.kind {
+            K::Input(i) if self.rs.inputs[*i].level == InputLevel::Lesion => Some(*i),
+            K::Def(d) if self.def_const(*d).is_none() => {
+                let (c, head) = self.inline(*d)?;
+                c.as_input(head)
+            }
+            _ => None,
+        }
     }
 
     /// `a op b`, with the problems the tree walker notes.
@@ -537,13 +539,29 @@ impl<'r> Compiler<'r, '_> {
             let (x, y) = (self.val(a), self.val(b));
             return Box::new(move |ev, t, l| compare(op, &x(ev, t, l), &y(ev, t, l)));
         }
-        // Against a constant (`size < node_normal`, `count(g) = 0`): one closure fewer.
+        // Against a constant (`size < node_normal`, `count(g) = 0`): one closure fewer, and
+        // an exact value against an exact constant compared as two decimals.
         match (self.const_num(a), self.const_num(b)) {
             (None, Some(c)) => {
+                // A measurement against an exact constant (`size = 0 mm` of a non-nodal
+                // target, `size < node_normal` of a node): the decimal read where it is.
+                if let (Some(i), Some(k)) = (self.as_input(a), c.same_bits()) {
+                    let (pos, unknown) = (self.input_pos[i], unknown_input(&self.rs.inputs[i]));
+                    return Box::new(move |ev, t, l| match read_input(ev, t, l, i, pos) {
+                        Some(Some(v)) => compare_exact(op, v, k),
+                        Some(None) => compare_num(op, unknown, c),
+                        None => Tri::False,
+                    });
+                }
                 let x = self.num(a);
-                return Box::new(move |ev, t, l| match x(ev, t, l) {
-                    Some(x) => compare_num(op, x, c),
-                    None => Tri::False,
+                let exact = c.same_bits();
+                return Box::new(move |ev, t, l| match (x(ev, t, l), exact) {
+                    (Some(x), Some(k)) => match x.same_bits() {
+                        Some(v) => compare_exact(op, v, k),
+                        None => compare_num(op, x, c),
+                    },
+                    (Some(x), None) => compare_num(op, x, c),
+                    (None, _) => Tri::False,
                 });
             }
             (Some(c), None) => {
@@ -710,6 +728,45 @@ impl<'r> Compiler<'r, '_> {
             }
         })
     }
+}
+
+/// Input `i` (at `pos` among a lesion's values) of the lesion in scope at `t`, as
+/// `Evaluation::input` reads it: `None` without a lesion or slot, `Some(None)` where it is not
+/// recorded (noted as read, for an input without a column).
+#[inline]
+fn read_input(
+    ev: &Evaluation<'_>,
+    t: usize,
+    l: Scope,
+    i: usize,
+    pos: usize,
+) -> Option<Option<Decimal>> {
+    let si = match l {
+        Scope::Lesion(l) => ev.slot_index(t, l)?,
+        _ => return None,
+    };
+    let v = *ev.subj.assessments[t]
+        .values
+        .get(si * ev.subj.width + pos)?;
+    if v.is_none() {
+        ev.mark_absent_read(t, i);
+    }
+    Some(v)
+}
+
+/// `x op y` for two exact numbers, as `compare_num` gives it for them.
+#[inline]
+fn compare_exact(op: CmpOp, x: Decimal, y: Decimal) -> Tri {
+    let same =
+        || x.is_zero() == y.is_zero() && (x.serialize() == y.serialize() || dcmp(x, y).is_eq());
+    Tri::from(match op {
+        CmpOp::Lt => dcmp(x, y).is_lt(),
+        CmpOp::Le => dcmp(x, y).is_le(),
+        CmpOp::Gt => dcmp(y, x).is_lt(),
+        CmpOp::Ge => dcmp(y, x).is_le(),
+        CmpOp::Eq => same(),
+        CmpOp::Ne => !same(),
+    })
 }
 
 /// `x op y` for two numbers.

@@ -656,6 +656,7 @@ impl<'r> Compiler<'r, '_> {
             plain: f(&self.plain()),
             keyed: keys().filter(|_| top).map(|k| f(&self.keyed(k))).collect(),
             table: None,
+            quiet: false,
         }
     }
 
@@ -665,6 +666,7 @@ impl<'r> Compiler<'r, '_> {
         // Where every key gives a constant, a table instead of code per member.
         if !each.keyed.is_empty() {
             each.table = keys().map(|k| self.keyed(k).const_cond(elem)).collect();
+            each.quiet = keys().all(|k| self.keyed(k).quiet(elem));
         }
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
@@ -672,11 +674,17 @@ impl<'r> Compiler<'r, '_> {
                 .filter(|_| l.outside_organ())
                 .and_then(|id| ev.fixed_mask(t, id))
             {
-                return fold_all_any(ev, t, all, &each, ev.masked(t, m));
+                // Each member has a slot there, and so its element for its key: where none
+                // of those notes anything (and no input is without a column), the members
+                // after the first that decides are not evaluated.
+                let stop = each.quiet && ev.absent == 0;
+                return fold_all_any(ev, t, all, stop, &each, ev.masked(t, m));
             }
             match ev.kept_range(t, l, g) {
-                Some((a, b)) => fold_all_any(ev, t, all, &each, (a..b).map(|i| ev.member(i))),
-                None => fold_all_any(ev, t, all, &each, ev.members_in(t, l, g).into_iter()),
+                Some((a, b)) => {
+                    fold_all_any(ev, t, all, false, &each, (a..b).map(|i| ev.member(i)))
+                }
+                None => fold_all_any(ev, t, all, false, &each, ev.members_in(t, l, g).into_iter()),
             }
         })
     }
@@ -782,17 +790,23 @@ fn compare_num(op: CmpOp, x: Iv, y: Iv) -> Tri {
 }
 
 /// `all` / `any` over members that belong for sure (true) or maybe (unknown); every member is
-/// evaluated (each may note a problem), in order, as `Evaluation::fold`.
+/// evaluated (each may note a problem), in order, as `Evaluation::fold`, unless `stop`: the
+/// members after the first that decides are then left out (their elements note nothing).
 fn fold_all_any(
     ev: &Evaluation<'_>,
     t: usize,
     all: bool,
+    stop: bool,
     elem: &Elem<'_, Tri>,
     items: impl Iterator<Item = (usize, Tri)>,
 ) -> Tri {
+    let decided = Tri::from(!all);
     let mut acc = Tri::from(all);
     for (les, m) in items {
         acc = quantify(all, acc, m, elem.at(ev, t, les));
+        if stop && acc == decided {
+            break;
+        }
     }
     acc
 }
@@ -803,6 +817,8 @@ struct Elem<'r, T> {
     plain: Fun<'r, T>,
     keyed: Vec<Fun<'r, T>>,
     table: Option<Vec<T>>,
+    /// Whether the element for every key notes nothing (`Compiler::quiet`).
+    quiet: bool,
 }
 
 impl<T: Copy> Elem<'_, T> {
@@ -830,17 +846,29 @@ fn fold_num(
     items: impl Iterator<Item = (usize, Tri)>,
 ) -> Option<Iv> {
     let mut acc = fold_start(f);
+    // A sum of exact values, kept as a decimal while it is one (as `fold_value` would make
+    // it); the first other term goes the general way.
+    let mut exact = (f == AggFn::Sum).then_some(Decimal::ZERO);
     for (les, m) in items {
         let Some(v) = elem.at(ev, t, les) else {
             continue;
         };
+        if let (Some(s), Tri::True, Some(x)) = (exact, m, v.same_bits()) {
+            if let Some(r) = s.checked_add(x) {
+                exact = Some(r);
+                continue;
+            }
+        }
+        if let Some(s) = exact.take() {
+            acc = Some(Iv::exact(s));
+        }
         let (r, out_of_range) = fold_value(f, acc, v, m);
         if out_of_range {
             ev.note(l, span, Trouble::OutOfRange);
         }
         acc = Some(r);
     }
-    acc
+    exact.map(Iv::exact).or(acc)
 }
 
 #[cfg(test)]

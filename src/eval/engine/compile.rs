@@ -332,6 +332,9 @@ impl<'r> Compiler<'r, '_> {
                     },
                 })
             }
+            K::Nadir(x, ir::Ref::Baseline) => {
+                Box::new(move |ev, t, l| Some(ev.nadir_kept(t, l, x, 0)?.0))
+            }
             K::Nadir(x, r) => {
                 let r = *r;
                 Box::new(move |ev, t, l| Some(ev.nadir_kept(t, l, x, ev.resolve(t, r)?)?.0))

@@ -111,6 +111,8 @@ pub struct Engine<'r> {
     /// none) for every combination of one category per column, where there are at most
     /// `DENSE_MAX` (`dense_rows`): a row is then found by one index.
     dense: Vec<Option<Vec<u16>>>,
+    /// Per decision table whose columns are all assessment-level definitions, those.
+    table_defs: Vec<Option<Vec<DefId>>>,
     /// The definitions evaluated at every assessment, in the checker's order: those of the
     /// assessment and organ levels (lesion-level ones are evaluated where read, and so are
     /// the assessment-level ones below).
@@ -219,6 +221,23 @@ impl<'r> Engine<'r> {
                 .zip(&rs.defs)
                 .map(|(m, d)| match &d.body {
                     Body::Table(tab) => dense_rows(tab, m, rs.categories.len()),
+                    _ => None,
+                })
+                .collect(),
+            table_defs: rs
+                .defs
+                .iter()
+                .map(|d| match &d.body {
+                    Body::Table(tab) => tab
+                        .columns
+                        .iter()
+                        .map(|c| match c.kind {
+                            ir::ExprKind::Def(x) if rs.defs[x].level == DefLevel::Assessment => {
+                                Some(x)
+                            }
+                            _ => None,
+                        })
+                        .collect(),
                     _ => None,
                 })
                 .collect(),
@@ -683,6 +702,14 @@ impl<'a> Evaluation<'a> {
                 }
             }
             compile::Compiled::Table(tab, cols) => {
+                // Columns that are assessment-level values (responses) read where they are
+                // kept.
+                if let (Some(defs), Scope::Assessment) = (&self.eng.table_defs[d], l) {
+                    let vals = defs.iter().rev().map(|&c| self.value(t, c));
+                    if let Some(r) = self.dense_lookup(d, tab, vals) {
+                        return r;
+                    }
+                }
                 let vals: SmallVec<[Val; 4]> = cols.iter().map(|c| c(self, t, l)).collect();
                 self.lookup_def(d, tab, &vals)
             }
@@ -704,28 +731,43 @@ impl<'a> Evaluation<'a> {
         self.lookup_def(d, tab, &vals)
     }
 
+    /// Decision table `d`'s row for the categories of `rev_vals` (its columns' values, the
+    /// last first), by its dense index (`Engine::dense`); `None` where it has none, or a
+    /// value is not a category.
+    #[inline]
+    fn dense_lookup<'v>(
+        &self,
+        d: DefId,
+        tab: &ir::Table,
+        rev_vals: impl Iterator<Item = &'v Val>,
+    ) -> Option<(Val, Fired)> {
+        let dense = self.eng.dense[d].as_ref()?;
+        let n = self.rs().categories.len();
+        let mut index = 0usize;
+        for v in rev_vals {
+            match v {
+                Val::Cat(c) if (*c as usize) < n => index = index * n + *c as usize,
+                _ => return None,
+            }
+        }
+        let Some(i) = dense.get(index)?.checked_sub(1) else {
+            return Some((self.undecided_cat(), Fired::NONE));
+        };
+        let fired = Fired {
+            index: u32::from(i),
+            undecided: false,
+        };
+        Some((Val::Cat(tab.rows.get(usize::from(i))?.output), fired))
+    }
+
     /// Decision table `d`'s row for `vals`, as [`Self::lookup_in`] with its masks.
     fn lookup_def(&self, d: DefId, tab: &ir::Table, vals: &[Val]) -> (Val, Fired) {
         let width = tab.columns.len();
         if !self.eng.all_masked[d] || vals.len() != width {
             return self.lookup_in(tab, vals, &self.eng.masks[d]);
         }
-        if let Some(dense) = &self.eng.dense[d] {
-            let n = self.rs().categories.len();
-            let index = vals.iter().rev().try_fold(0usize, |i, v| match v {
-                Val::Cat(c) if (*c as usize) < n => Some(i * n + *c as usize),
-                _ => None,
-            });
-            if let Some(row) = index.and_then(|i| dense.get(i)) {
-                let Some(i) = row.checked_sub(1) else {
-                    return (self.undecided_cat(), Fired::NONE);
-                };
-                let fired = Fired {
-                    index: i as u32,
-                    undecided: false,
-                };
-                return (Val::Cat(tab.rows[i as usize].output), fired);
-            }
+        if let Some(r) = self.dense_lookup(d, tab, vals.iter().rev()) {
+            return r;
         }
         let mut bits: SmallVec<[u64; 4]> = SmallVec::new();
         for v in vals {
@@ -1755,6 +1797,7 @@ fn dense_rows(tab: &ir::Table, masks: &[Option<u64>], categories: usize) -> Opti
         || categories > 64
         || tab.rows.len() >= usize::from(u16::MAX)
         || masks.len() != tab.rows.len() * width
+        || tab.rows.iter().any(|r| r.cells.len() != width)
     {
         return None;
     }

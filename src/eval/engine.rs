@@ -130,6 +130,10 @@ pub struct Engine<'r> {
     /// Per group of fixed members whose condition reads only a lesion's nodal flag and role
     /// (and params), its value for each of those (`compile::nodal_role_index`).
     fixed_keys: Vec<Option<[Tri; compile::NODAL_ROLES]>>,
+    /// Per group of fixed members whose condition is true or false for each nodal flag and
+    /// role (`fixed_keys`), whether it holds for each: its members at each assessment are
+    /// listed once per subject (`Scratch::listed`).
+    listed: Vec<Option<[bool; compile::NODAL_ROLES]>>,
     /// Every definition's body compiled (`compile.rs`); the tree walker defines their meaning
     /// and evaluates them instead when `walk` is set (tests compare the two).
     program: Vec<compile::Compiled<'r>>,
@@ -256,6 +260,7 @@ impl<'r> Engine<'r> {
                 .map(|g| fixed_where(&g.group).is_some())
                 .collect(),
             program,
+            listed: listed_of(&fixed_keys),
             fixed_keys,
             walk: false,
         }
@@ -271,6 +276,7 @@ impl<'r> Engine<'r> {
         self.params[i] = v;
         self.program = compile::program(self.rs, &self.input_pos, &self.params);
         self.fixed_keys = compile::fixed_keys(self.rs, &self.input_pos, &self.params);
+        self.listed = listed_of(&self.fixed_keys);
     }
 
     /// This engine evaluating every definition with the tree walker, which defines what the
@@ -293,6 +299,30 @@ impl<'r> Engine<'r> {
             for (i, sl) in a.slots.iter().enumerate() {
                 s.slot_of[t * nles + sl.lesion] = i as u32;
             }
+        }
+        if self.listed.iter().any(Option::is_some) {
+            let groups = self.listed.len();
+            for a in &subj.assessments {
+                for tab in &self.listed {
+                    s.listed_at.push(s.listed.len() as u32);
+                    let Some(tab) = tab else { continue };
+                    for sl in &a.slots {
+                        let Some(les) = subj.lesions.get(sl.lesion) else {
+                            continue;
+                        };
+                        if tab[compile::nodal_role_index(les.nodal, les.role)] {
+                            let key = compile::key_index(compile::Key {
+                                status: sl.status,
+                                nodal: les.nodal,
+                                role: les.role,
+                            });
+                            s.listed.push((sl.lesion as u32, key as u8));
+                        }
+                    }
+                }
+            }
+            s.listed_at.push(s.listed.len() as u32);
+            debug_assert_eq!(s.listed_at.len(), n * groups + 1);
         }
         s.ovals.resize(n * subj.organs.len() * no, Val::None);
         s.fired.resize(n * na, Fired::NONE);
@@ -383,6 +413,11 @@ struct Scratch {
     computing: Vec<Cell<bool>>,
     /// Where each lesion's slot is at each assessment (`u32::MAX`: it has none there).
     slot_of: Vec<u32>,
+    /// The members of each group listed once per subject (`Engine::listed`), at each
+    /// assessment, in slot order, each with its key there (`compile::key_index`); each group's
+    /// start at each assessment (by assessment, then group), then the end.
+    listed: Vec<(u32, u8)>,
+    listed_at: Vec<u32>,
     /// The rule or row that decided each assessment-level definition.
     fired: Vec<Fired>,
     /// Values of assessment-level definitions evaluated where first read (`Engine::lazy`),
@@ -465,6 +500,8 @@ impl Scratch {
             lvals,
             computing,
             slot_of,
+            listed,
+            listed_at,
             fired,
             later,
             later_busy,
@@ -481,6 +518,8 @@ impl Scratch {
         lvals.clear();
         computing.clear();
         slot_of.clear();
+        listed.clear();
+        listed_at.clear();
         fired.clear();
         later.clear();
         later_busy.clear();
@@ -1010,6 +1049,15 @@ impl<'a> Evaluation<'a> {
             nodal: lesion.nodal,
             role: lesion.role,
         }))
+    }
+
+    /// The members of group `id` at `t` with their keys, where it is listed once per subject
+    /// (`Engine::listed`): each surely a member.
+    pub(super) fn listed(&self, t: usize, id: ir::GroupId) -> Option<&[(u32, u8)]> {
+        self.eng.listed.get(id)?.as_ref()?;
+        let i = t * self.eng.listed.len() + id;
+        let (a, b) = (*self.s.listed_at.get(i)?, *self.s.listed_at.get(i + 1)?);
+        self.s.listed.get(a as usize..b as usize)
     }
 
     /// The lesions at `t` whose bit is set in `mask` (lesions below 64), each surely a member.
@@ -1781,6 +1829,22 @@ fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
     let lost =
         x.is_finite() && y.is_finite() && !r.is_finite() && (op != BinOp::Div || !y.may_be_zero());
     (Some(r), lost.then_some(Trouble::OutOfRange))
+}
+
+/// Per group, whether it holds for each nodal flag and role, where it is a group of fixed
+/// members known true or false for each (`Engine::listed`).
+fn listed_of(
+    fixed_keys: &[Option<[Tri; compile::NODAL_ROLES]>],
+) -> Vec<Option<[bool; compile::NODAL_ROLES]>> {
+    fixed_keys
+        .iter()
+        .map(|tab| {
+            let tab = tab.as_ref()?;
+            tab.iter()
+                .all(|x| *x != Tri::Unknown)
+                .then(|| tab.map(|x| x == Tri::True))
+        })
+        .collect()
 }
 
 /// Combinations of categories a dense decision table may hold (`Engine::dense`).

@@ -673,21 +673,25 @@ impl<'r> Compiler<'r, '_> {
         }
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
-            if let Some(m) = fixed
-                .filter(|_| l.outside_organ())
-                .and_then(|id| ev.fixed_mask(t, id))
-            {
-                // Each member has a slot there, and so its element for its key: where none
-                // of those notes anything (and no input is without a column), the members
-                // after the first that decides are not evaluated.
-                let stop = each.quiet && ev.absent == 0;
-                return fold_all_any(ev, t, all, stop, &each, ev.masked(t, m));
+            let fixed = fixed.filter(|_| l.outside_organ());
+            // Each member of a group of fixed members has a slot there, and so its element
+            // for its key: where none of those notes anything (and no input is without a
+            // column), the members after the first that decides are not evaluated.
+            let stop = each.quiet && ev.absent == 0;
+            if let Some(list) = fixed.and_then(|id| ev.listed(t, id)) {
+                let items = list
+                    .iter()
+                    .map(|&(les, k)| (Tri::True, each.at_key(ev, t, les as usize, k.into())));
+                return fold_all_any(all, stop, items);
             }
+            if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {
+                let items = ev.masked(t, m).map(|(les, m)| (m, each.at(ev, t, les)));
+                return fold_all_any(all, stop, items);
+            }
+            let at = |(les, m)| (m, each.at(ev, t, les));
             match ev.kept_range(t, l, g) {
-                Some((a, b)) => {
-                    fold_all_any(ev, t, all, false, &each, (a..b).map(|i| ev.member(i)))
-                }
-                None => fold_all_any(ev, t, all, false, &each, ev.members_in(t, l, g).into_iter()),
+                Some((a, b)) => fold_all_any(all, false, (a..b).map(|i| at(ev.member(i)))),
+                None => fold_all_any(all, false, ev.members_in(t, l, g).into_iter().map(at)),
             }
         })
     }
@@ -703,10 +707,11 @@ impl<'r> Compiler<'r, '_> {
         if f == AggFn::Count {
             let fixed = fixed_group(self.rs, g);
             return Box::new(move |ev, t, l| {
-                if let Some(m) = fixed
-                    .filter(|_| l.outside_organ())
-                    .and_then(|id| ev.fixed_mask(t, id))
-                {
+                let fixed = fixed.filter(|_| l.outside_organ());
+                if let Some(list) = fixed.and_then(|id| ev.listed(t, id)) {
+                    return Some(count_members(list.iter().map(|_| Tri::True)));
+                }
+                if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {
                     return Some(count_members(ev.masked(t, m).map(|(_, m)| m)));
                 }
                 match ev.kept_range(t, l, g) {
@@ -727,15 +732,21 @@ impl<'r> Compiler<'r, '_> {
         let span = e.span;
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
-            if let Some(m) = fixed
-                .filter(|_| l.outside_organ())
-                .and_then(|id| ev.fixed_mask(t, id))
-            {
-                return fold_num(ev, t, l, f, &elem, span, ev.masked(t, m));
+            let fixed = fixed.filter(|_| l.outside_organ());
+            if let Some(list) = fixed.and_then(|id| ev.listed(t, id)) {
+                let items = list
+                    .iter()
+                    .map(|&(les, k)| (Tri::True, elem.at_key(ev, t, les as usize, k.into())));
+                return fold_num(ev, l, f, span, items);
             }
+            if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {
+                let items = ev.masked(t, m).map(|(les, m)| (m, elem.at(ev, t, les)));
+                return fold_num(ev, l, f, span, items);
+            }
+            let at = |(les, m)| (m, elem.at(ev, t, les));
             match ev.kept_range(t, l, g) {
-                Some((a, b)) => fold_num(ev, t, l, f, &elem, span, (a..b).map(|i| ev.member(i))),
-                None => fold_num(ev, t, l, f, &elem, span, ev.members_in(t, l, g).into_iter()),
+                Some((a, b)) => fold_num(ev, l, f, span, (a..b).map(|i| at(ev.member(i)))),
+                None => fold_num(ev, l, f, span, ev.members_in(t, l, g).into_iter().map(at)),
             }
         })
     }
@@ -792,21 +803,15 @@ fn compare_num(op: CmpOp, x: Iv, y: Iv) -> Tri {
     }
 }
 
-/// `all` / `any` over members that belong for sure (true) or maybe (unknown); every member is
+/// `all` / `any` over members that belong for sure (true) or maybe (unknown), each with its
+/// element (evaluated as the fold reaches it); every member is
 /// evaluated (each may note a problem), in order, as `Evaluation::fold`, unless `stop`: the
 /// members after the first that decides are then left out (their elements note nothing).
-fn fold_all_any(
-    ev: &Evaluation<'_>,
-    t: usize,
-    all: bool,
-    stop: bool,
-    elem: &Elem<'_, Tri>,
-    items: impl Iterator<Item = (usize, Tri)>,
-) -> Tri {
+fn fold_all_any(all: bool, stop: bool, items: impl Iterator<Item = (Tri, Tri)>) -> Tri {
     let decided = Tri::from(!all);
     let mut acc = Tri::from(all);
-    for (les, m) in items {
-        acc = quantify(all, acc, m, elem.at(ev, t, les));
+    for (m, v) in items {
+        acc = quantify(all, acc, m, v);
         if stop && acc == decided {
             break;
         }
@@ -828,12 +833,18 @@ impl<T: Copy> Elem<'_, T> {
     #[inline]
     fn at(&self, ev: &Evaluation<'_>, t: usize, les: usize) -> T {
         match ev.key_index(t, les) {
-            Some(k) => match (&self.table, self.keyed.get(k)) {
-                (Some(tab), _) if k < tab.len() => tab[k],
-                (_, Some(f)) => f(ev, t, Scope::Lesion(les)),
-                _ => (self.plain)(ev, t, Scope::Lesion(les)),
-            },
+            Some(k) => self.at_key(ev, t, les, k),
             None => (self.plain)(ev, t, Scope::Lesion(les)),
+        }
+    }
+
+    /// The element for lesion `les`, whose key at `t` is `k`.
+    #[inline]
+    fn at_key(&self, ev: &Evaluation<'_>, t: usize, les: usize, k: usize) -> T {
+        match (&self.table, self.keyed.get(k)) {
+            (Some(tab), _) if k < tab.len() => tab[k],
+            (_, Some(f)) => f(ev, t, Scope::Lesion(les)),
+            _ => (self.plain)(ev, t, Scope::Lesion(les)),
         }
     }
 }
@@ -841,19 +852,17 @@ impl<T: Copy> Elem<'_, T> {
 /// `sum`, `max` or `min` of a value over members, as `Evaluation::fold`.
 fn fold_num(
     ev: &Evaluation<'_>,
-    t: usize,
     l: Scope,
     f: AggFn,
-    elem: &Elem<'_, Option<Iv>>,
     span: ir::Span,
-    items: impl Iterator<Item = (usize, Tri)>,
+    items: impl Iterator<Item = (Tri, Option<Iv>)>,
 ) -> Option<Iv> {
     let mut acc = fold_start(f);
     // A sum of exact values, kept as a decimal while it is one (as `fold_value` would make
     // it); the first other term goes the general way.
     let mut exact = (f == AggFn::Sum).then_some(Decimal::ZERO);
-    for (les, m) in items {
-        let Some(v) = elem.at(ev, t, les) else {
+    for (m, v) in items {
+        let Some(v) = v else {
             continue;
         };
         if let (Some(s), Tri::True, Some(x)) = (exact, m, v.same_bits()) {

@@ -785,7 +785,7 @@ impl<'a> Evaluation<'a> {
         let mut index = 0usize;
         for v in rev_vals {
             match v {
-                Val::Cat(c) if (*c as usize) < n => index = index * n + *c as usize,
+                Val::Cat(c) if *c < n => index = index * n + *c,
                 _ => return None,
             }
         }
@@ -2152,5 +2152,90 @@ pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
         }
         (Val::Text(x), Val::Text(y)) => Tri::from(same_text(x, y) == (op == CmpOp::Eq)),
         (x, y) => Tri::from((x == y) == (op == CmpOp::Eq)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every decision table of every shipped ruleset has a dense index (`dense_rows`), which
+    /// gives the row (or none) that its cells' masks give, for every combination of one
+    /// category per column.
+    #[test]
+    fn dense_tables_as_masks() {
+        let mut tables = 0;
+        for (id, _) in crate::registry::shipped() {
+            let checked = crate::check::load(id).unwrap_or_else(|_| panic!("{id} loads"));
+            let rs = &checked.ruleset;
+            let eng = Engine::new(rs);
+            let n = rs.categories.len();
+            for (d, def) in rs.defs.iter().enumerate() {
+                let Body::Table(tab) = &def.body else {
+                    continue;
+                };
+                let dense = eng.dense[d]
+                    .as_ref()
+                    .expect("every shipped table has its index");
+                tables += 1;
+                let width = tab.columns.len();
+                assert_eq!(dense.len(), n.pow(width as u32), "{id} {}", def.name);
+                for (i, &row) in dense.iter().enumerate() {
+                    let mut rest = i;
+                    let cats: Vec<u64> = (0..width)
+                        .map(|_| {
+                            let c = rest % n;
+                            rest /= n;
+                            1 << c
+                        })
+                        .collect();
+                    let by_masks = eng.masks[d].chunks_exact(width).position(|r| {
+                        r.iter()
+                            .zip(&cats)
+                            .all(|(m, c)| m.is_some_and(|m| m & c != 0))
+                    });
+                    assert_eq!(
+                        row.checked_sub(1).map(usize::from),
+                        by_masks,
+                        "{id} {} combination {i}",
+                        def.name
+                    );
+                }
+            }
+        }
+        assert!(tables >= 7, "{tables} tables");
+    }
+
+    /// Two exact operands: `calc` gives what the interval operations give, for sums,
+    /// differences, products and quotients of values of several scales and signs, zero, and
+    /// results beyond the decimal range (noted as such).
+    #[test]
+    fn exact_calc_as_intervals() {
+        let values = [
+            "0", "0.0", "-0", "5", "5.0", "4.9", "-12.25", "0.2", "1000000", "3",
+        ];
+        let mut values: Vec<Decimal> = values.iter().map(|v| v.parse().unwrap()).collect();
+        values.push(Decimal::MAX);
+        for &a in &values {
+            for &b in &values {
+                for op in [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div] {
+                    let (x, y) = (Iv::exact(a), Iv::exact(b));
+                    let general = match op {
+                        BinOp::Add => Some(x.plus(y)),
+                        BinOp::Sub => Some(x.minus(y)),
+                        BinOp::Mul => Some(x.times(y)),
+                        BinOp::Div => x.over(y),
+                    };
+                    let (r, trouble) = calc(op, x, y);
+                    assert_eq!(r, general, "{a} {op:?} {b}");
+                    let lost = match general {
+                        None => Some(Trouble::DivisionByZero),
+                        Some(g) if !g.is_finite() => Some(Trouble::OutOfRange),
+                        Some(_) => None,
+                    };
+                    assert_eq!(trouble, lost, "{a} {op:?} {b}");
+                }
+            }
+        }
     }
 }

@@ -354,9 +354,56 @@ pub(super) fn pure(rs: &Ruleset, e: &ir::Expr) -> bool {
     }
 }
 
+/// Whether evaluating assessment-level definition `d` notes nothing, whenever it is done:
+/// no arithmetic (which may note a division by zero), no aggregate, no input (which may be
+/// noted as read without a column), and no lesion- or organ-level value; reads of other
+/// assessment-level values, at this assessment or earlier ones, are allowed.
+pub(in crate::eval::engine) fn notes_nothing(rs: &Ruleset, d: &ir::Def) -> bool {
+    let quiet = |e: &ir::Expr| quiet_at_assessment(rs, e, 0);
+    match &d.body {
+        Body::Expr(e) => quiet(e),
+        Body::Rules(rules) => rules
+            .iter()
+            .all(|r| r.cond.as_ref().is_none_or(quiet) && quiet(&r.head)),
+        Body::Table(_) => false,
+    }
+}
+
+/// `notes_nothing` of an expression, looked into at most `MAX_DEPTH` * 4 deep (deeper is
+/// taken to note something: the definition is then evaluated at every assessment).
+fn quiet_at_assessment(rs: &Ruleset, e: &ir::Expr, depth: u8) -> bool {
+    if depth > MAX_DEPTH * 4 {
+        return false;
+    }
+    let q = |x: &ir::Expr| quiet_at_assessment(rs, x, depth + 1);
+    match &e.kind {
+        K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) | K::Field(_) => true,
+        K::DaysSince(_) => true,
+        K::Def(d) => rs.defs[*d].level == DefLevel::Assessment,
+        K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => q(x),
+        K::At(x, _) | K::Last(x) | K::Ever(x) => q(x),
+        K::Cmp(_, a, b) => q(a) && q(b),
+        K::And(xs) | K::Or(xs) => xs.iter().all(q),
+        K::If(c, a, b) => q(c) && q(a) && q(b),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RECIST 1.1's `pr_confirmed` (a comparison of a category and of days) notes nothing and
+    /// is evaluated where read; `sum` (an aggregate, which may overflow) at every assessment.
+    #[test]
+    fn recist_values_that_note_nothing() {
+        let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
+        let rs = &checked.ruleset;
+        let def = |n: &str| &rs.defs[rs.defs.iter().position(|d| d.name == n).unwrap()];
+        assert!(notes_nothing(rs, def("pr_confirmed")));
+        assert!(!notes_nothing(rs, def("sum")));
+        assert!(!notes_nothing(rs, def("overall")), "a table");
+    }
 
     /// What RECIST 1.1's lesion-level definitions are for a lesion of a given status, nodal
     /// flag and role: a constant, or an expression read in place (no kept value).
@@ -411,40 +458,5 @@ mod tests {
             assert_eq!(key_index(k), i, "{k:?}");
         }
         assert_eq!(keys().count(), Status::ALL.len() * 2 * Role::ALL.len());
-    }
-}
-
-/// Whether evaluating assessment-level definition `d` notes nothing, whenever it is done:
-/// no arithmetic (which may note a division by zero), no aggregate, no input (which may be
-/// noted as read without a column), and no lesion- or organ-level value; reads of other
-/// assessment-level values, at this assessment or earlier ones, are allowed.
-pub(in crate::eval::engine) fn notes_nothing(rs: &Ruleset, d: &ir::Def) -> bool {
-    let quiet = |e: &ir::Expr| quiet_at_assessment(rs, e, 0);
-    match &d.body {
-        Body::Expr(e) => quiet(e),
-        Body::Rules(rules) => rules
-            .iter()
-            .all(|r| r.cond.as_ref().is_none_or(quiet) && quiet(&r.head)),
-        Body::Table(_) => false,
-    }
-}
-
-/// `notes_nothing` of an expression, looked into at most `MAX_DEPTH` * 4 deep (deeper is
-/// taken to note something: the definition is then evaluated at every assessment).
-fn quiet_at_assessment(rs: &Ruleset, e: &ir::Expr, depth: u8) -> bool {
-    if depth > MAX_DEPTH * 4 {
-        return false;
-    }
-    let q = |x: &ir::Expr| quiet_at_assessment(rs, x, depth + 1);
-    match &e.kind {
-        K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) | K::Field(_) => true,
-        K::DaysSince(_) => true,
-        K::Def(d) => rs.defs[*d].level == DefLevel::Assessment,
-        K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => q(x),
-        K::At(x, _) | K::Last(x) | K::Ever(x) => q(x),
-        K::Cmp(_, a, b) => q(a) && q(b),
-        K::And(xs) | K::Or(xs) => xs.iter().all(q),
-        K::If(c, a, b) => q(c) && q(a) && q(b),
-        _ => false,
     }
 }

@@ -12,7 +12,7 @@ mod resolve;
 mod resolved;
 mod tables;
 mod unknown;
-mod walk;
+pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
 

@@ -117,6 +117,10 @@ pub struct Engine<'r> {
     /// assessment and organ levels (lesion-level ones are evaluated where read, and so are
     /// the assessment-level ones below).
     steps: Vec<DefId>,
+    /// Per assessment-level definition whose nadir from the baseline a definition reads
+    /// (`nadir(sum)`), its place among those (`Scratch::base_nadir`); and how many there are.
+    nadir_pos: Vec<Option<usize>>,
+    nadirs: usize,
     /// Per definition, whether it is an assessment-level value (not a response) that notes
     /// nothing (`compile::notes_nothing`): it is evaluated where first read, so that one that
     /// nothing reads with these params (RECIST 1.1's `pr_confirmed` without `sticky_response`)
@@ -191,6 +195,20 @@ impl<'r> Engine<'r> {
             })
             .collect();
         let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
+        let mut nadir_pos = vec![None; rs.defs.len()];
+        let mut nadirs = 0;
+        for def in &rs.defs {
+            crate::check::walk::for_each_expr(&def.body, &mut |e| {
+                if let K::Nadir(x, Ref::Baseline) = &e.kind {
+                    if let K::Def(x) = x.kind {
+                        if rs.defs[x].level == DefLevel::Assessment && nadir_pos[x].is_none() {
+                            nadir_pos[x] = Some(nadirs);
+                            nadirs += 1;
+                        }
+                    }
+                }
+            });
+        }
         let lazy: Vec<bool> = rs
             .defs
             .iter()
@@ -253,6 +271,8 @@ impl<'r> Engine<'r> {
                 .filter(|&d| rs.defs[d].level != DefLevel::Lesion && !lazy[d])
                 .collect(),
             lazy,
+            nadir_pos,
+            nadirs,
             def_level: rs.defs.iter().map(|d| d.level).collect(),
             fixed: rs
                 .groups
@@ -325,6 +345,7 @@ impl<'r> Engine<'r> {
             debug_assert_eq!(s.listed_at.len(), n * groups + 1);
         }
         s.ovals.resize(n * subj.organs.len() * no, Val::None);
+        s.base_nadir.resize(n * self.nadirs, Cell::new(None));
         s.fired.resize(n * na, Fired::NONE);
         if self.lazy.contains(&true) {
             s.later.resize_with(n * na, OnceCell::new);
@@ -434,6 +455,9 @@ struct Scratch {
     /// ensures before any use. Ranges into `group_members`.
     group_at: RefCell<Vec<Option<(u32, u32)>>>,
     group_members: RefCell<Vec<(usize, Tri)>>,
+    /// Per assessment and definition whose nadir from the baseline a definition reads
+    /// (`Engine::nadir_pos`), that nadir and the state it was worked out from, once worked out.
+    base_nadir: Vec<Cell<Option<(NadirState, Option<(Iv, usize)>)>>>,
     /// Nadirs of assessment-level definitions worked out: (assessment, definition, from).
     nadirs: RefCell<Vec<Nadir>>,
     /// Per named group of fixed members and lesion, whether the lesion belongs.
@@ -510,6 +534,7 @@ impl Scratch {
             group_at,
             group_members,
             nadirs,
+            base_nadir,
             fixed_in,
             fixed_mask,
         } = self;
@@ -528,6 +553,7 @@ impl Scratch {
         group_at.get_mut().clear();
         group_members.get_mut().clear();
         nadirs.get_mut().clear();
+        base_nadir.clear();
         fixed_in.clear();
         fixed_mask.clear();
     }
@@ -1423,6 +1449,37 @@ impl<'a> Evaluation<'a> {
         }
         let r = st.result();
         self.s.nadirs.borrow_mut().push((key(t), st, r));
+        r
+    }
+
+    /// The nadir of assessment-level definition `x` (`d`) from the baseline to `t`, as
+    /// `nadir_kept` gives it, kept by assessment where a definition reads it
+    /// (`Engine::nadir_pos`): rules read it several times at an assessment, and the next
+    /// assessment's starts from it.
+    pub(super) fn base_nadir(&self, t: usize, d: DefId, x: &ir::Expr) -> Option<(Iv, usize)> {
+        let Some(p) = self.eng.nadir_pos[d] else {
+            return self.nadir_kept(t, Scope::Assessment, x, 0);
+        };
+        let k = self.eng.nadirs;
+        let cell = &self.s.base_nadir[t * k + p];
+        if let Some((_, r)) = cell.get() {
+            return r;
+        }
+        // The nadir up to the previous assessment and that assessment's value give this one.
+        let (mut st, begin) = match t.checked_sub(1).filter(|&q| q > 0) {
+            Some(q) => match self.s.base_nadir[q * k + p].get() {
+                Some((st, _)) => (st, q),
+                None => (NadirState::default(), 0),
+            },
+            None => (NadirState::default(), 0),
+        };
+        for i in begin..t {
+            if let Val::Num(iv) = self.value(i, d) {
+                st.step(i, *iv);
+            }
+        }
+        let r = st.result();
+        cell.set(Some((st, r)));
         r
     }
 

@@ -332,9 +332,15 @@ impl<'r> Compiler<'r, '_> {
                     },
                 })
             }
-            K::Nadir(x, ir::Ref::Baseline) => {
-                Box::new(move |ev, t, l| Some(ev.nadir_kept(t, l, x, 0)?.0))
-            }
+            K::Nadir(x, ir::Ref::Baseline) => match x.kind {
+                K::Def(d) if self.rs.defs[d].level == DefLevel::Assessment => {
+                    Box::new(move |ev, t, l| match l {
+                        Scope::Assessment => Some(ev.base_nadir(t, d, x)?.0),
+                        _ => Some(ev.nadir_kept(t, l, x, 0)?.0),
+                    })
+                }
+                _ => Box::new(move |ev, t, l| Some(ev.nadir_kept(t, l, x, 0)?.0)),
+            },
             K::Nadir(x, r) => {
                 let r = *r;
                 Box::new(move |ev, t, l| Some(ev.nadir_kept(t, l, x, ev.resolve(t, r)?)?.0))

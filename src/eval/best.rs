@@ -71,9 +71,9 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     let ne = rs.not_evaluable;
     let n = ev.subj.assessments.len();
     let mut out = BestOutcome::default();
-    let mut cats: Vec<(usize, CatId)> = (1..n)
-        .filter_map(|t| ev.category(t, rs.overall).map(|c| (t, c)))
-        .collect();
+    // One allocation: the follow-up assessments are known.
+    let mut cats: Vec<(usize, CatId)> = Vec::with_capacity(n.saturating_sub(1));
+    cats.extend((1..n).filter_map(|t| ev.category(t, rs.overall).map(|c| (t, c))));
 
     if let Some(pos) = cats.iter().position(|(_, c)| b.stop_after.contains(c)) {
         if pos + 1 < cats.len() {

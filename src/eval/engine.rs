@@ -457,7 +457,7 @@ struct Scratch {
     group_members: RefCell<Vec<(usize, Tri)>>,
     /// Per assessment and definition whose nadir from the baseline a definition reads
     /// (`Engine::nadir_pos`), that nadir and the state it was worked out from, once worked out.
-    base_nadir: Vec<Cell<Option<(NadirState, Option<(Iv, usize)>)>>>,
+    base_nadir: Vec<Cell<Option<KeptNadir>>>,
     /// Nadirs of assessment-level definitions worked out: (assessment, definition, from).
     nadirs: RefCell<Vec<Nadir>>,
     /// Per named group of fixed members and lesion, whether the lesion belongs.
@@ -471,6 +471,10 @@ struct Scratch {
 /// A kept nadir: (assessment, definition, first assessment looked at), the nadir being worked
 /// out, and the nadir it gives (read again by later rules of the assessment).
 type Nadir = ((u32, u32, u32), NadirState, Option<(Iv, usize)>);
+
+/// A nadir worked out: the state it was worked out from (where the next starts), and what it
+/// gives.
+type KeptNadir = (NadirState, Option<(Iv, usize)>);
 
 /// A nadir being worked out: the smallest exact value and where it was, and the hull of the
 /// values known only within bounds (with where the first was).

@@ -92,7 +92,7 @@ fn main() {
     divan::main();
 }
 
-#[divan::bench(sample_count = 20)]
+#[divan::bench(sample_count = 100, sample_size = 5)]
 fn interpreted(b: divan::Bencher) {
     let c = cohort();
     let eng = Engine::new(&c.checked.ruleset);
@@ -103,7 +103,7 @@ fn interpreted(b: divan::Bencher) {
     });
 }
 
-#[divan::bench(sample_count = 20)]
+#[divan::bench(sample_count = 100, sample_size = 5)]
 fn by_hand(b: divan::Bencher) {
     let c = cohort();
     let cols = columns(&c);
@@ -114,7 +114,7 @@ fn by_hand(b: divan::Bencher) {
     });
 }
 
-#[divan::bench(sample_count = 20)]
+#[divan::bench(sample_count = 100, sample_size = 5)]
 fn bind_only(b: divan::Bencher) {
     let c = cohort();
     b.bench_local(|| {

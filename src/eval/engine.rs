@@ -182,18 +182,12 @@ impl<'r> Engine<'r> {
                 per_level[k] - 1
             })
             .collect();
-        let masks: Vec<Vec<Option<u64>>> = rs
-            .defs
-            .iter()
-            .map(|d| match &d.body {
-                Body::Table(tab) => tab
-                    .rows
-                    .iter()
-                    .flat_map(|r| r.cells.iter().map(cell_mask))
-                    .collect(),
-                _ => vec![],
-            })
-            .collect();
+        let masks: Vec<Vec<Option<u64>>> = per_table(rs, |tab| {
+            tab.rows
+                .iter()
+                .flat_map(|r| r.cells.iter().map(cell_mask))
+                .collect()
+        });
         let params: Vec<ParamValue> = rs.params.iter().map(|p| p.value.clone()).collect();
         let mut nadir_pos = vec![None; rs.defs.len()];
         let mut nadirs = 0;
@@ -246,23 +240,15 @@ impl<'r> Engine<'r> {
                     _ => None,
                 })
                 .collect(),
-            table_defs: rs
-                .defs
-                .iter()
-                .map(|d| match &d.body {
-                    Body::Table(tab) => tab
-                        .columns
-                        .iter()
-                        .map(|c| match c.kind {
-                            ir::ExprKind::Def(x) if rs.defs[x].level == DefLevel::Assessment => {
-                                Some(x)
-                            }
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => None,
-                })
-                .collect(),
+            table_defs: per_table(rs, |tab| {
+                tab.columns
+                    .iter()
+                    .map(|c| match c.kind {
+                        K::Def(x) if rs.defs[x].level == DefLevel::Assessment => Some(x),
+                        _ => None,
+                    })
+                    .collect()
+            }),
             masks,
             steps: rs
                 .order
@@ -1904,6 +1890,17 @@ fn listed_of(
             tab.iter()
                 .all(|x| *x != Tri::Unknown)
                 .then(|| tab.map(|x| x == Tri::True))
+        })
+        .collect()
+}
+
+/// `f` of each definition's decision table, by definition (the default for the others).
+fn per_table<T: Default>(rs: &Ruleset, f: impl Fn(&ir::Table) -> T) -> Vec<T> {
+    rs.defs
+        .iter()
+        .map(|d| match &d.body {
+            Body::Table(tab) => f(tab),
+            _ => T::default(),
         })
         .collect()
 }

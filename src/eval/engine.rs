@@ -1416,6 +1416,9 @@ impl<'a> Evaluation<'a> {
             (K::Def(d), Scope::Assessment) if self.eng.def_level[*d] == DefLevel::Assessment => *d,
             _ => return self.nadir(t, l, x, from),
         };
+        if let (0, Some(p)) = (from, self.eng.nadir_pos[d]) {
+            return self.base_nadir(t, d, p);
+        }
         let key = |t: usize| (t as u32, d as u32, from as u32);
         let mut st = NadirState::default();
         let mut begin = from;
@@ -1431,25 +1434,41 @@ impl<'a> Evaluation<'a> {
                 (st, begin) = (*prev, t - 1);
             }
         }
-        // The definition's kept values (as `eval` reads them).
-        for k in begin..t {
-            if let Val::Num(iv) = self.value(k, d) {
-                st.step(k, *iv);
-            }
-        }
+        self.nadir_extend(&mut st, d, begin..t);
         let r = st.result();
         self.s.nadirs.borrow_mut().push((key(t), st, r));
         r
     }
 
-    /// The nadir of assessment-level definition `x` (`d`) from the baseline to `t`, as
-    /// `nadir_kept` gives it, kept by assessment where a definition reads it
-    /// (`Engine::nadir_pos`): rules read it several times at an assessment, and the next
-    /// assessment's starts from it.
-    pub(super) fn base_nadir(&self, t: usize, d: DefId, x: &ir::Expr) -> Option<(Iv, usize)> {
-        let Some(p) = self.eng.nadir_pos[d] else {
-            return self.nadir_kept(t, Scope::Assessment, x, 0);
-        };
+    /// The nadir `st` of definition `d` extended with its kept values (as `eval` reads them)
+    /// at assessments `ks`.
+    #[inline]
+    fn nadir_extend(&self, st: &mut NadirState, d: DefId, ks: std::ops::Range<usize>) {
+        for k in ks {
+            if let Val::Num(iv) = self.value(k, d) {
+                st.step(k, *iv);
+            }
+        }
+    }
+
+    /// `nadir_kept(t, Scope::Assessment, x, 0)` of assessment-level definition `x` (`d`), as
+    /// compiled code reads it (the nadir's definition known when compiling).
+    pub(super) fn nadir_from_baseline(
+        &self,
+        t: usize,
+        d: DefId,
+        x: &ir::Expr,
+    ) -> Option<(Iv, usize)> {
+        match self.eng.nadir_pos[d] {
+            Some(p) => self.base_nadir(t, d, p),
+            None => self.nadir_kept(t, Scope::Assessment, x, 0),
+        }
+    }
+
+    /// `nadir_kept` from the baseline of assessment-level definition `d`, kept by assessment
+    /// where a definition reads it (at `p` among those, `Engine::nadir_pos`): rules read it
+    /// several times at an assessment, and the next assessment's starts from it.
+    fn base_nadir(&self, t: usize, d: DefId, p: usize) -> Option<(Iv, usize)> {
         let k = self.eng.nadirs;
         let cell = &self.s.base_nadir[t * k + p];
         if let Some((_, r)) = cell.get() {
@@ -1463,11 +1482,7 @@ impl<'a> Evaluation<'a> {
             },
             None => (NadirState::default(), 0),
         };
-        for i in begin..t {
-            if let Val::Num(iv) = self.value(i, d) {
-                st.step(i, *iv);
-            }
-        }
+        self.nadir_extend(&mut st, d, begin..t);
         let r = st.result();
         cell.set(Some((st, r)));
         r

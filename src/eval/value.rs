@@ -275,11 +275,7 @@ impl Iv {
     }
     pub fn same(self, o: Iv) -> Tri {
         if let (Some(a), Some(b)) = (self.same_bits(), o.same_bits()) {
-            // A size against 0 mm, say: no rescaling to see that one of them is not zero.
-            if a.is_zero() != b.is_zero() {
-                return Tri::False;
-            }
-            return Tri::from(a.serialize() == b.serialize() || dcmp(a, b).is_eq());
+            return Tri::from(same_decimal(a, b));
         }
         match (self.value(), o.value()) {
             (Some(a), Some(b)) => Tri::from(dcmp(a, b).is_eq()),
@@ -292,6 +288,13 @@ impl Iv {
             }
         }
     }
+}
+
+/// Two decimals equal in value: a size against 0 mm, say, is told apart without rescaling,
+/// and the same bits without comparing.
+#[inline]
+pub fn same_decimal(a: Decimal, b: Decimal) -> bool {
+    a.is_zero() == b.is_zero() && (a.serialize() == b.serialize() || dcmp(a, b).is_eq())
 }
 
 /// Decimals compared; values of one scale (most values of a cohort) by their integers,

@@ -22,7 +22,7 @@ use crate::check::ir::{
     self, AggFn, BinOp, Body, CmpOp, DefLevel, ExprKind as K, InputLevel, Lit, ParamValue, Ruleset,
     Ty,
 };
-use crate::eval::value::{dcmp, Iv, Tri, Val};
+use crate::eval::value::{dcmp, same_decimal, Iv, Tri, Val};
 use rust_decimal::Decimal;
 
 mod known;
@@ -335,7 +335,7 @@ impl<'r> Compiler<'r, '_> {
             K::Nadir(x, ir::Ref::Baseline) => match x.kind {
                 K::Def(d) if self.rs.defs[d].level == DefLevel::Assessment => {
                     Box::new(move |ev, t, l| match l {
-                        Scope::Assessment => Some(ev.base_nadir(t, d, x)?.0),
+                        Scope::Assessment => Some(ev.nadir_from_baseline(t, d, x)?.0),
                         _ => Some(ev.nadir_kept(t, l, x, 0)?.0),
                     })
                 }
@@ -785,15 +785,13 @@ fn read_input(
 /// `x op y` for two exact numbers, as `compare_num` gives it for them.
 #[inline]
 fn compare_exact(op: CmpOp, x: Decimal, y: Decimal) -> Tri {
-    let same =
-        || x.is_zero() == y.is_zero() && (x.serialize() == y.serialize() || dcmp(x, y).is_eq());
     Tri::from(match op {
         CmpOp::Lt => dcmp(x, y).is_lt(),
         CmpOp::Le => dcmp(x, y).is_le(),
         CmpOp::Gt => dcmp(y, x).is_lt(),
         CmpOp::Ge => dcmp(y, x).is_le(),
-        CmpOp::Eq => same(),
-        CmpOp::Ne => !same(),
+        CmpOp::Eq => same_decimal(x, y),
+        CmpOp::Ne => !same_decimal(x, y),
     })
 }
 
@@ -810,9 +808,9 @@ fn compare_num(op: CmpOp, x: Iv, y: Iv) -> Tri {
 }
 
 /// `all` / `any` over members that belong for sure (true) or maybe (unknown), each with its
-/// element (evaluated as the fold reaches it); every member is
-/// evaluated (each may note a problem), in order, as `Evaluation::fold`, unless `stop`: the
-/// members after the first that decides are then left out (their elements note nothing).
+/// element (evaluated as the fold reaches it); every member is evaluated (each may note a
+/// problem), in order, as `Evaluation::fold`, unless `stop`: the members after the first that
+/// decides are then left out (their elements note nothing).
 fn fold_all_any(all: bool, stop: bool, items: impl Iterator<Item = (Tri, Tri)>) -> Tri {
     let decided = Tri::from(!all);
     let mut acc = Tri::from(all);

@@ -341,51 +341,34 @@ pub(super) fn same_group(a: &ir::Group, b: &ir::Group) -> bool {
 
 /// Whether evaluating `e` notes nothing and evaluates nothing that would note something
 /// (arithmetic, aggregates, a lesion-level value evaluated where first read, an input read
-/// where its column is absent), so that leaving it out changes nothing but its own value.
+/// where its column is absent), so that leaving it out, or evaluating it later, changes
+/// nothing but its own value. Reads of assessment-level values, at this assessment or
+/// earlier ones, are allowed. (An expression is at most `syntax::MAX_DEPTH` deep.)
 pub(super) fn pure(rs: &Ruleset, e: &ir::Expr) -> bool {
+    let p = |x: &ir::Expr| pure(rs, x);
     match &e.kind {
         K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) | K::Field(_) => true,
         K::DaysSince(_) => true,
         K::Def(d) => rs.defs[*d].level == DefLevel::Assessment,
-        K::Not(x) | K::Known(x) | K::Definitely(x) | K::At(x, _) | K::Nadir(x, _) => pure(rs, x),
-        K::Cmp(_, a, b) => pure(rs, a) && pure(rs, b),
-        K::And(xs) | K::Or(xs) => xs.iter().all(|x| pure(rs, x)),
+        K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => p(x),
+        K::At(x, _) | K::Nadir(x, _) | K::Last(x) | K::Ever(x) => p(x),
+        K::Cmp(_, a, b) => p(a) && p(b),
+        K::And(xs) | K::Or(xs) => xs.iter().all(p),
+        K::If(c, a, b) => p(c) && p(a) && p(b),
         _ => false,
     }
 }
 
-/// Whether evaluating assessment-level definition `d` notes nothing, whenever it is done:
-/// no arithmetic (which may note a division by zero), no aggregate, no input (which may be
-/// noted as read without a column), and no lesion- or organ-level value; reads of other
-/// assessment-level values, at this assessment or earlier ones, are allowed.
+/// Whether evaluating assessment-level definition `d` notes nothing, whenever it is done
+/// (`pure`: every rule's condition and head, or its expression; a table is not).
 pub(in crate::eval::engine) fn notes_nothing(rs: &Ruleset, d: &ir::Def) -> bool {
-    let quiet = |e: &ir::Expr| quiet_at_assessment(rs, e, 0);
+    let pure = |e: &ir::Expr| pure(rs, e);
     match &d.body {
-        Body::Expr(e) => quiet(e),
+        Body::Expr(e) => pure(e),
         Body::Rules(rules) => rules
             .iter()
-            .all(|r| r.cond.as_ref().is_none_or(quiet) && quiet(&r.head)),
+            .all(|r| r.cond.as_ref().is_none_or(pure) && pure(&r.head)),
         Body::Table(_) => false,
-    }
-}
-
-/// `notes_nothing` of an expression, looked into at most `MAX_DEPTH` * 4 deep (deeper is
-/// taken to note something: the definition is then evaluated at every assessment).
-fn quiet_at_assessment(rs: &Ruleset, e: &ir::Expr, depth: u8) -> bool {
-    if depth > MAX_DEPTH * 4 {
-        return false;
-    }
-    let q = |x: &ir::Expr| quiet_at_assessment(rs, x, depth + 1);
-    match &e.kind {
-        K::Num(_) | K::Bool(_) | K::Unknown | K::Lit(_) | K::Param(_) | K::Field(_) => true,
-        K::DaysSince(_) => true,
-        K::Def(d) => rs.defs[*d].level == DefLevel::Assessment,
-        K::Not(x) | K::Known(x) | K::Definitely(x) | K::In(x, ..) => q(x),
-        K::At(x, _) | K::Last(x) | K::Ever(x) => q(x),
-        K::Cmp(_, a, b) => q(a) && q(b),
-        K::And(xs) | K::Or(xs) => xs.iter().all(q),
-        K::If(c, a, b) => q(c) && q(a) && q(b),
-        _ => false,
     }
 }
 

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 pub use super::confirm::Unconfirmed;
-use super::confirm::{confirm, minutes};
+use super::confirm::{confirm, count, minutes, Limits};
 use super::engine::Evaluation;
 use super::value::Tri;
 use crate::check::ir::{Anchor, CatId, Confirm, Guard};
@@ -56,6 +56,45 @@ pub struct BestOutcome {
     pub notes: Vec<Note>,
 }
 
+/// The best-response lines' settings in this run, worked out once per engine
+/// (`Evaluation::settings`): they read params and literals only (the checker allows nothing
+/// else), so they are the same for every subject.
+#[derive(Debug)]
+pub struct Settings {
+    /// Per `confirm` line, where it applies: its minimum and maximum time (minutes).
+    pub(super) confirms: Vec<Option<Limits>>,
+    /// Per `between confirmations ... allow` line, where it applies: its limit.
+    pub(super) allows: Vec<Option<Option<usize>>>,
+    /// Per `between confirmations ... forbid` line: whether it applies.
+    pub(super) forbids: Vec<bool>,
+    /// Per `require` line, where it applies: its minimum time (minutes).
+    pub(super) requires: Vec<Option<Decimal>>,
+}
+
+impl Settings {
+    pub(super) fn new(ev: &Evaluation) -> Settings {
+        let b = &ev.rs().best;
+        let when = |g: &Guard| active(ev, g);
+        Settings {
+            confirms: (b.confirms.iter())
+                .map(|r| {
+                    when(&r.guard).then(|| {
+                        let min = minutes(ev, &r.min).unwrap_or(Decimal::ZERO);
+                        (min, r.max.as_ref().and_then(|m| minutes(ev, m)))
+                    })
+                })
+                .collect(),
+            allows: (b.allows.iter())
+                .map(|a| when(&a.guard).then(|| a.max.as_ref().map(|m| count(ev, m))))
+                .collect(),
+            forbids: b.forbids.iter().map(|f| when(&f.guard)).collect(),
+            requires: (b.requires.iter())
+                .map(|r| when(&r.guard).then(|| minutes(ev, &r.min).unwrap_or(Decimal::ZERO)))
+                .collect(),
+        }
+    }
+}
+
 /// Whether a guarded line applies in this run (its condition reads params only).
 pub fn active(ev: &Evaluation, g: &Guard) -> bool {
     match g {
@@ -68,6 +107,7 @@ pub fn active(ev: &Evaluation, g: &Guard) -> bool {
 pub fn best_response(ev: &Evaluation) -> BestOutcome {
     let rs = ev.rs();
     let b = &rs.best;
+    let set = ev.settings();
     let ne = rs.not_evaluable;
     let n = ev.subj.assessments.len();
     let mut out = BestOutcome::default();
@@ -106,20 +146,22 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
 
     // The timepoints before confirmation, which confirmations read (none to keep when no
     // confirmation applies: nothing is then confirmed).
-    let confirms: SmallVec<[&Confirm; 4]> =
-        b.confirms.iter().filter(|r| active(ev, &r.guard)).collect();
+    let confirms: SmallVec<[(&Confirm, Limits); 4]> = (b.confirms.iter())
+        .zip(&set.confirms)
+        .filter_map(|(r, s)| Some((r, (*s)?)))
+        .collect();
     let original = if confirms.is_empty() {
         Vec::new()
     } else {
         cats.clone()
     };
-    for rule in confirms {
+    for (rule, limits) in confirms {
         for i in 0..original.len() {
             let (ti, ci) = original[i];
             if !rule.cats.contains(&ci) {
                 continue;
             }
-            match confirm(ev, rule, &original, i) {
+            match confirm(ev, rule, limits, &original, i) {
                 Ok((tj, days)) => out.notes.push(Note::Confirmed {
                     t: ti,
                     by: tj,
@@ -161,8 +203,8 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
         cats.truncate(end + 1);
     }
 
-    for rule in b.requires.iter().filter(|r| active(ev, &r.guard)) {
-        let min = minutes(ev, &rule.min).unwrap_or(Decimal::ZERO);
+    for (rule, min) in b.requires.iter().zip(&set.requires) {
+        let Some(min) = *min else { continue };
         let anchor = match rule.anchor {
             Anchor::Start => ev.subj.start,
             Anchor::Baseline => ev.subj.assessments[0].date,

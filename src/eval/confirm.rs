@@ -5,7 +5,6 @@
 
 use rust_decimal::Decimal;
 
-use super::best::active;
 use super::engine::Evaluation;
 use super::value::{Iv, Val};
 use crate::check::ir::{CatId, Confirm, Expr};
@@ -41,37 +40,35 @@ pub enum Unconfirmed {
     },
 }
 
+/// A confirmation's minimum and (where set) maximum time, in minutes.
+pub type Limits = (Decimal, Option<Decimal>);
+
 /// The outcome for the response at `original[i]`: the confirming timepoint and its distance in
 /// days, or why there is none.
+/// `limits`: the rule's minimum and maximum time in minutes (`Settings::confirms`).
 pub fn confirm(
     ev: &Evaluation,
     rule: &Confirm,
+    (min, max): Limits,
     original: &[(usize, CatId)],
     i: usize,
 ) -> Result<(usize, i64), Unconfirmed> {
     let b = &ev.rs().best;
+    let set = ev.settings();
     let (ti, ci) = original[i];
-    let min = minutes(ev, &rule.min).unwrap_or(Decimal::ZERO);
-    let max = rule.max.as_ref().and_then(|m| minutes(ev, m));
     let applies = |of: &[CatId]| of.is_empty() || of.contains(&ci);
     // Each allowance with its limit and how many it has let through.
-    let mut allows: Vec<(&[CatId], Option<usize>, usize, usize)> = b
-        .allows
-        .iter()
-        .filter(|a| applies(&a.of) && active(ev, &a.guard))
-        .map(|a| {
-            (
-                a.cats.as_slice(),
-                a.max.as_ref().map(|m| count(ev, m)),
-                0,
-                a.line,
-            )
+    let mut allows: Vec<(&[CatId], Option<usize>, usize, usize)> = (b.allows.iter())
+        .zip(&set.allows)
+        .filter_map(|(a, limit)| {
+            let limit = (*limit).filter(|_| applies(&a.of))?;
+            Some((a.cats.as_slice(), limit, 0, a.line))
         })
         .collect();
-    let forbids: Vec<_> = b
-        .forbids
-        .iter()
-        .filter(|f| applies(&f.of) && active(ev, &f.guard))
+    let forbids: Vec<_> = (b.forbids.iter())
+        .zip(&set.forbids)
+        .filter(|(f, on)| **on && applies(&f.of))
+        .map(|(f, _)| f)
         .collect();
     let mut seen: Vec<CatId> = vec![];
     for &(tj, cj) in &original[i + 1..] {
@@ -130,7 +127,7 @@ pub(super) fn minutes(ev: &Evaluation, e: &Expr) -> Option<Decimal> {
     }
 }
 
-fn count(ev: &Evaluation, e: &Expr) -> usize {
+pub(super) fn count(ev: &Evaluation, e: &Expr) -> usize {
     match ev.eval(0, None, e) {
         Val::Num(iv) => iv
             .value()

@@ -3,13 +3,13 @@
 //! nadir, previous, runs) read them directly, and explanations can be rebuilt afterwards.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use super::best::{self, BestOutcome};
-use super::value::{cat_bits, dcmp, Iv, Tri, Val};
+use super::value::{cat_bits, dcmp, Iv, Text, Tri, Val};
 use crate::check::ir::{
     self, AggFn, BinOp, Body, CatId, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel, Lit,
     ParamValue, Ref, Ruleset, Ty,
@@ -127,6 +127,7 @@ pub struct Engine<'r> {
     /// costs nothing. Its value is the same whenever it is worked out, as it reads only
     /// values of its assessment and earlier ones, which are known by then.
     lazy: Vec<bool>,
+    any_lazy: bool,
     /// Per named group, whether it is `lesions where C` with a condition on what does not
     /// change between assessments (role, nodal, organ, id, params): C is then worked out once
     /// per lesion, not at every assessment.
@@ -138,10 +139,13 @@ pub struct Engine<'r> {
     /// role (`fixed_keys`), whether it holds for each: its members at each assessment are
     /// listed once per subject (`Scratch::listed`).
     listed: Vec<Option<[bool; compile::NODAL_ROLES]>>,
+    any_listed: bool,
     /// Every definition's body compiled (`compile.rs`); the tree walker defines their meaning
     /// and evaluates them instead when `walk` is set (tests compare the two).
     program: Vec<compile::Compiled<'r>>,
     walk: bool,
+    /// The best-response lines' settings with these params, worked out at the first subject.
+    settings: OnceLock<best::Settings>,
 }
 
 fn level_index(l: DefLevel) -> usize {
@@ -151,6 +155,10 @@ fn level_index(l: DefLevel) -> usize {
         DefLevel::Organ => 2,
     }
 }
+
+/// `Scratch::key_of` where a lesion has no slot.
+const NO_KEY: u8 = u8::MAX;
+const _: () = assert!(compile::NODAL_ROLES * ir::Status::ALL.len() < NO_KEY as usize);
 
 /// Lesions of a group, with whether each surely belongs; most groups are a few lesions, kept
 /// without an allocation.
@@ -212,6 +220,7 @@ impl<'r> Engine<'r> {
             .collect();
         let program = compile::program(rs, &input_pos, &params);
         let fixed_keys = compile::fixed_keys(rs, &input_pos, &params);
+        let listed = listed_of(&fixed_keys);
         Engine {
             rs,
             params,
@@ -256,6 +265,7 @@ impl<'r> Engine<'r> {
                 .copied()
                 .filter(|&d| rs.defs[d].level != DefLevel::Lesion && !lazy[d])
                 .collect(),
+            any_lazy: lazy.contains(&true),
             lazy,
             nadir_pos,
             nadirs,
@@ -266,9 +276,11 @@ impl<'r> Engine<'r> {
                 .map(|g| fixed_where(&g.group).is_some())
                 .collect(),
             program,
-            listed: listed_of(&fixed_keys),
+            any_listed: listed.iter().any(Option::is_some),
+            listed,
             fixed_keys,
             walk: false,
+            settings: OnceLock::new(),
         }
     }
 
@@ -283,6 +295,8 @@ impl<'r> Engine<'r> {
         self.program = compile::program(self.rs, &self.input_pos, &self.params);
         self.fixed_keys = compile::fixed_keys(self.rs, &self.input_pos, &self.params);
         self.listed = listed_of(&self.fixed_keys);
+        self.any_listed = self.listed.iter().any(Option::is_some);
+        self.settings = OnceLock::new();
     }
 
     /// This engine evaluating every definition with the tree walker, which defines what the
@@ -301,28 +315,35 @@ impl<'r> Engine<'r> {
         s.lvals.resize_with(n * nles * nl, OnceCell::new);
         s.computing.resize(n * nles * nl, Cell::new(false));
         s.slot_of.resize(n * nles, u32::MAX);
+        s.key_of.resize(n * nles, NO_KEY);
         for (t, a) in subj.assessments.iter().enumerate() {
             for (i, sl) in a.slots.iter().enumerate() {
+                let Some(les) = subj.lesions.get(sl.lesion) else {
+                    continue;
+                };
                 s.slot_of[t * nles + sl.lesion] = i as u32;
+                s.key_of[t * nles + sl.lesion] = compile::key_index(compile::Key {
+                    status: sl.status,
+                    nodal: les.nodal,
+                    role: les.role,
+                }) as u8;
             }
         }
-        if self.listed.iter().any(Option::is_some) {
+        if self.any_listed {
             let groups = self.listed.len();
-            for a in &subj.assessments {
+            for (t, a) in subj.assessments.iter().enumerate() {
+                let keys = &s.key_of[t * nles..(t + 1) * nles];
                 for tab in &self.listed {
                     s.listed_at.push(s.listed.len() as u32);
                     let Some(tab) = tab else { continue };
                     for sl in &a.slots {
-                        let Some(les) = subj.lesions.get(sl.lesion) else {
+                        let (Some(les), Some(&key)) =
+                            (subj.lesions.get(sl.lesion), keys.get(sl.lesion))
+                        else {
                             continue;
                         };
                         if tab[compile::nodal_role_index(les.nodal, les.role)] {
-                            let key = compile::key_index(compile::Key {
-                                status: sl.status,
-                                nodal: les.nodal,
-                                role: les.role,
-                            });
-                            s.listed.push((sl.lesion as u32, key as u8));
+                            s.listed.push((sl.lesion as u32, key));
                         }
                     }
                 }
@@ -333,7 +354,7 @@ impl<'r> Engine<'r> {
         s.ovals.resize(n * subj.organs.len() * no, Val::None);
         s.base_nadir.resize(n * self.nadirs, Cell::new(None));
         s.fired.resize(n * na, Fired::NONE);
-        if self.lazy.contains(&true) {
+        if self.any_lazy {
             s.later.resize_with(n * na, OnceCell::new);
             s.later_busy.resize(n * na, Cell::new(false));
         }
@@ -418,8 +439,10 @@ struct Scratch {
     /// Set while a lesion-level value is being evaluated (a value that reads itself at the
     /// same assessment, which the checker rejects, would read no value rather than loop).
     computing: Vec<Cell<bool>>,
-    /// Where each lesion's slot is at each assessment (`u32::MAX`: it has none there).
+    /// Where each lesion's slot is at each assessment (`u32::MAX`: it has none there), and
+    /// its key there (`compile::key_index`; `NO_KEY`: none).
     slot_of: Vec<u32>,
+    key_of: Vec<u8>,
     /// The members of each group listed once per subject (`Engine::listed`), at each
     /// assessment, in slot order, each with its key there (`compile::key_index`); each group's
     /// start at each assessment (by assessment, then group), then the end.
@@ -433,6 +456,8 @@ struct Scratch {
     later: Vec<OnceCell<(Val, Fired)>>,
     later_busy: Vec<Cell<bool>>,
     problems: RefCell<Vec<Problem>>,
+    /// The ruleset's texts made into values (`Text::Lit`), each once.
+    texts: RefCell<Vec<Arc<str>>>,
     /// Per assessment, the inputs without a column that were read there (a bit per input).
     absent_read: Vec<Cell<u64>>,
     /// The members of each named group at each assessment, once listed (outside an organ's
@@ -514,12 +539,14 @@ impl Scratch {
             lvals,
             computing,
             slot_of,
+            key_of,
             listed,
             listed_at,
             fired,
             later,
             later_busy,
             problems,
+            texts,
             absent_read,
             group_at,
             group_members,
@@ -533,12 +560,14 @@ impl Scratch {
         lvals.clear();
         computing.clear();
         slot_of.clear();
+        key_of.clear();
         listed.clear();
         listed_at.clear();
         fired.clear();
         later.clear();
         later_busy.clear();
         problems.get_mut().clear();
+        texts.get_mut().clear();
         absent_read.clear();
         group_at.get_mut().clear();
         group_members.get_mut().clear();
@@ -567,6 +596,34 @@ impl Drop for Evaluation<'_> {
 impl<'a> Evaluation<'a> {
     pub fn rs(&self) -> &'a Ruleset {
         self.eng.rs
+    }
+
+    /// The text of a text value.
+    pub fn text(&self, x: Text) -> Arc<str> {
+        let text = match x {
+            Text::Organ(o) => self.subj.organs.get(o as usize).cloned(),
+            Text::Id(l) => self.subj.lesions.get(l as usize).map(|l| l.id.clone()),
+            Text::Lit(i) => self.s.texts.borrow().get(i as usize).cloned(),
+        };
+        text.unwrap_or_else(|| Arc::from(""))
+    }
+
+    /// A text of the ruleset as a value.
+    fn lit_text(&self, s: &str) -> Text {
+        let mut texts = self.s.texts.borrow_mut();
+        let i = match texts.iter().position(|x| **x == *s) {
+            Some(i) => i,
+            None => {
+                texts.push(Arc::from(s));
+                texts.len() - 1
+            }
+        };
+        Text::Lit(i as u32)
+    }
+
+    /// The best-response lines' settings in this run (the same for every subject).
+    pub(super) fn settings(&self) -> &'a best::Settings {
+        self.eng.settings.get_or_init(|| best::Settings::new(self))
     }
 
     /// The inputs without a column that were read at an assessment (input indices).
@@ -887,7 +944,7 @@ impl<'a> Evaluation<'a> {
         }
         let here = self.eval(t, l, &rules[i].head);
         let (rest, _) = self.rules(t, l, rules, i + 1, ty);
-        (join(here, rest), undecided)
+        (join(self, here, rest), undecided)
     }
 
     /// First row that matches; an undecidable match before it makes the result not evaluable.
@@ -1058,13 +1115,8 @@ impl<'a> Evaluation<'a> {
     /// Where lesion `l`'s status at `t`, nodal flag and role are among the keys that
     /// definitions are compiled for (`compile::key_index`); `None` without a slot.
     fn key_index(&self, t: usize, l: usize) -> Option<usize> {
-        let slot = self.slot(t, l)?;
-        let lesion = self.subj.lesions.get(l)?;
-        Some(compile::key_index(compile::Key {
-            status: slot.status,
-            nodal: lesion.nodal,
-            role: lesion.role,
-        }))
+        let k = *self.s.key_of.get(t * self.subj.lesions.len() + l)?;
+        (k != NO_KEY).then_some(usize::from(k))
     }
 
     /// The members of group `id` at `t` with their keys, where it is listed once per subject
@@ -1101,7 +1153,7 @@ impl<'a> Evaluation<'a> {
                 Lit::Cat(c) => Val::Cat(*c),
                 Lit::Status(s) => Val::Status(*s),
                 Lit::Role(r) => Val::Role(*r),
-                Lit::Text(s) => Val::Text(Arc::from(s.as_str())),
+                Lit::Text(s) => Val::Text(self.lit_text(s)),
                 Lit::Bool(b) => Val::Bool(Tri::from(*b)),
                 Lit::Choice(k) => Val::Num(Iv::exact(Decimal::from(*k))),
             },
@@ -1112,13 +1164,13 @@ impl<'a> Evaluation<'a> {
             },
             K::Input(i) => self.input(t, l, *i),
             K::Def(d) => match self.eng.def_level[*d] {
-                DefLevel::Assessment => self.value(t, *d).clone(),
+                DefLevel::Assessment => *self.value(t, *d),
                 DefLevel::Lesion => match l {
-                    Scope::Lesion(l) => self.lesion_value(t, l, *d).clone(),
+                    Scope::Lesion(l) => *self.lesion_value(t, l, *d),
                     _ => Val::None,
                 },
                 DefLevel::Organ => match l {
-                    Scope::Organ(o) => self.organ_value(t, o, *d).clone(),
+                    Scope::Organ(o) => *self.organ_value(t, o, *d),
                     _ => Val::None,
                 },
             },
@@ -1140,7 +1192,7 @@ impl<'a> Evaluation<'a> {
                     Scope::Lesion(l) => l,
                     // An organ's own field is its name.
                     Scope::Organ(o) if *f == ir::Field::Organ => {
-                        return Val::Text(self.subj.organs[o].clone());
+                        return Val::Text(Text::Organ(o as u32));
                     }
                     _ => return Val::None,
                 };
@@ -1154,9 +1206,9 @@ impl<'a> Evaluation<'a> {
                     ir::Field::Nodal => Val::Bool(Tri::from(lesion.nodal)),
                     ir::Field::Organ => lesion
                         .organ_index
-                        .map(|o| Val::Text(self.subj.organs[o].clone()))
+                        .map(|o| Val::Text(Text::Organ(o as u32)))
                         .unwrap_or(Val::None),
-                    ir::Field::Id => Val::Text(lesion.id.clone()),
+                    ir::Field::Id => Val::Text(Text::Id(l as u32)),
                 }
             }
             K::Neg(x) => num1(self.eval(t, l, x), Iv::negate),
@@ -1197,7 +1249,7 @@ impl<'a> Evaluation<'a> {
                     Val::Num(iv) if !iv.is_exact() => choice_points(iv)
                         .map(|ks| some_all(ks.map(|k| items.contains(&Lit::Choice(k)))))
                         .unwrap_or(Tri::Unknown),
-                    _ => Tri::from(items.iter().any(|lit| lit_eq(lit, &v))),
+                    _ => Tri::from(items.iter().any(|lit| lit_eq(self, lit, &v))),
                 };
                 Val::Bool(if *negated { hit.negate() } else { hit })
             }
@@ -1205,7 +1257,7 @@ impl<'a> Evaluation<'a> {
                 Tri::True => self.eval(t, l, a),
                 Tri::False => self.eval(t, l, b),
                 Tri::Unknown => {
-                    let j = join(self.eval(t, l, a), self.eval(t, l, b));
+                    let j = join(self, self.eval(t, l, a), self.eval(t, l, b));
                     if e.ty == Ty::Cat && j == Val::None {
                         self.undecided_cat()
                     } else {
@@ -1309,9 +1361,9 @@ impl<'a> Evaluation<'a> {
             }
         }
         match (text(a), text(b)) {
-            (None, Some(s)) => compare_text(op, &self.eval(t, l, a), s),
-            (Some(s), None) => compare_text(op, &self.eval(t, l, b), s),
-            _ => compare(op, &self.eval(t, l, a), &self.eval(t, l, b)),
+            (None, Some(s)) => compare_text(self, op, &self.eval(t, l, a), s),
+            (Some(s), None) => compare_text(self, op, &self.eval(t, l, b), s),
+            _ => compare(self, op, &self.eval(t, l, a), &self.eval(t, l, b)),
         }
     }
 
@@ -2092,7 +2144,7 @@ fn num1(v: Val, f: fn(Iv) -> Iv) -> Val {
     }
 }
 
-fn join(a: Val, b: Val) -> Val {
+fn join(ev: &Evaluation, a: Val, b: Val) -> Val {
     if let (Some(x), Some(y)) = (cat_bits(&a), cat_bits(&b)) {
         let m = x | y;
         return if m.count_ones() == 1 {
@@ -2105,17 +2157,19 @@ fn join(a: Val, b: Val) -> Val {
         (Val::Num(x), Val::Num(y)) => Val::Num(x.hull(y)),
         (Val::Bool(x), Val::Bool(y)) if x == y => Val::Bool(x),
         (Val::Bool(_), Val::Bool(_)) => Val::Bool(Tri::Unknown),
+        // Texts that compare the same (`same_text`): either gives every comparison's result.
+        (Val::Text(x), Val::Text(y)) if same_text(&ev.text(x), &ev.text(y)) => a,
         (x, y) if x == y => x,
         _ => Val::None,
     }
 }
 
-fn lit_eq(lit: &Lit, v: &Val) -> bool {
+fn lit_eq(ev: &Evaluation, lit: &Lit, v: &Val) -> bool {
     match (lit, v) {
         (Lit::Cat(a), Val::Cat(b)) => a == b,
         (Lit::Status(a), Val::Status(b)) => a == b,
         (Lit::Role(a), Val::Role(b)) => a == b,
-        (Lit::Text(a), Val::Text(b)) => same_text(a, b),
+        (Lit::Text(a), Val::Text(b)) => same_text(a, &ev.text(*b)),
         (Lit::Bool(a), Val::Bool(b)) => Tri::from(*a) == *b,
         (Lit::Choice(k), Val::Num(iv)) => iv.value() == Some(Decimal::from(*k)),
         _ => false,
@@ -2185,15 +2239,15 @@ fn some_all(mut it: impl Iterator<Item = bool>) -> Tri {
 }
 
 /// `v op "text"`: as [`compare`] with a text value.
-fn compare_text(op: CmpOp, v: &Val, text: &str) -> Tri {
+fn compare_text(ev: &Evaluation, op: CmpOp, v: &Val, text: &str) -> Tri {
     match v {
-        Val::Text(x) => Tri::from(same_text(x, text) == (op == CmpOp::Eq)),
+        Val::Text(x) => Tri::from(same_text(&ev.text(*x), text) == (op == CmpOp::Eq)),
         Val::None | Val::Cats(_) => Tri::False,
         _ => Tri::from(op != CmpOp::Eq),
     }
 }
 
-pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
+pub fn compare(ev: &Evaluation, op: CmpOp, a: &Val, b: &Val) -> Tri {
     if matches!(a, Val::Cats(_)) || matches!(b, Val::Cats(_)) {
         let (Some(x), Some(y)) = (cat_bits(a), cat_bits(b)) else {
             return Tri::False;
@@ -2223,7 +2277,9 @@ pub fn compare(op: CmpOp, a: &Val, b: &Val) -> Tri {
                 eq
             }
         }
-        (Val::Text(x), Val::Text(y)) => Tri::from(same_text(x, y) == (op == CmpOp::Eq)),
+        (Val::Text(x), Val::Text(y)) => {
+            Tri::from(same_text(&ev.text(*x), &ev.text(*y)) == (op == CmpOp::Eq))
+        }
         (x, y) => Tri::from((x == y) == (op == CmpOp::Eq)),
     }
 }

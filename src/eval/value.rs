@@ -3,7 +3,6 @@
 //! reference that does not exist, such as the nadir at baseline; comparisons with it are false.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -23,7 +22,9 @@ pub enum Tri {
     True,
 }
 
-#[derive(Debug, PartialEq)]
+/// Values are plain data, copied wherever a definition is read and kept without anything to
+/// free: a text is where it is kept ([`Text`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val {
     Num(Iv),
     Bool(Tri),
@@ -33,26 +34,21 @@ pub enum Val {
     Cats(u64),
     Status(Status),
     Role(Role),
-    Text(Arc<str>),
+    Text(Text),
     None,
 }
 
-/// Values are copied wherever a definition is read: kept inline so that the common values
-/// cost a copy, and only a text (shared) counts a reference.
-impl Clone for Val {
-    #[inline(always)]
-    fn clone(&self) -> Val {
-        match self {
-            Val::Num(x) => Val::Num(*x),
-            Val::Bool(b) => Val::Bool(*b),
-            Val::Cat(c) => Val::Cat(*c),
-            Val::Cats(m) => Val::Cats(*m),
-            Val::Status(s) => Val::Status(*s),
-            Val::Role(r) => Val::Role(*r),
-            Val::Text(t) => Val::Text(Arc::clone(t)),
-            Val::None => Val::None,
-        }
-    }
+/// A text value, by where its text is (`Evaluation::text` reads it): texts are compared and
+/// shown, and rarely made, so a value need not own one. Two are the same value when they name
+/// the same place; `Evaluation::same_value` compares their texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// The subject's organ at this index (`Subject::organs`).
+    Organ(u32),
+    /// The id of the subject's lesion at this index.
+    Id(u32),
+    /// A text of the ruleset, kept by the evaluation when made into a value.
+    Lit(u32),
 }
 
 /// The categories a category value may be, as a bit set.

@@ -184,7 +184,7 @@ pub fn context(ev: &Evaluation, t: usize, exprs: &[&ir::Expr]) -> String {
             format!(
                 "{} = {}",
                 rs.inputs[i].name,
-                format::value(rs, &v, rs.input_ty(i))
+                format::value(ev, &v, rs.input_ty(i))
             )
         })
         .collect();
@@ -205,7 +205,6 @@ pub fn context(ev: &Evaluation, t: usize, exprs: &[&ir::Expr]) -> String {
 /// A comparison's two sides with their values and what the threshold reads:
 /// `11.0 mm >= 11.0 mm (pd_increase = 20 %)`.
 pub fn comparison(ev: &Evaluation, t: usize, op: ir::CmpOp, a: &ir::Expr, b: &ir::Expr) -> String {
-    let rs = ev.rs();
     // A side that is a param or input by itself already shows its value.
     let computed: Vec<&ir::Expr> = [a, b]
         .into_iter()
@@ -213,9 +212,9 @@ pub fn comparison(ev: &Evaluation, t: usize, op: ir::CmpOp, a: &ir::Expr, b: &ir
         .collect();
     format!(
         "{} {} {}{}",
-        format::value(rs, &ev.eval(t, None, a), a.ty),
+        format::value(ev, &ev.eval(t, None, a), a.ty),
         op.symbol(),
-        format::value(rs, &ev.eval(t, None, b), b.ty),
+        format::value(ev, &ev.eval(t, None, b), b.ty),
         context(ev, t, &computed)
     )
 }
@@ -253,7 +252,7 @@ fn number(ev: &Evaluation, t: usize, l: usize, n: Number) -> Option<String> {
                 format!(
                     "{} {}",
                     rs.inputs[i].name,
-                    format::value(rs, &v, rs.input_ty(i))
+                    format::value(ev, &v, rs.input_ty(i))
                 )
             })
         }
@@ -266,10 +265,10 @@ fn number(ev: &Evaluation, t: usize, l: usize, n: Number) -> Option<String> {
             if !matches!(v, Val::Num(iv) if iv.is_exact()) && matches!(v, Val::Num(_)) {
                 return Some(format!("{} unknown", def.name));
             }
-            let mut shown = format::value(rs, v, def.ty);
+            let mut shown = format::value(ev, v, def.ty);
             let ends = change_ends(rs, d).map(|(a, b)| {
                 let (va, vb) = (ev.eval(t, Some(l), a), ev.eval(t, Some(l), b));
-                let (sa, sb) = (format::value(rs, &va, a.ty), format::value(rs, &vb, b.ty));
+                let (sa, sb) = (format::value(ev, &va, a.ty), format::value(ev, &vb, b.ty));
                 let unit = unit_of(&sa);
                 if !unit.is_empty() && unit_of(&sb) == unit {
                     format!(" ({} → {sa})", strip_unit(&sb, unit))

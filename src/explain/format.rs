@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::check::ir::{ParamValue, Ruleset, Ty};
 use crate::eval::value::{Iv, Tri, Val};
+use crate::eval::Evaluation;
 use crate::units::{self, Dim};
 
 fn fixed(x: Decimal, dp: u32) -> String {
@@ -87,7 +88,9 @@ fn choice(rs: &Ruleset, i: u16, iv: Iv) -> String {
     }
 }
 
-pub fn value(rs: &Ruleset, v: &Val, ty: Ty) -> String {
+/// A value as shown in explanations (a text where the evaluation keeps it).
+pub fn value(ev: &Evaluation, v: &Val, ty: Ty) -> String {
+    let rs = ev.rs();
     match v {
         Val::Num(iv) => match ty {
             Ty::Choice(i) => choice(rs, i, *iv),
@@ -104,7 +107,7 @@ pub fn value(rs: &Ruleset, v: &Val, ty: Ty) -> String {
         }
         Val::Status(s) => s.name().into(),
         Val::Role(r) => r.name().into(),
-        Val::Text(s) => format!("\"{s}\""),
+        Val::Text(s) => format!("\"{}\"", ev.text(*s)),
         Val::None => "none".into(),
     }
 }

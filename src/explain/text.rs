@@ -154,7 +154,7 @@ fn scan_inputs(ev: &Evaluation, t: usize, out: &mut String) {
         .map(|i| {
             let ty = rs.input_ty(i);
             let v = match ev.input(t, Scope::Assessment, i) {
-                Val::Num(iv) if iv.is_exact() => format::value(rs, &Val::Num(iv), ty),
+                Val::Num(iv) if iv.is_exact() => format::value(ev, &Val::Num(iv), ty),
                 _ => "not given".into(),
             };
             format!("{} {v}", rs.inputs[i].name)
@@ -311,7 +311,7 @@ fn response(
                                     format!(
                                         "{} {}",
                                         one_line(src_text(rs, d, a.span)),
-                                        format::value(rs, v, a.ty)
+                                        format::value(ev, v, a.ty)
                                     )
                                 })
                                 .collect();
@@ -350,7 +350,7 @@ fn response(
                     format!(
                         "{} {}",
                         one_line(src_text(rs, d, c.span)),
-                        format::value(rs, &ev.eval(t, None, c), c.ty)
+                        format::value(ev, &ev.eval(t, None, c), c.ty)
                     )
                 })
                 .collect();
@@ -466,7 +466,7 @@ fn condition(
                 "{pad}{} {}: {}",
                 format::tri(verdict),
                 one_line(src_text(rs, d, e.span)),
-                format::value(rs, &v, x.ty)
+                format::value(ev, &v, x.ty)
             );
             references(ev, t, d, x, depth + 1, seen, out);
         }
@@ -476,7 +476,7 @@ fn condition(
             let _ = writeln!(
                 out,
                 "{pad}{} {}",
-                format::value(rs, &v, e.ty),
+                format::value(ev, &v, e.ty),
                 rs.defs[*x].name
             );
             if let Body::Expr(body) = &rs.defs[*x].body {
@@ -488,7 +488,7 @@ fn condition(
             let _ = writeln!(
                 out,
                 "{pad}{} {}",
-                format::value(rs, &v, e.ty),
+                format::value(ev, &v, e.ty),
                 one_line(src_text(rs, d, e.span))
             );
             references(ev, t, d, e, depth + 1, seen, out);
@@ -554,7 +554,7 @@ fn reference_lines(
                 format!(
                     "{} = {}{}",
                     def.name,
-                    format::value(rs, v, def.ty),
+                    format::value(ev, v, def.ty),
                     terms(ev, t, *x)
                 ),
                 out,
@@ -587,7 +587,7 @@ fn reference_lines(
                     format!(
                         "{} = {}{detail} at {}",
                         one_line(src_text(rs, d, e.span)),
-                        format::value(rs, &v, e.ty),
+                        format::value(ev, &v, e.ty),
                         at(ev, k)
                     ),
                     out,
@@ -635,7 +635,7 @@ fn reference_lines(
                     format!(
                         "{} = {} at {}",
                         one_line(src_text(rs, d, e.span)),
-                        format::value(rs, &v, e.ty),
+                        format::value(ev, &v, e.ty),
                         at(ev, k)
                     ),
                     out,
@@ -677,7 +677,7 @@ fn reference_lines(
                     format!(
                         "{} = {}{terms}",
                         one_line(src_text(rs, d, e.span)),
-                        format::value(rs, &ev.eval(t, None, e), e.ty)
+                        format::value(ev, &ev.eval(t, None, e), e.ty)
                     ),
                     out,
                 );
@@ -719,7 +719,7 @@ fn organ_listing(
             Some(od) => format!(
                 "{} {}",
                 ev.subj.organs[o],
-                format::value(rs, ev.organ_value(t, o, od), rs.defs[od].ty)
+                format::value(ev, ev.organ_value(t, o, od), rs.defs[od].ty)
             ),
             None => ev.subj.organs[o].to_string(),
         })
@@ -781,7 +781,7 @@ fn expr_terms(ev: &Evaluation, t: usize, e: &ir::Expr) -> String {
                         if matches!(elem.ty, Ty::Choice(_)) {
                             return format!(
                                 "{id} {}",
-                                format::value(ev.rs(), &Val::Num(iv), elem.ty)
+                                format::value(ev, &Val::Num(iv), elem.ty)
                             );
                         }
                         let shown = format::num(v, elem.ty);

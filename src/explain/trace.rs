@@ -187,20 +187,19 @@ impl Step<'_> {
     /// What was compared: `11.0 mm >= 11.0 mm (pd_increase = 20 %)`, or a category (`ev` is
     /// the evaluation traced).
     pub fn values(&self, ev: &Evaluation) -> String {
-        let rs = ev.rs();
         match self.detail {
             Detail::None => String::new(),
-            Detail::Input { t, e } => format::value(rs, &ev.eval(t, None, e), e.ty),
+            Detail::Input { t, e } => format::value(ev, &ev.eval(t, None, e), e.ty),
             Detail::Leaf { t, e, .. } => match &e.kind {
                 K::Cmp(op, a, b) => detail::comparison(ev, t, *op, a, b),
-                K::In(x, ..) => format::value(rs, &ev.eval(t, None, x), x.ty),
+                K::In(x, ..) => format::value(ev, &ev.eval(t, None, x), x.ty),
                 K::Agg(f @ (AggFn::All | AggFn::Any), Some(elem), g) => {
                     detail::quantified(ev, t, *f, elem, g)
                         .trim_start_matches(" — ")
                         .trim()
                         .to_string()
                 }
-                _ => format::value(rs, &ev.eval(t, None, e), e.ty),
+                _ => format::value(ev, &ev.eval(t, None, e), e.ty),
             },
         }
     }

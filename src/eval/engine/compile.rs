@@ -193,16 +193,16 @@ impl<'r> Compiler<'r, '_> {
             }
             K::Def(d) => {
                 if let Some(v) = self.def_const(*d) {
-                    return Box::new(move |_, _, _| v.clone());
+                    return Box::new(move |_, _, _| v);
                 }
                 if let Some((c, head)) = self.inline(*d) {
                     return c.val(head);
                 }
                 let d = *d;
                 match self.rs.defs[d].level {
-                    DefLevel::Assessment => Box::new(move |ev, t, _| ev.value(t, d).clone()),
+                    DefLevel::Assessment => Box::new(move |ev, t, _| *ev.value(t, d)),
                     DefLevel::Lesion => Box::new(move |ev, t, l| match l {
-                        Scope::Lesion(l) => ev.lesion_value(t, l, d).clone(),
+                        Scope::Lesion(l) => *ev.lesion_value(t, l, d),
                         _ => Val::None,
                     }),
                     DefLevel::Organ => self.walk_val(e),
@@ -234,7 +234,7 @@ impl<'r> Compiler<'r, '_> {
                     Tri::True => a(ev, t, l),
                     Tri::False => b(ev, t, l),
                     Tri::Unknown => {
-                        let j = join(a(ev, t, l), b(ev, t, l));
+                        let j = join(ev, a(ev, t, l), b(ev, t, l));
                         if cat && j == Val::None {
                             ev.undecided_cat()
                         } else {
@@ -546,7 +546,7 @@ impl<'r> Compiler<'r, '_> {
         }
         if !(is_num(a) && is_num(b)) {
             let (x, y) = (self.val(a), self.val(b));
-            return Box::new(move |ev, t, l| compare(op, &x(ev, t, l), &y(ev, t, l)));
+            return Box::new(move |ev, t, l| compare(ev, op, &x(ev, t, l), &y(ev, t, l)));
         }
         // Against a constant (`size < node_normal`, `count(g) = 0`): one closure fewer, and
         // an exact value against an exact constant compared as two decimals.

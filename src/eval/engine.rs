@@ -312,8 +312,12 @@ impl<'r> Engine<'r> {
         let [na, nl, no] = self.per_level;
         let mut s = Scratch::take();
         s.vals.resize(n * na, Val::None);
-        s.lvals.resize_with(n * nles * nl, OnceCell::new);
-        s.computing.resize(n * nles * nl, Cell::new(false));
+        s.next_generation();
+        let need = n * nles * nl;
+        if s.lvals.len() < need {
+            s.lvals.resize(need, Cell::new(Val::None));
+            s.lstate.resize(need, Cell::new(0));
+        }
         s.slot_of.resize(n * nles, u32::MAX);
         s.key_of.resize(n * nles, NO_KEY);
         for (t, a) in subj.assessments.iter().enumerate() {
@@ -434,11 +438,14 @@ struct Scratch {
     vals: Vec<Val>,
     ovals: Vec<Val>,
     /// Lesion-level values are evaluated where they are first read: a definition that only
-    /// some lesions need (new ones, say) is not evaluated for the others.
-    lvals: Vec<OnceCell<Val>>,
-    /// Set while a lesion-level value is being evaluated (a value that reads itself at the
-    /// same assessment, which the checker rejects, would read no value rather than loop).
-    computing: Vec<Cell<bool>>,
+    /// some lesions need (new ones, say) is not evaluated for the others. Most are never read
+    /// (compiled code reads what it can in place), so these are not emptied from subject to
+    /// subject: a value is this subject's where its state is this evaluation's (`done`, from
+    /// `generation`), or it is being evaluated (`busy`: a value that reads itself at the same
+    /// assessment, which the checker rejects, would read no value rather than loop).
+    lvals: Vec<Cell<Val>>,
+    lstate: Vec<Cell<u32>>,
+    generation: u32,
     /// Where each lesion's slot is at each assessment (`u32::MAX`: it has none there), and
     /// its key there (`compile::key_index`; `NO_KEY`: none).
     slot_of: Vec<u32>,
@@ -521,6 +528,26 @@ thread_local! {
 }
 
 impl Scratch {
+    /// Marks every kept lesion-level value as an earlier subject's.
+    fn next_generation(&mut self) {
+        self.generation = match self.generation.checked_add(1).filter(|g| *g < u32::MAX >> 1) {
+            Some(g) => g,
+            None => {
+                // After 2^31 subjects on one thread, the states start again from nothing.
+                self.lstate.iter().for_each(|s| s.set(0));
+                1
+            }
+        };
+    }
+
+    /// The state of a lesion-level value of this generation: worked out, or being so.
+    fn done(&self) -> u32 {
+        self.generation << 1
+    }
+    fn busy(&self) -> u32 {
+        self.generation << 1 | 1
+    }
+
     /// Buffers of an earlier evaluation on this thread, emptied, or new ones.
     fn take() -> Scratch {
         SCRATCH
@@ -536,8 +563,10 @@ impl Scratch {
         let Scratch {
             vals,
             ovals,
-            lvals,
-            computing,
+            // Kept: `generation` tells this subject's from earlier ones'.
+            lvals: _,
+            lstate: _,
+            generation: _,
             slot_of,
             key_of,
             listed,
@@ -557,8 +586,6 @@ impl Scratch {
         } = self;
         vals.clear();
         ovals.clear();
-        lvals.clear();
-        computing.clear();
         slot_of.clear();
         key_of.clear();
         listed.clear();
@@ -689,22 +716,25 @@ impl<'a> Evaluation<'a> {
 
     /// A lesion-level definition's value for a lesion at an assessment (no value where the
     /// lesion has no slot), evaluated on first read.
-    pub fn lesion_value(&self, t: usize, l: usize, d: DefId) -> &Val {
-        static NONE: Val = Val::None;
+    pub fn lesion_value(&self, t: usize, l: usize, d: DefId) -> Val {
         let i = self.lesion_at(t, l, d);
-        if let Some(v) = self.s.lvals[i].get() {
-            return v;
+        let (Some(kept), Some(state)) = (self.s.lvals.get(i), self.s.lstate.get(i)) else {
+            return Val::None;
+        };
+        if state.get() == self.s.done() {
+            return kept.get();
         }
-        if self.slot(t, l).is_none() || self.s.computing[i].get() {
-            return &NONE;
+        if self.slot(t, l).is_none() || state.get() == self.s.busy() {
+            return Val::None;
         }
-        self.s.computing[i].set(true);
+        state.set(self.s.busy());
         // Arithmetic problems are noted as this definition's, wherever it is first read.
         let outer = self.evaluating.replace(Some((t, d)));
         let v = self.body(t, Scope::Lesion(l), d).0;
         self.evaluating.set(outer);
-        self.s.computing[i].set(false);
-        self.s.lvals[i].get_or_init(|| v)
+        kept.set(v);
+        state.set(self.s.done());
+        v
     }
 
     pub fn organ_value(&self, t: usize, o: usize, d: DefId) -> &Val {
@@ -1166,7 +1196,7 @@ impl<'a> Evaluation<'a> {
             K::Def(d) => match self.eng.def_level[*d] {
                 DefLevel::Assessment => *self.value(t, *d),
                 DefLevel::Lesion => match l {
-                    Scope::Lesion(l) => *self.lesion_value(t, l, *d),
+                    Scope::Lesion(l) => self.lesion_value(t, l, *d),
                     _ => Val::None,
                 },
                 DefLevel::Organ => match l {
@@ -1388,7 +1418,7 @@ impl<'a> Evaluation<'a> {
             },
             K::Def(d) => match (self.eng.def_level[*d], l) {
                 (DefLevel::Assessment, _) => truth(self.value(t, *d)),
-                (DefLevel::Lesion, Scope::Lesion(l)) => truth(self.lesion_value(t, l, *d)),
+                (DefLevel::Lesion, Scope::Lesion(l)) => truth(&self.lesion_value(t, l, *d)),
                 (DefLevel::Organ, Scope::Organ(o)) => truth(self.organ_value(t, o, *d)),
                 _ => Tri::False,
             },

@@ -258,7 +258,7 @@ fn number(ev: &Evaluation, t: usize, l: usize, n: Number) -> Option<String> {
         }
         Number::Def(d) => {
             let def = &rs.defs[d];
-            let v = ev.lesion_value(t, l, d);
+            let v = &ev.lesion_value(t, l, d);
             if *v == Val::None {
                 return None;
             }

@@ -202,7 +202,7 @@ impl<'r> Compiler<'r, '_> {
                 match self.rs.defs[d].level {
                     DefLevel::Assessment => Box::new(move |ev, t, _| *ev.value(t, d)),
                     DefLevel::Lesion => Box::new(move |ev, t, l| match l {
-                        Scope::Lesion(l) => *ev.lesion_value(t, l, d),
+                        Scope::Lesion(l) => ev.lesion_value(t, l, d),
                         _ => Val::None,
                     }),
                     DefLevel::Organ => self.walk_val(e),
@@ -300,7 +300,7 @@ impl<'r> Compiler<'r, '_> {
                 match self.rs.defs[d].level {
                     DefLevel::Assessment => Box::new(move |ev, t, _| num(ev.value(t, d))),
                     DefLevel::Lesion => Box::new(move |ev, t, l| match l {
-                        Scope::Lesion(l) => num(ev.lesion_value(t, l, d)),
+                        Scope::Lesion(l) => num(&ev.lesion_value(t, l, d)),
                         _ => None,
                     }),
                     DefLevel::Organ => self.walk_num(e),
@@ -449,7 +449,7 @@ impl<'r> Compiler<'r, '_> {
                 match self.rs.defs[d].level {
                     DefLevel::Assessment => Box::new(move |ev, t, _| truth(ev.value(t, d))),
                     DefLevel::Lesion => Box::new(move |ev, t, l| match l {
-                        Scope::Lesion(l) => truth(ev.lesion_value(t, l, d)),
+                        Scope::Lesion(l) => truth(&ev.lesion_value(t, l, d)),
                         _ => Tri::False,
                     }),
                     DefLevel::Organ => self.walk_cond(e),

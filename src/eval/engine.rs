@@ -2368,6 +2368,23 @@ mod tests {
     /// Two exact operands: `calc` gives what the interval operations give, for sums,
     /// differences, products and quotients of values of several scales and signs, zero, and
     /// results beyond the decimal range (noted as such).
+    /// Kept lesion-level values are this subject's only at this generation; when the count
+    /// runs out, every state starts again from nothing (none may pass for a later subject's).
+    #[test]
+    fn generations_of_kept_lesion_values() {
+        let mut s = Scratch::default();
+        s.next_generation();
+        assert_eq!((s.generation, s.done(), s.busy()), (1, 2, 3));
+        s.lstate = vec![Cell::new(2), Cell::new(3)];
+        s.next_generation();
+        assert!(s.lstate.iter().all(|x| x.get() != s.done() && x.get() != s.busy()));
+        s.generation = (u32::MAX >> 1) - 1;
+        s.lstate = vec![Cell::new(s.done() + 2), Cell::new(s.busy() + 2)];
+        s.next_generation();
+        assert_eq!(s.generation, 1);
+        assert!(s.lstate.iter().all(|x| x.get() == 0));
+    }
+
     #[test]
     fn exact_calc_as_intervals() {
         let values = [

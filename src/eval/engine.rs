@@ -1945,19 +1945,25 @@ impl<'a> Evaluation<'a> {
 /// `x op y`, and the problem to note: a division by zero (no value), or a finite result out
 /// of reach of finite operands (beyond the decimal range; or the divisor may be zero, which
 /// leaves the quotient unbounded and is not a problem).
+/// `x op y` of two exact values, where that is exact too: `None` for a division by zero or a
+/// result beyond the decimal range.
+#[inline]
+fn exact_calc(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
+    match op {
+        BinOp::Add => x.checked_add(y),
+        BinOp::Sub => x.checked_sub(y),
+        BinOp::Mul => x.checked_mul(y),
+        BinOp::Div if y.is_zero() => None,
+        BinOp::Div => x.checked_div(y),
+    }
+}
+
 fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
     // Two exact operands (most of a cohort's arithmetic): one operation on their values, as
     // the interval operations below give it; a division by zero and a result beyond the
     // decimal range go the general way, which says so.
     if let (Some(a), Some(b)) = (x.same_bits(), y.same_bits()) {
-        let r = match op {
-            BinOp::Add => a.checked_add(b),
-            BinOp::Sub => a.checked_sub(b),
-            BinOp::Mul => a.checked_mul(b),
-            BinOp::Div if b.is_zero() => None,
-            BinOp::Div => a.checked_div(b),
-        };
-        if let Some(r) = r {
+        if let Some(r) = exact_calc(op, a, b) {
             return (Some(Iv::exact(r)), None);
         }
     }

@@ -25,6 +25,7 @@ use crate::check::ir::{
 use crate::eval::value::{dcmp, same_decimal, Iv, Tri, Val};
 use rust_decimal::Decimal;
 
+mod exact;
 mod known;
 
 use known::{fixed_group, keys, same_expr};
@@ -564,6 +565,15 @@ impl<'r> Compiler<'r, '_> {
                 }
                 let x = self.num(a);
                 let exact = c.same_bits();
+                if let (Some(ea), Some(k)) = (self.exact(a), exact) {
+                    return Box::new(move |ev, t, l| match ea(ev, t, l) {
+                        Some(v) => compare_exact(op, v, k),
+                        None => match x(ev, t, l) {
+                            Some(x) => compare_num(op, x, c),
+                            None => Tri::False,
+                        },
+                    });
+                }
                 return Box::new(move |ev, t, l| match (x(ev, t, l), exact) {
                     (Some(x), Some(k)) => match x.same_bits() {
                         Some(v) => compare_exact(op, v, k),
@@ -575,6 +585,15 @@ impl<'r> Compiler<'r, '_> {
             }
             (Some(c), None) => {
                 let y = self.num(b);
+                if let (Some(k), Some(eb)) = (c.same_bits(), self.exact(b)) {
+                    return Box::new(move |ev, t, l| match eb(ev, t, l) {
+                        Some(v) => compare_exact(op, k, v),
+                        None => match y(ev, t, l) {
+                            Some(y) => compare_num(op, c, y),
+                            None => Tri::False,
+                        },
+                    });
+                }
                 return Box::new(move |ev, t, l| match y(ev, t, l) {
                     Some(y) => compare_num(op, c, y),
                     None => Tri::False,
@@ -583,13 +602,25 @@ impl<'r> Compiler<'r, '_> {
             _ => {}
         }
         let (x, y) = (self.num(a), self.num(b));
-        Box::new(move |ev, t, l| {
+        let general = move |ev: &Evaluation<'_>, t, l| {
             let (x, y) = (x(ev, t, l), y(ev, t, l));
             let (Some(x), Some(y)) = (x, y) else {
                 return Tri::False;
             };
             compare_num(op, x, y)
-        })
+        };
+        // Two exact sides compared as decimals (`exact.rs`), the general way otherwise.
+        if let (Some(ea), Some(eb)) = (self.exact(a), self.exact(b)) {
+            return Box::new(move |ev, t, l| {
+                if let Some(x) = ea(ev, t, l) {
+                    if let Some(y) = eb(ev, t, l) {
+                        return compare_exact(op, x, y);
+                    }
+                }
+                general(ev, t, l)
+            });
+        }
+        Box::new(general)
     }
 
     /// `x in {categories}`, as the tree walker's `K::In` for a category value.

@@ -225,6 +225,13 @@ impl<'r> Compiler<'r, '_> {
             // A number's value is a number or no value (never a category or a condition).
             _ if is_num(e) => {
                 let n = self.num(e);
+                // Arithmetic on exact values worked out as decimals (`exact.rs`).
+                if let (K::Bin(..), Some(x)) = (&e.kind, self.exact(e)) {
+                    return Box::new(move |ev, t, l| match x(ev, t, l) {
+                        Some(d) => Val::Num(Iv::exact(d)),
+                        None => n(ev, t, l).map(Val::Num).unwrap_or(Val::None),
+                    });
+                }
                 Box::new(move |ev, t, l| n(ev, t, l).map(Val::Num).unwrap_or(Val::None))
             }
             // Numbers are compiled by `num` (above).

@@ -158,6 +158,10 @@ fn level_index(l: DefLevel) -> usize {
 
 /// `Scratch::key_of` where a lesion has no slot.
 const NO_KEY: u8 = u8::MAX;
+/// `Scratch::listed` for a group not listed at an assessment (no member list has every bit:
+/// listed assessments have at most 64 slots, and a group of all 64 is listed the general
+/// way too).
+const NOT_LISTED: u64 = u64::MAX;
 const _: () = assert!(compile::NODAL_ROLES * ir::Status::ALL.len() < NO_KEY as usize);
 
 /// Lesions of a group, with whether each surely belongs; most groups are a few lesions, kept
@@ -334,26 +338,26 @@ impl<'r> Engine<'r> {
             }
         }
         if self.any_listed {
-            let groups = self.listed.len();
-            for (t, a) in subj.assessments.iter().enumerate() {
-                let keys = &s.key_of[t * nles..(t + 1) * nles];
-                for tab in &self.listed {
-                    s.listed_at.push(s.listed.len() as u32);
-                    let Some(tab) = tab else { continue };
-                    for sl in &a.slots {
-                        let (Some(les), Some(&key)) =
-                            (subj.lesions.get(sl.lesion), keys.get(sl.lesion))
-                        else {
-                            continue;
-                        };
-                        if tab[compile::nodal_role_index(les.nodal, les.role)] {
-                            s.listed.push((sl.lesion as u32, key));
+            // Per assessment, the slots of each nodal flag and role as bits, then each listed
+            // group's as the union of those it holds for (assessments of more than 64 slots
+            // are not listed: their groups are found the general way).
+            for a in &subj.assessments {
+                let mut by_nr = [0u64; compile::NODAL_ROLES];
+                let small = a.slots.len() <= 64;
+                if small {
+                    for (i, sl) in a.slots.iter().enumerate() {
+                        if let Some(les) = subj.lesions.get(sl.lesion) {
+                            by_nr[compile::nodal_role_index(les.nodal, les.role)] |= 1 << i;
                         }
                     }
                 }
+                s.listed.extend(self.listed.iter().map(|tab| match tab {
+                    Some(tab) if small => (by_nr.iter().zip(tab))
+                        .filter(|(_, holds)| **holds)
+                        .fold(0, |m, (bits, _)| m | bits),
+                    _ => NOT_LISTED,
+                }));
             }
-            s.listed_at.push(s.listed.len() as u32);
-            debug_assert_eq!(s.listed_at.len(), n * groups + 1);
         }
         s.ovals.resize(n * subj.organs.len() * no, Val::None);
         s.base_nadir.resize(n * self.nadirs, Cell::new(None));
@@ -450,11 +454,9 @@ struct Scratch {
     /// its key there (`compile::key_index`; `NO_KEY`: none).
     slot_of: Vec<u32>,
     key_of: Vec<u8>,
-    /// The members of each group listed once per subject (`Engine::listed`), at each
-    /// assessment, in slot order, each with its key there (`compile::key_index`); each group's
-    /// start at each assessment (by assessment, then group), then the end.
-    listed: Vec<(u32, u8)>,
-    listed_at: Vec<u32>,
+    /// The members of each group listed once per subject (`Engine::listed`) at each
+    /// assessment (by assessment, then group): a bit per slot (`NOT_LISTED`: not listed).
+    listed: Vec<u64>,
     /// The rule or row that decided each assessment-level definition.
     fired: Vec<Fired>,
     /// Values of assessment-level definitions evaluated where first read (`Engine::lazy`),
@@ -570,7 +572,6 @@ impl Scratch {
             slot_of,
             key_of,
             listed,
-            listed_at,
             fired,
             later,
             later_busy,
@@ -589,7 +590,6 @@ impl Scratch {
         slot_of.clear();
         key_of.clear();
         listed.clear();
-        listed_at.clear();
         fired.clear();
         later.clear();
         later_busy.clear();
@@ -1149,13 +1149,31 @@ impl<'a> Evaluation<'a> {
         (k != NO_KEY).then_some(usize::from(k))
     }
 
-    /// The members of group `id` at `t` with their keys, where it is listed once per subject
+    /// The members of group `id` at `t`, a bit per slot, where it is listed once per subject
     /// (`Engine::listed`): each surely a member.
-    pub(super) fn listed(&self, t: usize, id: ir::GroupId) -> Option<&[(u32, u8)]> {
-        self.eng.listed.get(id)?.as_ref()?;
-        let i = t * self.eng.listed.len() + id;
-        let (a, b) = (*self.s.listed_at.get(i)?, *self.s.listed_at.get(i + 1)?);
-        self.s.listed.get(a as usize..b as usize)
+    pub(super) fn listed(&self, t: usize, id: ir::GroupId) -> Option<u64> {
+        let m = *self.s.listed.get(t * self.eng.listed.len() + id)?;
+        (m != NOT_LISTED).then_some(m)
+    }
+
+    /// The lesions of the slots at `t` whose bit is set in `slots` (`listed`), with their keys.
+    #[inline]
+    pub(super) fn listed_members(
+        &self,
+        t: usize,
+        mut slots: u64,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let a = &self.subj.assessments[t];
+        let keys = (self.s.key_of.get(t * self.subj.lesions.len()..)).unwrap_or_default();
+        std::iter::from_fn(move || {
+            if slots == 0 {
+                return None;
+            }
+            let i = slots.trailing_zeros() as usize;
+            let les = a.slots.get(i)?.lesion;
+            slots &= slots - 1;
+            Some((les, usize::from(*keys.get(les)?)))
+        })
     }
 
     /// The lesions at `t` whose bit is set in `mask` (lesions below 64), each surely a member.

@@ -722,10 +722,9 @@ impl<'r> Compiler<'r, '_> {
             // for its key: where none of those notes anything (and no input is without a
             // column), the members after the first that decides are not evaluated.
             let stop = each.quiet && ev.absent == 0;
-            if let Some(list) = fixed.and_then(|id| ev.listed(t, id)) {
-                let items = list
-                    .iter()
-                    .map(|&(les, k)| (Tri::True, each.at_key(ev, t, les as usize, k.into())));
+            if let Some(slots) = fixed.and_then(|id| ev.listed(t, id)) {
+                let items = (ev.listed_members(t, slots))
+                    .map(|(les, k)| (Tri::True, each.at_key(ev, t, les, k)));
                 return fold_all_any(all, stop, items);
             }
             if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {
@@ -752,8 +751,8 @@ impl<'r> Compiler<'r, '_> {
             let fixed = fixed_group(self.rs, g);
             return Box::new(move |ev, t, l| {
                 let fixed = fixed.filter(|_| l.outside_organ());
-                if let Some(list) = fixed.and_then(|id| ev.listed(t, id)) {
-                    return Some(count_members(list.iter().map(|_| Tri::True)));
+                if let Some(slots) = fixed.and_then(|id| ev.listed(t, id)) {
+                    return Some(Iv::exact(Decimal::from(slots.count_ones())));
                 }
                 if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {
                     return Some(count_members(ev.masked(t, m).map(|(_, m)| m)));
@@ -777,10 +776,9 @@ impl<'r> Compiler<'r, '_> {
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
             let fixed = fixed.filter(|_| l.outside_organ());
-            if let Some(list) = fixed.and_then(|id| ev.listed(t, id)) {
-                let items = list
-                    .iter()
-                    .map(|&(les, k)| (Tri::True, elem.at_key(ev, t, les as usize, k.into())));
+            if let Some(slots) = fixed.and_then(|id| ev.listed(t, id)) {
+                let items = (ev.listed_members(t, slots))
+                    .map(|(les, k)| (Tri::True, elem.at_key(ev, t, les, k)));
                 return fold_num(ev, l, f, span, items);
             }
             if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {

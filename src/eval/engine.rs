@@ -162,7 +162,7 @@ const NO_KEY: u8 = u8::MAX;
 /// listed assessments have at most 64 slots, and a group of all 64 is listed the general
 /// way too).
 const NOT_LISTED: u64 = u64::MAX;
-const _: () = assert!(compile::NODAL_ROLES * ir::Status::ALL.len() < NO_KEY as usize);
+const _: () = assert!(compile::NODAL_ROLES * ir::Status::ALL.len() <= 64);
 
 /// Lesions of a group, with whether each surely belongs; most groups are a few lesions, kept
 /// without an allocation.
@@ -325,37 +325,36 @@ impl<'r> Engine<'r> {
         s.slot_of.resize(n * nles, u32::MAX);
         s.key_of.resize(n * nles, NO_KEY);
         for (t, a) in subj.assessments.iter().enumerate() {
+            // The slots of each nodal flag and role as bits, and the keys among them, for the
+            // groups listed once per subject (each group's are the union of those it holds
+            // for); an assessment of more than 64 slots is not listed (its groups are found
+            // the general way).
+            let listed = self.any_listed && a.slots.len() <= 64;
+            let mut by_nr = [(0u64, 0u64); compile::NODAL_ROLES];
             for (i, sl) in a.slots.iter().enumerate() {
                 let Some(les) = subj.lesions.get(sl.lesion) else {
                     continue;
                 };
-                s.slot_of[t * nles + sl.lesion] = i as u32;
-                s.key_of[t * nles + sl.lesion] = compile::key_index(compile::Key {
+                let key = compile::key_index(compile::Key {
                     status: sl.status,
                     nodal: les.nodal,
                     role: les.role,
-                }) as u8;
-            }
-        }
-        if self.any_listed {
-            // Per assessment, the slots of each nodal flag and role as bits, then each listed
-            // group's as the union of those it holds for (assessments of more than 64 slots
-            // are not listed: their groups are found the general way).
-            for a in &subj.assessments {
-                let mut by_nr = [0u64; compile::NODAL_ROLES];
-                let small = a.slots.len() <= 64;
-                if small {
-                    for (i, sl) in a.slots.iter().enumerate() {
-                        if let Some(les) = subj.lesions.get(sl.lesion) {
-                            by_nr[compile::nodal_role_index(les.nodal, les.role)] |= 1 << i;
-                        }
-                    }
+                });
+                s.slot_of[t * nles + sl.lesion] = i as u32;
+                s.key_of[t * nles + sl.lesion] = key as u8;
+                if listed {
+                    let nr = &mut by_nr[compile::nodal_role_index(les.nodal, les.role)];
+                    *nr = (nr.0 | 1 << i, nr.1 | 1 << key);
                 }
-                s.listed.extend(self.listed.iter().map(|tab| match tab {
-                    Some(tab) if small => (by_nr.iter().zip(tab))
-                        .filter(|(_, holds)| **holds)
-                        .fold(0, |m, (bits, _)| m | bits),
-                    _ => NOT_LISTED,
+            }
+            if self.any_listed {
+                s.listed.extend(self.listed.iter().map(|tab| {
+                    match tab {
+                        Some(tab) if listed => (by_nr.iter().zip(tab))
+                            .filter(|(_, holds)| **holds)
+                            .fold((0, 0), |m, (bits, _)| (m.0 | bits.0, m.1 | bits.1)),
+                        _ => (NOT_LISTED, 0),
+                    }
                 }));
             }
         }
@@ -455,8 +454,9 @@ struct Scratch {
     slot_of: Vec<u32>,
     key_of: Vec<u8>,
     /// The members of each group listed once per subject (`Engine::listed`) at each
-    /// assessment (by assessment, then group): a bit per slot (`NOT_LISTED`: not listed).
-    listed: Vec<u64>,
+    /// assessment (by assessment, then group): a bit per slot (`NOT_LISTED`: not listed), and
+    /// a bit per key among them (`compile::key_index`).
+    listed: Vec<(u64, u64)>,
     /// The rule or row that decided each assessment-level definition.
     fired: Vec<Fired>,
     /// Values of assessment-level definitions evaluated where first read (`Engine::lazy`),
@@ -532,7 +532,11 @@ thread_local! {
 impl Scratch {
     /// Marks every kept lesion-level value as an earlier subject's.
     fn next_generation(&mut self) {
-        self.generation = match self.generation.checked_add(1).filter(|g| *g < u32::MAX >> 1) {
+        self.generation = match self
+            .generation
+            .checked_add(1)
+            .filter(|g| *g < u32::MAX >> 1)
+        {
             Some(g) => g,
             None => {
                 // After 2^31 subjects on one thread, the states start again from nothing.
@@ -1149,11 +1153,11 @@ impl<'a> Evaluation<'a> {
         (k != NO_KEY).then_some(usize::from(k))
     }
 
-    /// The members of group `id` at `t`, a bit per slot, where it is listed once per subject
-    /// (`Engine::listed`): each surely a member.
-    pub(super) fn listed(&self, t: usize, id: ir::GroupId) -> Option<u64> {
+    /// The members of group `id` at `t`, a bit per slot, and their keys, a bit per key,
+    /// where it is listed once per subject (`Engine::listed`): each surely a member.
+    pub(super) fn listed(&self, t: usize, id: ir::GroupId) -> Option<(u64, u64)> {
         let m = *self.s.listed.get(t * self.eng.listed.len() + id)?;
-        (m != NOT_LISTED).then_some(m)
+        (m.0 != NOT_LISTED).then_some(m)
     }
 
     /// The lesions of the slots at `t` whose bit is set in `slots` (`listed`), with their keys.
@@ -2401,7 +2405,10 @@ mod tests {
         assert_eq!((s.generation, s.done(), s.busy()), (1, 2, 3));
         s.lstate = vec![Cell::new(2), Cell::new(3)];
         s.next_generation();
-        assert!(s.lstate.iter().all(|x| x.get() != s.done() && x.get() != s.busy()));
+        assert!(s
+            .lstate
+            .iter()
+            .all(|x| x.get() != s.done() && x.get() != s.busy()));
         s.generation = (u32::MAX >> 1) - 1;
         s.lstate = vec![Cell::new(s.done() + 2), Cell::new(s.busy() + 2)];
         s.next_generation();

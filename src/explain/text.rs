@@ -779,10 +779,7 @@ fn expr_terms(ev: &Evaluation, t: usize, e: &ir::Expr) -> String {
                             best = Some((v, id));
                         }
                         if matches!(elem.ty, Ty::Choice(_)) {
-                            return format!(
-                                "{id} {}",
-                                format::value(ev, &Val::Num(iv), elem.ty)
-                            );
+                            return format!("{id} {}", format::value(ev, &Val::Num(iv), elem.ty));
                         }
                         let shown = format::num(v, elem.ty);
                         let unit = format!(

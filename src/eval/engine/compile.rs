@@ -711,8 +711,11 @@ impl<'r> Compiler<'r, '_> {
     fn all_any(&self, all: bool, elem: &'r ir::Expr, g: &'r ir::Group) -> CondFn<'r> {
         let mut each = self.elem(|c| c.cond(elem));
         // Where every key gives a constant, a table instead of code per member.
+        let mut masks = None;
         if !each.keyed.is_empty() {
-            each.table = keys().map(|k| self.keyed(k).const_cond(elem)).collect();
+            let known: Vec<Option<Tri>> = keys().map(|k| self.keyed(k).const_cond(elem)).collect();
+            masks = Some(KeyMasks::of(&known));
+            each.table = known.into_iter().collect();
             each.quiet = keys().all(|k| self.keyed(k).quiet(elem));
         }
         let fixed = fixed_group(self.rs, g);
@@ -722,7 +725,11 @@ impl<'r> Compiler<'r, '_> {
             // for its key: where none of those notes anything (and no input is without a
             // column), the members after the first that decides are not evaluated.
             let stop = each.quiet && ev.absent == 0;
-            if let Some(slots) = fixed.and_then(|id| ev.listed(t, id)) {
+            if let Some((slots, keys)) = fixed.and_then(|id| ev.listed(t, id)) {
+                // Members whose keys all give a constant: decided by their keys alone.
+                if let Some(r) = masks.and_then(|m| m.decide(all, keys)) {
+                    return r;
+                }
                 let items = (ev.listed_members(t, slots))
                     .map(|(les, k)| (Tri::True, each.at_key(ev, t, les, k)));
                 return fold_all_any(all, stop, items);
@@ -751,7 +758,7 @@ impl<'r> Compiler<'r, '_> {
             let fixed = fixed_group(self.rs, g);
             return Box::new(move |ev, t, l| {
                 let fixed = fixed.filter(|_| l.outside_organ());
-                if let Some(slots) = fixed.and_then(|id| ev.listed(t, id)) {
+                if let Some((slots, _)) = fixed.and_then(|id| ev.listed(t, id)) {
                     return Some(Iv::exact(Decimal::from(slots.count_ones())));
                 }
                 if let Some(m) = fixed.and_then(|id| ev.fixed_mask(t, id)) {
@@ -776,7 +783,7 @@ impl<'r> Compiler<'r, '_> {
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
             let fixed = fixed.filter(|_| l.outside_organ());
-            if let Some(slots) = fixed.and_then(|id| ev.listed(t, id)) {
+            if let Some((slots, _)) = fixed.and_then(|id| ev.listed(t, id)) {
                 let items = (ev.listed_members(t, slots))
                     .map(|(les, k)| (Tri::True, elem.at_key(ev, t, les, k)));
                 return fold_num(ev, l, f, span, items);
@@ -857,6 +864,59 @@ fn fold_all_any(all: bool, stop: bool, items: impl Iterator<Item = (Tri, Tri)>) 
         }
     }
     acc
+}
+
+/// An `all`/`any` element's value known for each key (`compile::key_index`), a bit per key:
+/// where a group's members have only such keys, their keys decide it.
+#[derive(Clone, Copy)]
+struct KeyMasks {
+    yes: u64,
+    maybe: u64,
+    no: u64,
+    /// Keys whose element must be evaluated.
+    unknown: u64,
+}
+
+impl KeyMasks {
+    fn of(known: &[Option<Tri>]) -> KeyMasks {
+        let mut m = KeyMasks {
+            yes: 0,
+            maybe: 0,
+            no: 0,
+            unknown: 0,
+        };
+        for (k, v) in known.iter().enumerate().take(64) {
+            let bit = 1 << k;
+            match v {
+                Some(Tri::True) => m.yes |= bit,
+                Some(Tri::Unknown) => m.maybe |= bit,
+                Some(Tri::False) => m.no |= bit,
+                None => m.unknown |= bit,
+            }
+        }
+        m.unknown |= u64::MAX.checked_shl(known.len() as u32).unwrap_or(0);
+        m
+    }
+
+    /// `all` (or `any`) of members that surely belong, whose keys are `keys`, as
+    /// `fold_all_any` gives it; `None` where one's element must be evaluated.
+    fn decide(self, all: bool, keys: u64) -> Option<Tri> {
+        if keys & self.unknown != 0 {
+            return None;
+        }
+        let (decides, decided) = if all {
+            (self.no, Tri::False)
+        } else {
+            (self.yes, Tri::True)
+        };
+        Some(if keys & decides != 0 {
+            decided
+        } else if keys & self.maybe != 0 {
+            Tri::Unknown
+        } else {
+            decided.negate()
+        })
+    }
 }
 
 /// An aggregate's element, compiled for each key of the member it is read for (and as it is
@@ -940,6 +1000,38 @@ mod tests {
     /// role is one of its rules; `normal` of a node reads no nodal flag; the target
     /// response's second CR rule is never evaluated while CR comes before PD (its condition
     /// is then the first CR rule's).
+    /// An element known for each key decides `all`/`any` of members by their keys as the
+    /// fold over the members gives it: every set of keys among four, each key's element
+    /// true, unknown, false or to be evaluated.
+    #[test]
+    fn key_masks_decide_as_the_fold() {
+        let tris = [Some(Tri::True), Some(Tri::Unknown), Some(Tri::False), None];
+        for code in 0..4usize.pow(4) {
+            let known: Vec<Option<Tri>> = (0..4).map(|k| tris[code / 4usize.pow(k) % 4]).collect();
+            let m = KeyMasks::of(&known);
+            for keys in 0u64..16 {
+                let members: Vec<usize> = (0..4).filter(|k| keys >> k & 1 == 1).collect();
+                for all in [false, true] {
+                    let got = m.decide(all, keys);
+                    if members.iter().any(|&k| known[k].is_none()) {
+                        assert_eq!(got, None, "{known:?} {keys:b}");
+                        continue;
+                    }
+                    let fold = fold_all_any(
+                        all,
+                        false,
+                        members
+                            .iter()
+                            .map(|&k| (Tri::True, known[k].unwrap_or(Tri::Unknown))),
+                    );
+                    assert_eq!(got, Some(fold), "{known:?} {keys:b} all={all}");
+                }
+            }
+        }
+        // Keys past those compiled for are evaluated.
+        assert_eq!(KeyMasks::of(&[Some(Tri::True)]).decide(false, 0b10), None);
+    }
+
     #[test]
     fn recist_per_lesion_and_repeated_condition() {
         let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));

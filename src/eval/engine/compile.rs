@@ -227,7 +227,7 @@ impl<'r> Compiler<'r, '_> {
                 let n = self.num(e);
                 // Arithmetic on exact values worked out as decimals (`exact.rs`).
                 if let (K::Bin(..), Some(x)) = (&e.kind, self.exact(e)) {
-                    return Box::new(move |ev, t, l| match x(ev, t, l) {
+                    return Box::new(move |ev, t, l| match x.get(ev, t, l) {
                         Some(d) => Val::Num(Iv::exact(d)),
                         None => n(ev, t, l).map(Val::Num).unwrap_or(Val::None),
                     });
@@ -573,7 +573,7 @@ impl<'r> Compiler<'r, '_> {
                 let x = self.num(a);
                 let exact = c.same_bits();
                 if let (Some(ea), Some(k)) = (self.exact(a), exact) {
-                    return Box::new(move |ev, t, l| match ea(ev, t, l) {
+                    return Box::new(move |ev, t, l| match ea.get(ev, t, l) {
                         Some(v) => compare_exact(op, v, k),
                         None => match x(ev, t, l) {
                             Some(x) => compare_num(op, x, c),
@@ -593,7 +593,7 @@ impl<'r> Compiler<'r, '_> {
             (Some(c), None) => {
                 let y = self.num(b);
                 if let (Some(k), Some(eb)) = (c.same_bits(), self.exact(b)) {
-                    return Box::new(move |ev, t, l| match eb(ev, t, l) {
+                    return Box::new(move |ev, t, l| match eb.get(ev, t, l) {
                         Some(v) => compare_exact(op, k, v),
                         None => match y(ev, t, l) {
                             Some(y) => compare_num(op, c, y),
@@ -619,8 +619,8 @@ impl<'r> Compiler<'r, '_> {
         // Two exact sides compared as decimals (`exact.rs`), the general way otherwise.
         if let (Some(ea), Some(eb)) = (self.exact(a), self.exact(b)) {
             return Box::new(move |ev, t, l| {
-                if let Some(x) = ea(ev, t, l) {
-                    if let Some(y) = eb(ev, t, l) {
+                if let Some(x) = ea.get(ev, t, l) {
+                    if let Some(y) = eb.get(ev, t, l) {
                         return compare_exact(op, x, y);
                     }
                 }

@@ -8,56 +8,77 @@
 
 use rust_decimal::Decimal;
 
-use super::{read_input, Compiler, Fun};
-use crate::check::ir::{self, DefLevel, ExprKind as K, InputLevel};
+use super::{read_input, Compiler, Evaluation, Fun};
+use crate::check::ir::{self, DefId, DefLevel, ExprKind as K, InputLevel};
 use crate::eval::engine::{exact_calc, Scope};
 use crate::eval::value::Val;
 
 /// An exact number, or `None`: the general form decides.
-pub(super) type ExactFn<'r> = Fun<'r, Option<Decimal>>;
+type ExactFn<'r> = Fun<'r, Option<Decimal>>;
+
+/// An exact form: the commonest operands read in place (no call to make, no closure to
+/// find), anything else through a closure.
+pub(super) enum Exact<'r> {
+    Const(Decimal),
+    /// An assessment-level definition's value at the assessment.
+    Value(DefId),
+    /// The nadir from the baseline of an assessment-level definition.
+    Nadir(DefId, &'r ir::Expr),
+    /// A lesion's measurement (input, position among the lesion's values).
+    Input(usize, usize),
+    Fn(ExactFn<'r>),
+}
+
+impl Exact<'_> {
+    #[inline(always)]
+    pub(super) fn get(&self, ev: &Evaluation<'_>, t: usize, l: Scope) -> Option<Decimal> {
+        match self {
+            Exact::Const(d) => Some(*d),
+            Exact::Value(d) => match ev.value(t, *d) {
+                Val::Num(iv) => iv.same_bits(),
+                _ => None,
+            },
+            Exact::Nadir(d, x) => match l {
+                Scope::Assessment => ev.nadir_from_baseline(t, *d, x)?.0.same_bits(),
+                _ => None,
+            },
+            Exact::Input(i, pos) => read_input(ev, t, l, *i, *pos)?,
+            Exact::Fn(f) => f(ev, t, l),
+        }
+    }
+}
 
 impl<'r> Compiler<'r, '_> {
     /// `e` for exact operands (`None`: `e` has a node without an exact form).
-    pub(super) fn exact(&self, e: &'r ir::Expr) -> Option<ExactFn<'r>> {
+    pub(super) fn exact(&self, e: &'r ir::Expr) -> Option<Exact<'r>> {
         if let Some(v) = self.const_num(e) {
-            let v = v.same_bits()?;
-            return Some(Box::new(move |_, _, _| Some(v)));
+            return Some(Exact::Const(v.same_bits()?));
         }
         match &e.kind {
             K::Input(i) if self.rs.inputs[*i].level == InputLevel::Lesion => {
-                let (i, pos) = (*i, self.input_pos[*i]);
-                Some(Box::new(move |ev, t, l| read_input(ev, t, l, i, pos)?))
+                Some(Exact::Input(*i, self.input_pos[*i]))
             }
             K::Def(d) => {
                 if let Some((c, head)) = self.inline(*d) {
                     return c.exact(head);
                 }
-                let d = *d;
-                match self.rs.defs[d].level {
-                    DefLevel::Assessment => Some(Box::new(move |ev, t, _| match ev.value(t, d) {
-                        Val::Num(iv) => iv.same_bits(),
-                        _ => None,
-                    })),
-                    _ => None,
-                }
+                (self.rs.defs[*d].level == DefLevel::Assessment).then_some(Exact::Value(*d))
             }
             K::Bin(op, a, b) => {
                 let (op, a, b) = (*op, self.exact(a)?, self.exact(b)?);
-                Some(Box::new(move |ev, t, l| {
-                    let (x, y) = (a(ev, t, l)?, b(ev, t, l)?);
-                    exact_calc(op, x, y)
-                }))
+                Some(Exact::Fn(Box::new(move |ev, t, l| {
+                    exact_calc(op, a.get(ev, t, l)?, b.get(ev, t, l)?)
+                })))
             }
             K::At(x, r) => {
                 let (x, r) = (self.plain().exact(x)?, *r);
-                Some(Box::new(move |ev, t, l| x(ev, ev.resolve(t, r)?, l)))
+                Some(Exact::Fn(Box::new(move |ev, t, l| {
+                    x.get(ev, ev.resolve(t, r)?, l)
+                })))
             }
             K::Nadir(x, ir::Ref::Baseline) => match x.kind {
                 K::Def(d) if self.rs.defs[d].level == DefLevel::Assessment => {
-                    Some(Box::new(move |ev, t, l| match l {
-                        Scope::Assessment => ev.nadir_from_baseline(t, d, x)?.0.same_bits(),
-                        _ => None,
-                    }))
+                    Some(Exact::Nadir(d, x))
                 }
                 _ => None,
             },

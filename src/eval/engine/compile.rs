@@ -778,12 +778,19 @@ impl<'r> Compiler<'r, '_> {
         if matches!(f, AggFn::Sum | AggFn::Max) && self.is_top(g) {
             return self.walk_num(e);
         }
+        // A sum whose element has exact forms (`exact.rs`) by key: exact members summed as
+        // decimals, the general way where one is not exact.
+        let exact: Option<Vec<Option<exact::Exact<'r>>>> = (f == AggFn::Sum && self.key.is_none())
+            .then(|| keys().map(|k| self.keyed(k).exact(elem)).collect());
         let elem = self.elem(|c| c.num(elem));
         let span = e.span;
         let fixed = fixed_group(self.rs, g);
         Box::new(move |ev, t, l| {
             let fixed = fixed.filter(|_| l.outside_organ());
             if let Some((slots, _)) = fixed.and_then(|id| ev.listed(t, id)) {
+                if let Some(sum) = exact.as_deref().and_then(|x| exact::sum(ev, t, slots, x)) {
+                    return Some(Iv::exact(sum));
+                }
                 let items = (ev.listed_members(t, slots))
                     .map(|(les, k)| (Tri::True, elem.at_key(ev, t, les, k)));
                 return fold_num(ev, l, f, span, items);

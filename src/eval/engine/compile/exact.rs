@@ -86,3 +86,20 @@ impl<'r> Compiler<'r, '_> {
         }
     }
 }
+
+/// The sum of the exact forms of listed members (`Evaluation::listed`) by their keys, as
+/// `fold_num` gives it when every one is exact; `None` where one is not, or the sum leaves the
+/// decimal range.
+pub(super) fn sum(
+    ev: &Evaluation<'_>,
+    t: usize,
+    slots: u64,
+    by_key: &[Option<Exact<'_>>],
+) -> Option<Decimal> {
+    let mut acc = Decimal::ZERO;
+    for (les, k) in ev.listed_members(t, slots) {
+        let x = by_key.get(k)?.as_ref()?.get(ev, t, Scope::Lesion(les))?;
+        acc = acc.checked_add(x)?;
+    }
+    Some(acc)
+}

@@ -139,6 +139,8 @@ pub struct Engine<'r> {
     /// role (`fixed_keys`), whether it holds for each: its members at each assessment are
     /// listed once per subject (`Scratch::listed`).
     listed: Vec<Option<[bool; compile::NODAL_ROLES]>>,
+    /// The same, as a bit per nodal flag and role that a group holds for.
+    listed_nr: Vec<Option<u32>>,
     any_listed: bool,
     /// Every definition's body compiled (`compile.rs`); the tree walker defines their meaning
     /// and evaluates them instead when `walk` is set (tests compare the two).
@@ -163,6 +165,7 @@ const NO_KEY: u8 = u8::MAX;
 /// way too).
 const NOT_LISTED: u64 = u64::MAX;
 const _: () = assert!(compile::NODAL_ROLES * ir::Status::ALL.len() <= 64);
+const _: () = assert!(compile::NODAL_ROLES <= 32);
 
 /// Lesions of a group, with whether each surely belongs; most groups are a few lesions, kept
 /// without an allocation.
@@ -281,6 +284,7 @@ impl<'r> Engine<'r> {
                 .collect(),
             program,
             any_listed: listed.iter().any(Option::is_some),
+            listed_nr: listed_nr(&listed),
             listed,
             fixed_keys,
             walk: false,
@@ -299,6 +303,7 @@ impl<'r> Engine<'r> {
         self.program = compile::program(self.rs, &self.input_pos, &self.params);
         self.fixed_keys = compile::fixed_keys(self.rs, &self.input_pos, &self.params);
         self.listed = listed_of(&self.fixed_keys);
+        self.listed_nr = listed_nr(&self.listed);
         self.any_listed = self.listed.iter().any(Option::is_some);
         self.settings = OnceLock::new();
     }
@@ -348,13 +353,17 @@ impl<'r> Engine<'r> {
                 }
             }
             if self.any_listed {
-                s.listed.extend(self.listed.iter().map(|tab| {
-                    match tab {
-                        Some(tab) if listed => (by_nr.iter().zip(tab))
-                            .filter(|(_, holds)| **holds)
-                            .fold((0, 0), |m, (bits, _)| (m.0 | bits.0, m.1 | bits.1)),
-                        _ => (NOT_LISTED, 0),
+                s.listed.extend(self.listed_nr.iter().map(|nrs| match nrs {
+                    Some(mut nrs) if listed => {
+                        let mut m = (0, 0);
+                        while nrs != 0 {
+                            let (slots, keys) = by_nr[nrs.trailing_zeros() as usize];
+                            m = (m.0 | slots, m.1 | keys);
+                            nrs &= nrs - 1;
+                        }
+                        m
                     }
+                    _ => (NOT_LISTED, 0),
                 }));
             }
         }
@@ -2001,6 +2010,16 @@ fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
     let lost =
         x.is_finite() && y.is_finite() && !r.is_finite() && (op != BinOp::Div || !y.may_be_zero());
     (Some(r), lost.then_some(Trouble::OutOfRange))
+}
+
+/// `Engine::listed_nr`: a bit per nodal flag and role that each listed group holds for.
+fn listed_nr(listed: &[Option<[bool; compile::NODAL_ROLES]>]) -> Vec<Option<u32>> {
+    let bits = |tab: &[bool; compile::NODAL_ROLES]| {
+        (tab.iter().enumerate())
+            .filter(|(_, holds)| **holds)
+            .fold(0u32, |m, (i, _)| m | 1 << i)
+    };
+    listed.iter().map(|tab| tab.as_ref().map(bits)).collect()
 }
 
 /// Per group, whether it holds for each nodal flag and role, where it is a group of fixed

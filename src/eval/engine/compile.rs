@@ -6,6 +6,9 @@
 //! the meaning: every closure gives exactly what the tree walker gives for its node
 //! (`tests/compiled.rs` checks every shipped ruleset both ways).
 //!
+//! Numbers made of exact values (every measurement recorded, as in most of a cohort) are also
+//! worked out as plain decimals (`exact.rs`), the intervals only where one is not exact.
+//!
 //! What is known before any data is read is left out (`known.rs`): params and literals, and
 //! in lesion-level definitions and aggregates' elements, which are compiled once for each
 //! status, nodal flag and role a lesion can have (`Key`), whatever reads only those.

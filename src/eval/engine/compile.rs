@@ -416,7 +416,7 @@ impl<'r> Compiler<'r, '_> {
                 Box::new(move |ev, t, l| x(ev, t, l).negate())
             }
             K::And(xs) | K::Or(xs) => {
-                let all = matches!(e.kind, K::And(_));
+                let (all, xs_src) = (matches!(e.kind, K::And(_)), xs);
                 let (start, decided) = if all {
                     (Tri::True, Tri::False)
                 } else {
@@ -431,7 +431,7 @@ impl<'r> Compiler<'r, '_> {
                 if xs.len() == 1 {
                     return xs.remove(0);
                 }
-                Box::new(move |ev, t, l| {
+                let general: CondFn<'r> = Box::new(move |ev, t, l| {
                     let mut acc = start;
                     for x in &xs {
                         let v = x(ev, t, l);
@@ -441,7 +441,12 @@ impl<'r> Compiler<'r, '_> {
                         }
                     }
                     acc
-                })
+                });
+                // Comparisons of exact numbers sharing their parts (`exact.rs`).
+                match all.then(|| self.conjunction(xs_src)).flatten() {
+                    Some(c) => exact::conjunction(c, general),
+                    None => general,
+                }
             }
             K::Definitely(x) => {
                 let x = self.cond(x);
@@ -1040,6 +1045,34 @@ mod tests {
         }
         // Keys past those compiled for are evaluated.
         assert_eq!(KeyMasks::of(&[Some(Tri::True)]).decide(false, 0b10), None);
+    }
+
+    /// RECIST 1.1's PD rule as one conjunction of exact comparisons: `sum`, `nadir(sum)`,
+    /// `sum - nadir(sum)` each once (six parts, where the two comparisons name nine), the
+    /// third condition (`nadir(sum) > 0 mm or nadir_zero_counts`) true with the default.
+    #[test]
+    fn recist_pd_rule_shares_its_parts() {
+        let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
+        let rs = &checked.ruleset;
+        let (input_pos, params) = defaults(rs);
+        let budget = Cell::new(BUDGET);
+        let c = Compiler::new(rs, &input_pos, &params, &budget);
+        let target = rs.defs.iter().find(|d| d.name == "target").unwrap();
+        let Body::Rules(rules) = &target.body else {
+            panic!("rules")
+        };
+        let pd = rules.iter().find_map(|r| match &r.cond {
+            Some(e) if matches!(&e.kind, K::And(xs) if xs.len() == 3) => Some(e),
+            _ => None,
+        });
+        let Some(ir::Expr {
+            kind: K::And(xs), ..
+        }) = pd
+        else {
+            panic!("the PD rule")
+        };
+        let conj = c.conjunction(xs).unwrap_or_else(|| panic!("a conjunction"));
+        assert_eq!((conj.comparisons(), conj.parts()), (2, 6));
     }
 
     #[test]

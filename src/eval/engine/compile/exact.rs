@@ -8,10 +8,13 @@
 
 use rust_decimal::Decimal;
 
-use super::{read_input, Compiler, Evaluation, Fun};
-use crate::check::ir::{self, DefId, DefLevel, ExprKind as K, InputLevel};
+use smallvec::SmallVec;
+
+use super::known::same_expr;
+use super::{compare_exact, is_num, read_input, Compiler, CondFn, Evaluation, Fun};
+use crate::check::ir::{self, BinOp, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel};
 use crate::eval::engine::{exact_calc, Scope};
-use crate::eval::value::Val;
+use crate::eval::value::{Tri, Val};
 
 /// An exact number, or `None`: the general form decides.
 type ExactFn<'r> = Fun<'r, Option<Decimal>>;
@@ -102,4 +105,107 @@ pub(super) fn sum(
         acc = acc.checked_add(x)?;
     }
     Some(acc)
+}
+
+/// A conjunction of comparisons whose sides all have exact forms, each distinct subexpression
+/// worked out once per evaluation (RECIST 1.1's PD rule reads `sum - nadir(sum)` twice and
+/// `nadir(sum)` three times). The comparisons are taken in order, each stopping the
+/// conjunction when false, as the general connective does, so that what is read is what it
+/// reads; the general closure decides wherever a side is not exact.
+pub(super) struct Conjunction<'r> {
+    /// Subexpressions, each after those it reads.
+    nodes: Vec<Node<'r>>,
+    /// Each comparison: its operator, its sides' nodes, and the last node it needs.
+    cmps: Vec<(CmpOp, usize, usize, usize)>,
+}
+
+enum Node<'r> {
+    Leaf(Exact<'r>),
+    Bin(BinOp, usize, usize),
+}
+
+#[cfg(test)]
+impl Conjunction<'_> {
+    pub(super) fn comparisons(&self) -> usize {
+        self.cmps.len()
+    }
+    pub(super) fn parts(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+impl<'r> Compiler<'r, '_> {
+    /// `xs` (the operands of `and`) as a `Conjunction`, where each is a comparison of numbers
+    /// with exact forms or a constant true.
+    pub(super) fn conjunction(&self, xs: &'r [ir::Expr]) -> Option<Conjunction<'r>> {
+        let mut c = Conjunction {
+            nodes: vec![],
+            cmps: vec![],
+        };
+        let mut seen: Vec<&'r ir::Expr> = vec![];
+        for x in xs {
+            match self.const_cond(x) {
+                Some(Tri::True) => continue,
+                Some(_) => return None,
+                None => {}
+            }
+            let K::Cmp(op, a, b) = &x.kind else {
+                return None;
+            };
+            if !(is_num(a) && is_num(b)) {
+                return None;
+            }
+            let (a, b) = (
+                self.node(&mut c, &mut seen, a)?,
+                self.node(&mut c, &mut seen, b)?,
+            );
+            c.cmps.push((*op, a, b, c.nodes.len().checked_sub(1)?));
+        }
+        (c.cmps.len() > 1).then_some(c)
+    }
+
+    /// The node of `e` in `c`, added (after those it reads) unless an equal one is there.
+    fn node(
+        &self,
+        c: &mut Conjunction<'r>,
+        seen: &mut Vec<&'r ir::Expr>,
+        e: &'r ir::Expr,
+    ) -> Option<usize> {
+        if let Some(i) = seen.iter().position(|x| same_expr(x, e)) {
+            return Some(i);
+        }
+        let node = match &e.kind {
+            K::Bin(op, a, b) if self.const_num(e).is_none() => {
+                let (a, b) = (self.node(c, seen, a)?, self.node(c, seen, b)?);
+                Node::Bin(*op, a, b)
+            }
+            _ => Node::Leaf(self.exact(e)?),
+        };
+        c.nodes.push(node);
+        seen.push(e);
+        Some(c.nodes.len() - 1)
+    }
+}
+
+/// `c`, or `general` where a side is not exact.
+pub(super) fn conjunction<'r>(c: Conjunction<'r>, general: CondFn<'r>) -> CondFn<'r> {
+    Box::new(move |ev, t, l| {
+        let mut vals: SmallVec<[Decimal; 8]> = SmallVec::new();
+        for &(op, a, b, upto) in &c.cmps {
+            while vals.len() <= upto {
+                let v = match &c.nodes[vals.len()] {
+                    Node::Leaf(x) => x.get(ev, t, l),
+                    Node::Bin(op, a, b) => exact_calc(*op, vals[*a], vals[*b]),
+                };
+                match v {
+                    Some(v) => vals.push(v),
+                    None => return general(ev, t, l),
+                }
+            }
+            if compare_exact(op, vals[a], vals[b]) == Tri::False {
+                return Tri::False;
+            }
+        }
+        Tri::True
+    })
 }

@@ -8,8 +8,6 @@
 
 use rust_decimal::Decimal;
 
-use smallvec::SmallVec;
-
 use super::known::same_expr;
 use super::{compare_exact, is_num, read_input, Compiler, CondFn, Evaluation, Fun};
 use crate::check::ir::{self, BinOp, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel};
@@ -119,6 +117,9 @@ pub(super) struct Conjunction<'r> {
     cmps: Vec<(CmpOp, usize, usize, usize)>,
 }
 
+/// Parts of a conjunction at most (its values are kept on the stack).
+const MAX_PARTS: usize = 16;
+
 enum Node<'r> {
     Leaf(Exact<'r>),
     Bin(BinOp, usize, usize),
@@ -161,7 +162,7 @@ impl<'r> Compiler<'r, '_> {
             );
             c.cmps.push((*op, a, b, c.nodes.len().checked_sub(1)?));
         }
-        (c.cmps.len() > 1).then_some(c)
+        (c.cmps.len() > 1 && c.nodes.len() <= MAX_PARTS).then_some(c)
     }
 
     /// The node of `e` in `c`, added (after those it reads) unless an equal one is there.
@@ -190,17 +191,19 @@ impl<'r> Compiler<'r, '_> {
 /// `c`, or `general` where a side is not exact.
 pub(super) fn conjunction<'r>(c: Conjunction<'r>, general: CondFn<'r>) -> CondFn<'r> {
     Box::new(move |ev, t, l| {
-        let mut vals: SmallVec<[Decimal; 8]> = SmallVec::new();
+        let mut vals = [Decimal::ZERO; MAX_PARTS];
+        let mut done = 0;
         for &(op, a, b, upto) in &c.cmps {
-            while vals.len() <= upto {
-                let v = match &c.nodes[vals.len()] {
+            while done <= upto {
+                let v = match &c.nodes[done] {
                     Node::Leaf(x) => x.get(ev, t, l),
                     Node::Bin(op, a, b) => exact_calc(*op, vals[*a], vals[*b]),
                 };
                 match v {
-                    Some(v) => vals.push(v),
+                    Some(v) => vals[done] = v,
                     None => return general(ev, t, l),
                 }
+                done += 1;
             }
             if compare_exact(op, vals[a], vals[b]) == Tri::False {
                 return Tri::False;

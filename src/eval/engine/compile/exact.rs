@@ -8,9 +8,11 @@
 
 use rust_decimal::Decimal;
 
-use super::known::same_expr;
+use super::known::{fixed_group, same_expr};
 use super::{compare_exact, is_num, read_input, Compiler, CondFn, Evaluation, Fun};
-use crate::check::ir::{self, BinOp, CmpOp, DefId, DefLevel, ExprKind as K, InputLevel};
+use crate::check::ir::{
+    self, AggFn, BinOp, CmpOp, DefId, DefLevel, ExprKind as K, GroupId, InputLevel,
+};
 use crate::eval::engine::{exact_calc, Scope};
 use crate::eval::value::{Tri, Val};
 
@@ -27,6 +29,8 @@ pub(super) enum Exact<'r> {
     Nadir(DefId, &'r ir::Expr),
     /// A lesion's measurement (input, position among the lesion's values).
     Input(usize, usize),
+    /// The number of members of a group listed once per subject (`Evaluation::listed`).
+    Count(GroupId),
     Fn(ExactFn<'r>),
 }
 
@@ -44,6 +48,10 @@ impl Exact<'_> {
                 _ => None,
             },
             Exact::Input(i, pos) => read_input(ev, t, l, *i, *pos)?,
+            Exact::Count(g) if l.outside_organ() => {
+                Some(Decimal::from(ev.listed(t, *g)?.0.count_ones()))
+            }
+            Exact::Count(_) => None,
             Exact::Fn(f) => f(ev, t, l),
         }
     }
@@ -77,6 +85,7 @@ impl<'r> Compiler<'r, '_> {
                     x.get(ev, ev.resolve(t, r)?, l)
                 })))
             }
+            K::Agg(AggFn::Count, _, g) => Some(Exact::Count(fixed_group(self.rs, g)?)),
             K::Nadir(x, ir::Ref::Baseline) => match x.kind {
                 K::Def(d) if self.rs.defs[d].level == DefLevel::Assessment => {
                     Some(Exact::Nadir(d, x))

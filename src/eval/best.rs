@@ -51,8 +51,6 @@ pub struct BestOutcome {
     pub category: Option<CatId>,
     /// The assessment that gave it.
     pub at: Option<usize>,
-    /// Each timepoint's category as counted (after the steps above).
-    pub counted: Vec<(usize, CatId)>,
     pub notes: Vec<Note>,
 }
 
@@ -111,8 +109,8 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     let ne = rs.not_evaluable;
     let n = ev.subj.assessments.len();
     let mut out = BestOutcome::default();
-    // One allocation: the follow-up assessments are known.
-    let mut cats: Vec<(usize, CatId)> = Vec::with_capacity(n.saturating_sub(1));
+    // Each timepoint's category as counted (after each step below); on the stack for most.
+    let mut cats: SmallVec<[(usize, CatId); 16]> = SmallVec::new();
     cats.extend((1..n).filter_map(|t| ev.category(t, rs.overall).map(|c| (t, c))));
 
     if let Some(pos) = cats.iter().position(|(_, c)| b.stop_after.contains(c)) {
@@ -151,7 +149,7 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
         .filter_map(|(r, s)| Some((r, (*s)?)))
         .collect();
     let original = if confirms.is_empty() {
-        Vec::new()
+        SmallVec::new()
     } else {
         cats.clone()
     };
@@ -239,6 +237,5 @@ pub fn best_response(ev: &Evaluation) -> BestOutcome {
     let best = cats.iter().min_by_key(|(t, c)| (rank(*c), *t));
     out.category = best.map(|(_, c)| *c).or(ne);
     out.at = best.map(|(t, _)| *t);
-    out.counted = cats;
     out
 }

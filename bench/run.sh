@@ -91,24 +91,18 @@ check "2. eval 1 thread / 2 threads (wall)" "$(ratio "$wall1" "$wall2")" ">=" 1.
 
 # 3. interpreter / RECIST 1.1 by hand, same cohort in memory (benches/interpreter, its own workspace).
 if [ "$skip_benches" = 0 ]; then
-  # divan prints: `├─ NAME  fastest │ slowest │ median │ mean │ samples │ iters`.
-  median() {
-    echo "$out" | awk -v name="$1" '$0 ~ "─ " name " " {
-      split($0, cols, "│"); m = cols[3]; gsub(/^ +| +$/, "", m); split(m, p, " ");
-      f = (p[2] == "ns") ? 1e-9 : (p[2] == "µs" || p[2] == "us") ? 1e-6 : (p[2] == "ms") ? 1e-3 : 1;
-      printf "%.9f", p[1] * f }'
-  }
-  # Each run's ratio of the two medians (they are measured a second apart, so a slower spell
-  # of a shared machine moves both); the median of `repeat` runs, as for the other figures.
+  # The benchmark's paired measurement (`--paired`): runs of the two over the cohort in turn,
+  # the median of the pairs' ratios, so that a slower spell of a shared machine slows both
+  # sides of a pair; the median of `repeat` such measurements, as for the other figures.
   ratios=()
   for _ in $(seq "$repeat"); do
-    out=$(cargo bench --quiet --manifest-path benches/interpreter/Cargo.toml --bench interpreter 2>/dev/null)
-    ratios+=("$(ratio "$(median interpreted)" "$(median by_hand)")")
+    out=$(cargo bench --quiet --manifest-path benches/interpreter/Cargo.toml --bench interpreter -- --paired 2>/dev/null)
+    ratios+=("$(echo "$out" | sed -n 's/^paired ratio interpreted \/ by hand: \([0-9.]*\).*/\1/p')")
   done
   agree=$(echo "$out" | grep -m1 '^by hand' || true)
   runs=$(printf '%s ' "${ratios[@]}")
   check "3. interpreter / RECIST 1.1 by hand (in memory)" \
-    "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')" \
+    "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {printf "%.2f", v[int((NR+1)/2)]}')" \
     "<=" 2 "(runs: ${runs% }; $agree)"
   # The same ratio in instructions, which do not depend on the load (valgrind, when installed):
   # each run evaluates the 2,000 subjects twice (the agreement count, then one sample).

@@ -43,9 +43,9 @@ pub enum Unconfirmed {
 /// A confirmation's minimum and (where set) maximum time, in minutes.
 pub type Limits = (Decimal, Option<Decimal>);
 
-/// The outcome for the response at `original[i]`: the confirming timepoint and its distance in
-/// days, or why there is none.
-/// `limits`: the rule's minimum and maximum time in minutes (`Settings::confirms`).
+/// The outcome for the response at `original[i]`, confirmed by `rule` within its `limits`
+/// (`Settings::confirms`): the confirming timepoint and its distance in days, or why there is
+/// none.
 pub fn confirm(
     ev: &Evaluation,
     rule: &Confirm,

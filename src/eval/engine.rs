@@ -136,11 +136,9 @@ pub struct Engine<'r> {
     /// (and params), its value for each of those (`compile::nodal_role_index`).
     fixed_keys: Vec<Option<[Tri; compile::NODAL_ROLES]>>,
     /// Per group of fixed members whose condition is true or false for each nodal flag and
-    /// role (`fixed_keys`), whether it holds for each: its members at each assessment are
-    /// listed once per subject (`Scratch::listed`).
-    listed: Vec<Option<[bool; compile::NODAL_ROLES]>>,
-    /// The same, as a bit per nodal flag and role that a group holds for.
-    listed_nr: Vec<Option<u32>>,
+    /// role (`fixed_keys`), a bit per nodal flag and role it holds for: its members at each
+    /// assessment are listed once per subject (`Scratch::listed`).
+    listed: Vec<Option<u32>>,
     any_listed: bool,
     /// Every definition's body compiled (`compile.rs`); the tree walker defines their meaning
     /// and evaluates them instead when `walk` is set (tests compare the two).
@@ -284,7 +282,6 @@ impl<'r> Engine<'r> {
                 .collect(),
             program,
             any_listed: listed.iter().any(Option::is_some),
-            listed_nr: listed_nr(&listed),
             listed,
             fixed_keys,
             walk: false,
@@ -303,7 +300,6 @@ impl<'r> Engine<'r> {
         self.program = compile::program(self.rs, &self.input_pos, &self.params);
         self.fixed_keys = compile::fixed_keys(self.rs, &self.input_pos, &self.params);
         self.listed = listed_of(&self.fixed_keys);
-        self.listed_nr = listed_nr(&self.listed);
         self.any_listed = self.listed.iter().any(Option::is_some);
         self.settings = OnceLock::new();
     }
@@ -353,7 +349,7 @@ impl<'r> Engine<'r> {
                 }
             }
             if self.any_listed {
-                s.listed.extend(self.listed_nr.iter().map(|nrs| match nrs {
+                s.listed.extend(self.listed.iter().map(|nrs| match nrs {
                     Some(mut nrs) if listed => {
                         let mut m = (0, 0);
                         while nrs != 0 {
@@ -1973,9 +1969,6 @@ impl<'a> Evaluation<'a> {
     }
 }
 
-/// `x op y`, and the problem to note: a division by zero (no value), or a finite result out
-/// of reach of finite operands (beyond the decimal range; or the divisor may be zero, which
-/// leaves the quotient unbounded and is not a problem).
 /// `x op y` of two exact values, where that is exact too: `None` for a division by zero or a
 /// result beyond the decimal range.
 #[inline]
@@ -1989,6 +1982,9 @@ fn exact_calc(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
     }
 }
 
+/// `x op y`, and the problem to note: a division by zero (no value), or a finite result out
+/// of reach of finite operands (beyond the decimal range; or the divisor may be zero, which
+/// leaves the quotient unbounded and is not a problem).
 fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
     // Two exact operands (most of a cohort's arithmetic): one operation on their values, as
     // the interval operations below give it; a division by zero and a result beyond the
@@ -2012,28 +2008,18 @@ fn calc(op: BinOp, x: Iv, y: Iv) -> (Option<Iv>, Option<Trouble>) {
     (Some(r), lost.then_some(Trouble::OutOfRange))
 }
 
-/// `Engine::listed_nr`: a bit per nodal flag and role that each listed group holds for.
-fn listed_nr(listed: &[Option<[bool; compile::NODAL_ROLES]>]) -> Vec<Option<u32>> {
-    let bits = |tab: &[bool; compile::NODAL_ROLES]| {
-        (tab.iter().enumerate())
-            .filter(|(_, holds)| **holds)
-            .fold(0u32, |m, (i, _)| m | 1 << i)
-    };
-    listed.iter().map(|tab| tab.as_ref().map(bits)).collect()
-}
-
-/// Per group, whether it holds for each nodal flag and role, where it is a group of fixed
-/// members known true or false for each (`Engine::listed`).
-fn listed_of(
-    fixed_keys: &[Option<[Tri; compile::NODAL_ROLES]>],
-) -> Vec<Option<[bool; compile::NODAL_ROLES]>> {
+/// `Engine::listed`: per group of fixed members known true or false for each nodal flag and
+/// role, a bit per one it holds for.
+fn listed_of(fixed_keys: &[Option<[Tri; compile::NODAL_ROLES]>]) -> Vec<Option<u32>> {
     fixed_keys
         .iter()
         .map(|tab| {
             let tab = tab.as_ref()?;
-            tab.iter()
-                .all(|x| *x != Tri::Unknown)
-                .then(|| tab.map(|x| x == Tri::True))
+            tab.iter().all(|x| *x != Tri::Unknown).then(|| {
+                (tab.iter().enumerate())
+                    .filter(|(_, x)| **x == Tri::True)
+                    .fold(0u32, |m, (i, _)| m | 1 << i)
+            })
         })
         .collect()
 }
@@ -2412,9 +2398,6 @@ mod tests {
         assert!(tables >= 7, "{tables} tables");
     }
 
-    /// Two exact operands: `calc` gives what the interval operations give, for sums,
-    /// differences, products and quotients of values of several scales and signs, zero, and
-    /// results beyond the decimal range (noted as such).
     /// Kept lesion-level values are this subject's only at this generation; when the count
     /// runs out, every state starts again from nothing (none may pass for a later subject's).
     #[test]
@@ -2435,6 +2418,9 @@ mod tests {
         assert!(s.lstate.iter().all(|x| x.get() == 0));
     }
 
+    /// Two exact operands: `calc` gives what the interval operations give, for sums,
+    /// differences, products and quotients of values of several scales and signs, zero, and
+    /// results beyond the decimal range (noted as such).
     #[test]
     fn exact_calc_as_intervals() {
         let values = [

@@ -39,8 +39,8 @@ pub enum Val {
 }
 
 /// A text value, by where its text is (`Evaluation::text` reads it): texts are compared and
-/// shown, and rarely made, so a value need not own one. Two are the same value when they name
-/// the same place; `Evaluation::same_value` compares their texts.
+/// shown, and rarely made, so a value need not own one. Two are equal as values when they name
+/// the same place; comparisons, `in` and the join of undecided values compare their texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
     /// The subject's organ at this index (`Subject::organs`).

@@ -1011,10 +1011,6 @@ mod tests {
         (input_pos, params)
     }
 
-    /// What RECIST 1.1 compiles to: `size` for a lesion of a given status, nodal flag and
-    /// role is one of its rules; `normal` of a node reads no nodal flag; the target
-    /// response's second CR rule is never evaluated while CR comes before PD (its condition
-    /// is then the first CR rule's).
     /// An element known for each key decides `all`/`any` of members by their keys as the
     /// fold over the members gives it: every set of keys among four, each key's element
     /// true, unknown, false or to be evaluated.
@@ -1075,6 +1071,10 @@ mod tests {
         assert_eq!((conj.comparisons(), conj.parts()), (2, 6));
     }
 
+    /// What RECIST 1.1 compiles to: `size` for a lesion of a given status, nodal flag and
+    /// role is one of its rules; `normal` of a node reads no nodal flag; the target
+    /// response's second CR rule is never evaluated while CR comes before PD (its condition
+    /// is then the first CR rule's).
     #[test]
     fn recist_per_lesion_and_repeated_condition() {
         let checked = crate::check::load("recist-1.1").unwrap_or_else(|_| panic!("loads"));
